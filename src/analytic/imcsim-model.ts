@@ -1,0 +1,376 @@
+/**
+ * The imcsim accounting: spike-driven action counts and the contention-free critical path, in closed
+ * form from the mapping and the per-layer, per-timestep input activity. The discrete-event replay counts
+ * the same actions event by event; with contention impossible the two agree (the property tests say so).
+ *
+ * Conventions (docs/ARCHITECTURE.md, "Analytic model"):
+ * - A layer's row holds the cost of delivering its input (NoC, tile buffer writes; the global-buffer
+ *   read of the image for layer 0), its crossbar reads, conversions, accumulation, pooling, and neuron
+ *   updates with their membrane traffic. The exit row holds the logits' trip to the I/O node, the entropy
+ *   unit and the final output write.
+ * - Rows with no active input bit are skipped when zero_skipping is on; active rows are read in groups of
+ *   rows_parallel; every read converts every used column (columns_per_adc rounds per ADC at most).
+ * - Multi-bit inputs (direct-encoded image, sums after pooling) are applied bit-serially over input_bits
+ *   planes; the given rate is the fraction of active rows in each plane.
+ * - Membrane potentials are read at t > 0 and written at t < T−1; at T = 1 none is kept. Potentials
+ *   beyond the layer's share of its tiles' membrane buffers spill to the global buffer.
+ */
+import { A, COMPONENTS, NUM_ACTIONS } from '../hw/actions.js';
+import { ceilDiv, hops, type ChipMapping, type LayerMapping } from '../hw/mapping.js';
+import { ActionCounts, type Timing } from '../pricing/counts.js';
+import type { AreaUnits, Excluded, Workload } from './workload.js';
+
+const NC = COMPONENTS.length;
+const ci = (c: (typeof COMPONENTS)[number]) => COMPONENTS.indexOf(c);
+
+export interface ModelOutput {
+  counts: ActionCounts;
+  timing: Timing;
+  area: AreaUnits;
+  excluded: Excluded[];
+  notes: string[];
+}
+
+/** Traffic between tiles, aggregated per (source, destination) pair with a payload in bits. */
+interface Flow {
+  src: number; // tile, or -1 for the I/O node
+  dst: number;
+  bits: number;
+}
+
+/** Crossbar index range [first, end) a layer keeps on each of its tiles (row pieces innermost). */
+function tileRanges(w: Workload, lm: LayerMapping): Array<[number, number]> {
+  const perTile = w.spec.pe.crossbars_per_pe * w.spec.tile.pes_per_tile;
+  if (w.spec.mapping.tile_packing === 'per-layer')
+    return lm.tiles.map((_, k) => [k * perTile, Math.min(lm.crossbars, (k + 1) * perTile)]);
+  // Packed: the layer's PEs start at firstPe; tile boundaries fall on global PE indices.
+  const cpp = w.spec.pe.crossbars_per_pe;
+  const ppt = w.spec.tile.pes_per_tile;
+  return lm.tiles.map((tile) => {
+    const firstPe = Math.max(lm.firstPe, tile * ppt) - lm.firstPe;
+    const endPe = Math.min(lm.firstPe + lm.pes, (tile + 1) * ppt) - lm.firstPe;
+    return [firstPe * cpp, Math.min(lm.crossbars, endPe * cpp)];
+  });
+}
+
+/**
+ * Partial-sum flows per output position: for each column group (g, j), the row pieces held on tiles
+ * other than the tile of its first piece send their sums there. O(column groups + tiles).
+ */
+function psumFlows(w: Workload, lm: LayerMapping, ranges: Array<[number, number]>): Flow[] {
+  if (lm.rowSplits === 1 || lm.tiles.length === 1) return [];
+  const psumBits = w.spec.noc.psum_bits;
+  const byPair = new Map<number, number>();
+  const nT = w.mapping.totalTiles + 1;
+  let k = 0; // tile cursor (ranges are sorted)
+  for (let g = 0; g < lm.layer.groups; g++) {
+    for (let j = 0; j < lm.colSplits; j++) {
+      const base = (g * lm.colSplits + j) * lm.rowSplits;
+      const end = base + lm.rowSplits;
+      while (ranges[k][1] <= base) k++;
+      const home = lm.tiles[k];
+      const neurons = (j === lm.colSplits - 1 ? lm.colsUsedLast : lm.colsUsedFull) / lm.columnsPerWeight;
+      for (let q = k + 1; q < ranges.length && ranges[q][0] < end; q++) {
+        const pieces = Math.min(end, ranges[q][1]) - ranges[q][0];
+        const key = lm.tiles[q] * nT + home;
+        byPair.set(key, (byPair.get(key) ?? 0) + pieces * neurons * psumBits);
+      }
+    }
+  }
+  return [...byPair.entries()].sort((a, b) => a[0] - b[0]).map(([key, bits]) => ({ src: Math.floor(key / nT), dst: key % nT, bits }));
+}
+
+/** Fraction of a layer's input rows each of its tiles needs: the distinct row pieces it holds. */
+function rowFractions(lm: LayerMapping, ranges: Array<[number, number]>): number[] {
+  const R = lm.rowSplits;
+  const perGroupCols = lm.colSplits * R;
+  const total = R * lm.layer.groups;
+  return ranges.map(([a, b]) => {
+    let distinct = 0;
+    const g0 = Math.floor(a / perGroupCols);
+    const g1 = Math.floor((b - 1) / perGroupCols);
+    for (let g = g0; g <= g1; g++) {
+      const lo = Math.max(a, g * perGroupCols) - g * perGroupCols;
+      const hi = Math.min(b, (g + 1) * perGroupCols) - g * perGroupCols;
+      if (hi - lo >= R) {
+        distinct += R;
+        continue;
+      }
+      // Fewer than R crossbars: one interval of row indices, possibly wrapping into the next column group.
+      const i0 = lo % R;
+      const i1 = (hi - 1) % R;
+      distinct += i1 >= i0 && Math.floor(lo / R) === Math.floor((hi - 1) / R) ? i1 - i0 + 1 : Math.min(R, R - i0 + i1 + 1);
+    }
+    return distinct / total;
+  });
+}
+
+/** Adds the flits of flows to counts and returns the contention-free delivery time (s). */
+function routeFlows(w: Workload, counts: ActionCounts, row: number, t: number, flows: Flow[], scale: number): number {
+  const noc = w.spec.noc;
+  const m: ChipMapping = w.mapping;
+  const router = w.models.router.actions.traverse!;
+  const link = w.models.link.actions.traverse!;
+  const cycle = 1 / w.spec.chip.clock_hz;
+  const injected = new Map<number, number>();
+  let maxPath = 0;
+  let routerN = 0;
+  let linkN = 0;
+  for (const f of flows) {
+    if (f.src === f.dst) continue;
+    const flits = Math.ceil((f.bits * scale) / noc.flit_bits);
+    if (flits === 0) continue;
+    const h = hops(m, f.src, f.dst);
+    routerN += flits * (h + 1);
+    linkN += flits * h;
+    injected.set(f.src, (injected.get(f.src) ?? 0) + flits);
+    maxPath = Math.max(maxPath, (h + 1) * router.latency_s + h * link.latency_s);
+  }
+  counts.add(row, t, A.ROUTER_TRAVERSE, routerN);
+  counts.add(row, t, A.LINK_TRAVERSE, linkN);
+  let maxInjected = 0;
+  for (const v of injected.values()) maxInjected = Math.max(maxInjected, v);
+  // One flit per cycle leaves a source; the last flit then takes the longest path.
+  return maxInjected === 0 ? 0 : (maxInjected - 1) * cycle + maxPath;
+}
+
+/**
+ * Flows delivering a layer's input: from the previous layer's tiles (or the I/O node) to its tiles; each
+ * source sends its share of the payload, and each destination receives the part its row pieces need.
+ */
+function inputFlows(w: Workload, l: number, bits: number, fractions: number[]): Flow[] {
+  const lm = w.mapping.layers[l];
+  const sources = l === 0 ? [-1] : w.mapping.layers[l - 1].tiles;
+  const flows: Flow[] = [];
+  const share = bits / sources.length;
+  for (const s of sources) lm.tiles.forEach((d, k) => flows.push({ src: s, dst: d, bits: share * fractions[k] }));
+  return flows;
+}
+
+export function imcsimModel(w: Workload): ModelOutput {
+  const { spec, mapping, models } = w;
+  const L = mapping.layers.length;
+  const T = w.timesteps;
+  const counts = new ActionCounts(L + 1, T);
+  const busy = new Float64Array((L + 1) * T);
+  const cycle = 1 / spec.chip.clock_hz;
+  const xb = spec.crossbar;
+  const rp = xb.rows_parallel;
+  const adcsPerXbar = ceilDiv(xb.columns, spec.adc.columns_per_adc);
+  const tRead = models.crossbar.actions.read?.latency_s ?? cycle;
+  const tConv = models.adc.actions.convert!.latency_s;
+  const tShift = models.shift_add.actions.op!.latency_s;
+  const tLif = models.lif_unit.actions.update!.latency_s;
+  const pb = spec.lif_unit.potential_bits;
+  const K = w.network.classes;
+
+  for (let l = 0; l < L; l++) {
+    const lm = mapping.layers[l];
+    const layer = lm.layer;
+    const Tl = w.layerTimesteps[l];
+    const passes = layer.binaryInput ? 1 : xb.input_bits;
+    const elemBits = layer.binaryInput ? 1 : xb.input_bits;
+    const rowPieces = [
+      { rows: lm.rowsFull, n: (lm.rowSplits - 1) * layer.groups },
+      { rows: lm.rowsLast, n: layer.groups },
+    ];
+    const colPieces = [
+      { cols: lm.colsUsedFull, n: lm.colSplits - 1 },
+      { cols: lm.colsUsedLast, n: 1 },
+    ];
+    const rowsTotal = layer.rows * layer.groups;
+    const ranges = tileRanges(w, lm);
+    const psums = psumFlows(w, lm, ranges);
+    const fractions = rowFractions(lm, ranges);
+    const tilesL = lm.tiles.length;
+    const lifUnits = spec.lif_unit.units_per_tile * Math.max(1, tilesL * lm.tileShare);
+    // Membrane capacity this layer owns, and the fraction of its potentials that spill.
+    const potentialBits = layer.neurons * pb;
+    const capacity = spec.membrane_buffer.capacity_bits * tilesL * lm.tileShare;
+    const spill = layer.spiking && potentialBits > capacity ? 1 - capacity / potentialBits : 0;
+    const addrBits = Math.max(1, Math.ceil(Math.log2(layer.inputElements)));
+
+    for (let t = 0; t < Tl; t++) {
+      const r = w.rates[l][t];
+      const P = layer.positions;
+      // --- crossbars, drivers, ADCs, accumulation ---
+      let maxGroups = 0;
+      for (const rpiece of rowPieces) {
+        if (rpiece.n === 0) continue;
+        const active = r * rpiece.rows;
+        const groups = xb.zero_skipping ? (active > 0 ? Math.ceil(active / rp) : 0) : Math.ceil(rpiece.rows / rp);
+        maxGroups = Math.max(maxGroups, groups);
+        for (const cpiece of colPieces) {
+          if (cpiece.n === 0) continue;
+          const k = rpiece.n * cpiece.n * P * passes;
+          counts.add(l, t, A.XBAR_READ, k * groups);
+          counts.add(l, t, A.XBAR_CELL_READ, k * active * cpiece.cols);
+          counts.add(l, t, A.ADC_CONVERT, k * groups * cpiece.cols);
+          counts.add(l, t, A.MUX_SELECT, k * groups * cpiece.cols);
+          counts.add(l, t, A.SHIFT_ADD, k * groups * cpiece.cols);
+          counts.add(l, t, A.OUTREG_WRITE, k * groups * cpiece.cols);
+        }
+        counts.add(l, t, A.ROW_DRIVE, rpiece.n * lm.colSplits * P * passes * active);
+      }
+      // Row pieces of one column group merge into one sum per neuron.
+      counts.add(l, t, A.SHIFT_ADD, (lm.rowSplits - 1) * layer.outChannels * P);
+      // --- input delivery: global buffer (layer 0), NoC, tile buffer, tile bus ---
+      const activeElems = r * layer.inputElements;
+      const payload =
+        spec.noc.spike_encoding === 'bitmap'
+          ? layer.inputElements * elemBits
+          : activeElems * (addrBits + (layer.binaryInput ? 0 : elemBits));
+      let inputTime = 0;
+      if (l === 0) {
+        const gReads = Math.ceil((layer.inputElements * elemBits) / spec.global_buffer.width_bits);
+        counts.add(l, t, A.GLOBAL_READ, gReads);
+        inputTime += gReads * models.global_buffer.actions.read!.latency_s;
+      }
+      inputTime += routeFlows(w, counts, l, t, inputFlows(w, l, payload, fractions), 1);
+      counts.add(l, t, A.TILEBUF_WRITE, Math.ceil((layer.inputElements * elemBits) / spec.tile_buffer.width_bits));
+      counts.add(l, t, A.TILEBUF_READ, P * passes * Math.ceil(rowsTotal / spec.tile_buffer.width_bits));
+      counts.add(l, t, A.BUS_TRANSFER, P * passes * rowsTotal);
+      // --- partial sums between tiles ---
+      const psumTime = routeFlows(w, counts, l, t, psums, P);
+      // --- neurons and membrane potentials ---
+      let memAccesses = 0;
+      if (layer.spiking) {
+        counts.add(l, t, A.LIF_UPDATE, layer.neurons);
+        const perStep = Math.ceil(potentialBits / spec.membrane_buffer.width_bits);
+        const reads = t > 0 ? 1 : 0;
+        const writes = t < Tl - 1 ? 1 : 0;
+        memAccesses = (reads + writes) * perStep * (1 - spill);
+        counts.add(l, t, A.MEMBRANE_READ, reads * perStep * (1 - spill));
+        counts.add(l, t, A.MEMBRANE_WRITE, writes * perStep * (1 - spill));
+        const gAcc = Math.ceil((potentialBits * spill) / spec.global_buffer.width_bits);
+        counts.add(l, t, A.GLOBAL_READ, reads * gAcc);
+        counts.add(l, t, A.GLOBAL_WRITE, writes * gAcc);
+      } else {
+        // Non-spiking output accumulator: one add per output per timestep.
+        counts.add(l, t, A.SHIFT_ADD, layer.neurons);
+      }
+      if (layer.pooling) {
+        const pooled = layer.neurons / layer.pooling.window;
+        counts.add(l, t, A.SHIFT_ADD, pooled * (layer.pooling.window - 1));
+      }
+      // --- contention-free time of this layer at this timestep ---
+      const rounds = Math.ceil(lm.colsUsedFull / adcsPerXbar);
+      const xbarPhase = passes * maxGroups * (tRead + rounds * tConv + tShift);
+      const lifPhase = layer.spiking ? Math.ceil(layer.outChannels / lifUnits) * tLif : tShift;
+      const memPhase =
+        (Math.ceil(memAccesses / P) * cycle) / (spec.membrane_buffer.ports * Math.max(1, tilesL * lm.tileShare));
+      const rowsPerTile = Math.ceil(rowsTotal / Math.min(tilesL, lm.rowSplits * layer.groups));
+      const busPhase = Math.ceil((rowsPerTile * passes) / spec.tile_bus.width_bits) * cycle;
+      const positionTime = Math.max(xbarPhase, lifPhase, memPhase, busPhase);
+      busy[l * T + t] = inputTime + P * positionTime + psumTime;
+    }
+  }
+
+  // --- exit row: logits to the I/O node, entropy unit, final output write ---
+  const last = mapping.layers[L - 1];
+  const Tlast = w.layerTimesteps[L - 1];
+  const logitBits = K * spec.noc.psum_bits;
+  for (let t = 0; t < Tlast; t++) {
+    let time = 0;
+    const sendNow = w.policy === 'entropy' || t === Tlast - 1;
+    if (sendNow) {
+      const flows = last.tiles.map((s) => ({ src: s, dst: -1, bits: logitBits / last.tiles.length }));
+      time += routeFlows(w, counts, L, t, flows, 1);
+    }
+    if (w.policy === 'entropy') {
+      counts.add(L, t, A.ENTROPY_CLASS_STEP, K);
+      counts.add(L, t, A.ENTROPY_DECIDE, 1);
+      const eu = models.entropy_unit.actions;
+      time += K * eu.class_step!.latency_s + eu.decide!.latency_s;
+    }
+    if (t === Tlast - 1) {
+      const writes = Math.ceil(logitBits / spec.global_buffer.width_bits);
+      counts.add(L, t, A.GLOBAL_WRITE, writes);
+      time += writes * models.global_buffer.actions.write!.latency_s;
+    }
+    busy[L * T + t] = time;
+  }
+
+  return {
+    counts,
+    timing: { busy_s: busy, latency_s: scheduleLatency(w, busy) },
+    area: imcsimArea(w),
+    excluded: [],
+    notes: w.ratesGiven ? [] : ['no spike rates given: every input assumed active (SpikeSim assumption)'],
+  };
+}
+
+/**
+ * End-to-end latency from per-row busy times under the configured schedule.
+ * layer-sequential: every (timestep, layer) in turn. timestep-pipelined: layer l works on t+1 while
+ * layer l+1 works on t — a row starts timestep t when it finished t−1 and the row before finished t.
+ */
+export function scheduleLatency(w: Workload, busy: Float64Array): number {
+  const rows = w.mapping.layers.length + 1;
+  const T = w.timesteps;
+  if (w.spec.schedule.policy === 'layer-sequential') {
+    let s = 0;
+    for (let t = 0; t < T; t++) for (let r = 0; r < rows; r++) s += busy[r * T + t];
+    return s;
+  }
+  const finish = new Float64Array(rows);
+  for (let t = 0; t < T; t++) {
+    let prevRowDone = 0;
+    for (let r = 0; r < rows; r++) {
+      const start = Math.max(finish[r], prevRowDone);
+      finish[r] = start + busy[r * T + t];
+      prevRowDone = finish[r];
+    }
+  }
+  return finish[rows - 1];
+}
+
+/** Area units of the imcsim accounting: every slot of every allocated tile, plus chip-level parts. */
+export function imcsimArea(w: Workload): AreaUnits {
+  const { spec, mapping } = w;
+  const L = mapping.layers.length;
+  const chip = new Float64Array(NC);
+  const perLayer = new Float64Array(L * NC);
+  const adcsPerXbar = ceilDiv(spec.crossbar.columns, spec.adc.columns_per_adc);
+  const perTile = (c: (typeof COMPONENTS)[number]): number => {
+    const xbars = spec.tile.pes_per_tile * spec.pe.crossbars_per_pe;
+    switch (c) {
+      case 'crossbar':
+        return xbars;
+      case 'row_driver':
+        return xbars * spec.crossbar.rows;
+      case 'adc':
+      case 'column_mux':
+      case 'shift_add':
+      case 'output_register':
+        return xbars * adcsPerXbar;
+      case 'lif_unit':
+        return spec.lif_unit.units_per_tile;
+      case 'membrane_buffer':
+        return spec.membrane_buffer.capacity_bits;
+      case 'tile_buffer':
+        return spec.tile_buffer.capacity_bits;
+      case 'tile_bus':
+        return 1;
+      default:
+        return 0;
+    }
+  };
+  for (const c of COMPONENTS) {
+    const u = perTile(c);
+    chip[ci(c)] = u * mapping.totalTiles;
+    for (let l = 0; l < L; l++) {
+      const lm = mapping.layers[l];
+      perLayer[l * NC + ci(c)] = u * lm.tiles.length * lm.tileShare;
+    }
+  }
+  const mc = mapping.meshColumns;
+  const mr = mapping.meshRows;
+  chip[ci('router')] = mc * mr;
+  chip[ci('link')] = 2 * ((mc - 1) * mr + mc * (mr - 1));
+  chip[ci('global_buffer')] = spec.global_buffer.capacity_bits;
+  chip[ci('entropy_unit')] = 1;
+  return { chip, perLayer, notes: [] };
+}
+
+export { NUM_ACTIONS };

@@ -1,0 +1,45 @@
+/** Shared pieces of the command-line layer: error style, exit codes, output. */
+import { InputError, InputErrors, located } from '../config/errors.js';
+
+export const EXIT_OK = 0;
+export const EXIT_INTERNAL = 1;
+export const EXIT_INPUT = 2;
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+export const processIo: Io = {
+  out: (s) => process.stdout.write(s.endsWith('\n') ? s : s + '\n'),
+  err: (s) => process.stderr.write(s.endsWith('\n') ? s : s + '\n'),
+};
+
+/**
+ * One consistent style for every error: `imcsim: error: <file:line:col: path: message (expected, found)>`
+ * and exit code 2 for bad input; `imcsim: internal error:` and exit code 1 for anything else.
+ */
+export function reportError(e: unknown, io: Io): number {
+  if (e instanceof InputError) {
+    const all = e instanceof InputErrors ? e.errors : [e];
+    for (const x of all) io.err(`imcsim: error: ${x.message}`);
+    return EXIT_INPUT;
+  }
+  const err = e as Error;
+  io.err(`imcsim: internal error: ${err?.stack ?? String(e)}`);
+  io.err('This is a bug in imcsim; please report it with the command you ran.');
+  return EXIT_INTERNAL;
+}
+
+export function parsePositiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1)
+      throw located(`${name} must be a positive integer`, { path: name, expected: 'integer ≥ 1', found: JSON.stringify(v) });
+    return n;
+  };
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

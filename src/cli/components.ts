@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { loadArch, parseOverride } from '../config/load.js';
+import { COMPONENTS } from '../hw/actions.js';
+import { buildComponentModels, COMPONENT_CLASSES } from '../hw/components/registry.js';
+import { area, si, table } from '../report/format.js';
+import { collect, type Io } from './common.js';
+
+export function registerComponentsCommand(program: Command, io: Io): void {
+  program
+    .command('components')
+    .description('List component model classes, or the resolved models of an arch with every action cost and source')
+    .option('--arch <file>', 'hardware description (YAML)')
+    .option('--set <path=value>', 'override an arch key (repeatable)', collect, [])
+    .option('--json', 'print JSON')
+    .action((opts: { arch?: string; set: string[]; json?: boolean }) => {
+      if (!opts.arch) {
+        const rows = [...COMPONENT_CLASSES.values()].map((c) => ({
+          class: c.name,
+          components: c.components.join(', '),
+          ref_tech_node_nm: c.refTechNodeNm,
+          source: c.source,
+        }));
+        io.out(opts.json ? JSON.stringify(rows, null, 2) : table(['class', 'models', 'ref node', 'source'], rows.map((r) => [r.class, r.components, r.ref_tech_node_nm ?? '-', r.source])));
+        return;
+      }
+      const spec = loadArch(opts.arch, opts.set.map(parseOverride));
+      const models = buildComponentModels(spec);
+      if (opts.json) {
+        io.out(JSON.stringify(models, null, 2));
+        return;
+      }
+      const rows: string[][] = [];
+      for (const c of COMPONENTS) {
+        const m = models[c];
+        for (const [a, cost] of Object.entries(m.actions))
+          rows.push([c, m.className, a, si(cost!.energy_j, 'J'), si(cost!.latency_s, 's'), `${area(m.area_m2)}/${m.areaUnit}`, si(m.leakage_w, 'W')]);
+      }
+      io.out(table(['component', 'class', 'action', 'energy', 'latency', 'area', 'leakage/unit'], rows));
+      io.out('');
+      for (const c of COMPONENTS) io.out(`${c}: ${models[c].source} (ref ${models[c].refTechNodeNm ?? '-'} nm → ${models[c].techNodeNm} nm)`);
+    });
+}

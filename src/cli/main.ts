@@ -1,0 +1,46 @@
+/**
+ * The `imcsim` command line: a thin layer over the library. Parses arguments, calls the typed API,
+ * prints. Exit codes: 0 success, 2 bad input (config, network, arguments), 1 internal failure.
+ */
+import { Command, CommanderError } from 'commander';
+import { EXIT_INPUT, EXIT_OK, processIo, reportError, type Io } from './common.js';
+import { registerConfigCommands } from './config.js';
+import { registerEstimateCommand } from './estimate.js';
+import { registerMapCommand } from './map.js';
+import { registerComponentsCommand } from './components.js';
+import { VERSION } from '../version.js';
+
+export function buildProgram(io: Io): Command {
+  const program = new Command();
+  program
+    .name('imcsim')
+    .description('Cycle-level simulator of RRAM in-memory-computing accelerators running spiking neural networks')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.out(s.replace(/\n$/, '')),
+      writeErr: (s) => io.err(s.replace(/\n$/, '')),
+    });
+  registerConfigCommands(program, io);
+  registerMapCommand(program, io);
+  registerEstimateCommand(program, io);
+  registerComponentsCommand(program, io);
+  return program;
+}
+
+/** Runs the CLI on argv (as process.argv) and returns the exit code. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv);
+    return EXIT_OK;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT_OK;
+      // Commander already printed its message (unknown option, missing argument...): bad input.
+      return EXIT_INPUT;
+    }
+    return reportError(e, io);
+  }
+}

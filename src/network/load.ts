@@ -1,0 +1,29 @@
+/** Loading network topology files: models/<name>/network.yaml, or a directory holding one. */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { readTextFile } from '../config/load.js';
+import { loadYaml } from '../config/yaml-loader.js';
+import { NetworkSchema, type NetworkSpec } from './schema.js';
+import { inferShapes, type NetworkShapes } from './shapes.js';
+
+export interface LoadedNetwork {
+  file: string;
+  spec: NetworkSpec;
+  shapes: NetworkShapes;
+}
+
+/** Accepts a YAML file or a model directory containing network.yaml. */
+export function resolveNetworkFile(pathOrDir: string): string {
+  if (existsSync(pathOrDir) && statSync(pathOrDir).isDirectory()) return join(pathOrDir, 'network.yaml');
+  return pathOrDir;
+}
+
+export function parseNetwork(text: string, file: string): LoadedNetwork {
+  const spec = loadYaml(text, file, NetworkSchema);
+  return { file, spec, shapes: inferShapes(spec, file) };
+}
+
+export function loadNetwork(pathOrDir: string): LoadedNetwork {
+  const file = resolveNetworkFile(pathOrDir);
+  return parseNetwork(readTextFile(file), file);
+}

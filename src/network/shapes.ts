@@ -1,0 +1,195 @@
+/**
+ * Shape inference over a topology, and the view of it the hardware needs: the weighted layers that are
+ * mapped onto crossbars, with their matrix sizes, output positions and whether their input is binary.
+ */
+import { located } from '../config/errors.js';
+import type { LayerSpec, NetworkSpec, NeuronSpec } from './schema.js';
+
+export type Shape = readonly number[];
+
+const two = (v: number | readonly [number, number]): [number, number] =>
+  typeof v === 'number' ? [v, v] : [v[0], v[1]];
+
+export interface LayerShapes {
+  index: number;
+  name: string;
+  type: LayerSpec['type'];
+  inShape: Shape;
+  outShape: Shape;
+}
+
+/** A conv2d or linear layer, as the hardware sees it. */
+export interface MappedLayer {
+  /** Position among mapped layers (0-based). */
+  index: number;
+  /** Position in the topology's layer list. */
+  topologyIndex: number;
+  name: string;
+  kind: 'conv2d' | 'linear';
+  inChannels: number;
+  outChannels: number;
+  kernel: [number, number];
+  groups: number;
+  /** Rows of one group's unrolled weight matrix: (Cin/groups)·kh·kw. */
+  rows: number;
+  /** Columns (neurons) of one group's matrix: Cout/groups. */
+  cols: number;
+  inShape: Shape;
+  /** Output of the layer itself (before any following pooling). */
+  outShape: Shape;
+  /** Output positions per timestep (Hout·Wout; 1 for linear). */
+  positions: number;
+  /** Neurons (or output accumulators) per timestep: Cout·positions. */
+  neurons: number;
+  /** Input elements per timestep. */
+  inputElements: number;
+  /** Spatial size of the input (H for conv, 1 for linear). */
+  inDim: number;
+  /** Spatial size of the output after pooling that directly follows (SpikeSim's out_dim convention). */
+  pooledOutDim: number;
+  /** Pooling directly after this layer, if any. */
+  pooling: { type: 'avgpool2d' | 'sumpool2d' | 'maxpool2d'; window: number } | null;
+  /** False where the input is multi-bit: the direct-encoded first layer, or sums after pooling. */
+  binaryInput: boolean;
+  /** False for the non-spiking output accumulator. */
+  spiking: boolean;
+  neuron: NeuronSpec;
+  timesteps: number | undefined;
+}
+
+export interface NetworkShapes {
+  layers: LayerShapes[];
+  mapped: MappedLayer[];
+  outputShape: Shape;
+}
+
+function convOut(size: number, k: number, s: number, p: number, d: number): number {
+  return Math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1;
+}
+
+export function inferShapes(net: NetworkSpec, file?: string): NetworkShapes {
+  let shape: Shape = net.input.shape;
+  const layers: LayerShapes[] = [];
+  const mapped: MappedLayer[] = [];
+  // Non-binary input to the next weighted layer: the direct-encoded image, or sums after pooling.
+  let nonBinary = net.input.encoding === 'direct';
+  const fail = (i: number, msg: string, expected?: string, found?: string): never => {
+    throw located(msg, { file, path: `layers[${i}]`, expected, found });
+  };
+  net.layers.forEach((layer, i) => {
+    const name = layer.name ?? `${layer.type}${i}`;
+    const inShape = shape;
+    switch (layer.type) {
+      case 'conv2d': {
+        if (shape.length !== 3) fail(i, `conv2d needs a [C, H, W] input`, '3-D input', `[${shape.join(', ')}]`);
+        const [c, h, w] = shape;
+        const [kh, kw] = two(layer.kernel);
+        const [sh, sw] = two(layer.stride);
+        const [ph, pw] = two(layer.padding);
+        const [dh, dw] = two(layer.dilation);
+        if (c % layer.groups !== 0 || layer.out_channels % layer.groups !== 0)
+          fail(i, `groups must divide in and out channels`, `divisor of ${c} and ${layer.out_channels}`, String(layer.groups));
+        const ho = convOut(h, kh, sh, ph, dh);
+        const wo = convOut(w, kw, sw, pw, dw);
+        if (ho < 1 || wo < 1) fail(i, `conv2d output would be empty`, 'a positive output size', `${ho}×${wo}`);
+        shape = [layer.out_channels, ho, wo];
+        mapped.push({
+          index: mapped.length,
+          topologyIndex: i,
+          name,
+          kind: 'conv2d',
+          inChannels: c,
+          outChannels: layer.out_channels,
+          kernel: [kh, kw],
+          groups: layer.groups,
+          rows: (c / layer.groups) * kh * kw,
+          cols: layer.out_channels / layer.groups,
+          inShape,
+          outShape: shape,
+          positions: ho * wo,
+          neurons: layer.out_channels * ho * wo,
+          inputElements: c * h * w,
+          inDim: h,
+          pooledOutDim: ho,
+          pooling: null,
+          binaryInput: !nonBinary,
+          spiking: layer.spiking,
+          neuron: layer.neuron ?? net.neuron,
+          timesteps: layer.timesteps,
+        });
+        nonBinary = !layer.spiking;
+        break;
+      }
+      case 'linear': {
+        const features = shape.reduce((a, b) => a * b, 1);
+        if (shape.length !== 1) fail(i, `linear needs a flat input (add a flatten layer)`, '1-D input', `[${shape.join(', ')}]`);
+        shape = [layer.out_features];
+        mapped.push({
+          index: mapped.length,
+          topologyIndex: i,
+          name,
+          kind: 'linear',
+          inChannels: features,
+          outChannels: layer.out_features,
+          kernel: [1, 1],
+          groups: 1,
+          rows: features,
+          cols: layer.out_features,
+          inShape,
+          outShape: shape,
+          positions: 1,
+          neurons: layer.out_features,
+          inputElements: features,
+          inDim: 1,
+          pooledOutDim: 1,
+          pooling: null,
+          binaryInput: !nonBinary,
+          spiking: layer.spiking,
+          neuron: layer.neuron ?? net.neuron,
+          timesteps: layer.timesteps,
+        });
+        nonBinary = !layer.spiking;
+        break;
+      }
+      case 'avgpool2d':
+      case 'sumpool2d':
+      case 'maxpool2d': {
+        if (shape.length !== 3) fail(i, `${layer.type} needs a [C, H, W] input`, '3-D input', `[${shape.join(', ')}]`);
+        const [c, h, w] = shape;
+        const [kh, kw] = two(layer.kernel);
+        const [sh, sw] = layer.stride === undefined ? [kh, kw] : two(layer.stride);
+        const [ph, pw] = two(layer.padding);
+        const ho = convOut(h, kh, sh, ph, 1);
+        const wo = convOut(w, kw, sw, pw, 1);
+        if (ho < 1 || wo < 1) fail(i, `${layer.type} output would be empty`, 'a positive output size', `${ho}×${wo}`);
+        shape = [c, ho, wo];
+        const prev = mapped[mapped.length - 1];
+        if (prev && prev.topologyIndex === i - 1 && prev.pooling === null) {
+          prev.pooling = { type: layer.type, window: kh * kw };
+          prev.pooledOutDim = ho;
+        }
+        // Average / sum of spikes is multi-bit; max of spikes stays binary.
+        if (layer.type !== 'maxpool2d') nonBinary = true;
+        break;
+      }
+      case 'flatten':
+        shape = [shape.reduce((a, b) => a * b, 1)];
+        break;
+      case 'batchnorm':
+      case 'dropout':
+        break;
+    }
+    layers.push({ index: i, name, type: layer.type, inShape, outShape: shape });
+  });
+  if (mapped.length === 0) throw located('the network has no conv2d or linear layer to map', { file, path: 'layers' });
+  const last = mapped[mapped.length - 1];
+  const outFeatures = shape.reduce((a, b) => a * b, 1);
+  if (outFeatures !== net.classes)
+    throw located(`the network's output does not match its class count`, {
+      file,
+      path: 'classes',
+      expected: `${outFeatures} (output of ${last.name})`,
+      found: String(net.classes),
+    });
+  return { layers, mapped, outputShape: shape };
+}

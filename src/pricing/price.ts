@@ -1,0 +1,257 @@
+/**
+ * Pricing: action counts × component models → energy (J); per-unit leakage × time → static energy;
+ * area units × unit area → area. The one path every estimate and every simulation goes through, so a
+ * run can be re-priced under another model without re-simulating.
+ */
+import { located } from '../config/errors.js';
+import { ACTIONS, COMPONENTS, NUM_ACTIONS, type ComponentKey } from '../hw/actions.js';
+import type { ComponentModels } from '../hw/components/registry.js';
+import type { ModelOutput } from '../analytic/imcsim-model.js';
+import type { Workload } from '../analytic/workload.js';
+
+const NC = COMPONENTS.length;
+/** Components that sit in tiles (power-gated with their layer); the rest are chip-level. */
+const TILE_COMPONENTS: ReadonlySet<ComponentKey> = new Set([
+  'crossbar',
+  'row_driver',
+  'adc',
+  'column_mux',
+  'shift_add',
+  'output_register',
+  'lif_unit',
+  'membrane_buffer',
+  'tile_buffer',
+  'tile_bus',
+]);
+
+export interface ActionReport {
+  count: number;
+  unit: string;
+  energy_per_action_j: number;
+  energy_j: number;
+}
+
+export interface ComponentReport {
+  component: ComponentKey;
+  class: string;
+  description: string;
+  source: string;
+  tech_node_nm: number;
+  ref_tech_node_nm: number | null;
+  area_units: number;
+  area_unit: 'instance' | 'bit';
+  area_m2: number;
+  leakage_w: number;
+  leakage_note: string;
+  dynamic_energy_j: number;
+  leakage_energy_j: number;
+  energy_j: number;
+  actions: Record<string, ActionReport>;
+}
+
+export interface LayerReport {
+  name: string;
+  kind: string;
+  timesteps: number;
+  crossbars: number;
+  pes: number;
+  tiles: number;
+  energy_j: number;
+  dynamic_energy_j: number;
+  leakage_energy_j: number;
+  latency_s: number;
+  area_m2: number;
+  /** Dynamic + attributed leakage energy per component (J). */
+  components: Record<ComponentKey, number>;
+}
+
+export interface TimestepReport {
+  timestep: number;
+  energy_j: number;
+  dynamic_energy_j: number;
+  busy_s: number;
+}
+
+export interface Priced {
+  energy_j: number;
+  dynamic_energy_j: number;
+  leakage_energy_j: number;
+  latency_s: number;
+  edp_js: number;
+  area_m2: number;
+  layers: LayerReport[];
+  /** The exit row: logits to the I/O node, entropy unit, final output write. */
+  exit: { energy_j: number; latency_s: number; components: Record<ComponentKey, number> };
+  components: Record<ComponentKey, ComponentReport>;
+  timesteps: TimestepReport[];
+}
+
+function zeroByComponent(): Record<ComponentKey, number> {
+  return Object.fromEntries(COMPONENTS.map((c) => [c, 0])) as Record<ComponentKey, number>;
+}
+
+/** Energy per action for the configured models; throws where a counted action has no model. */
+export function actionEnergies(models: ComponentModels): Float64Array {
+  const e = new Float64Array(NUM_ACTIONS);
+  ACTIONS.forEach(([c, a], i) => {
+    const cost = models[c].actions[a as keyof (typeof models)[typeof c]['actions']];
+    e[i] = cost ? cost.energy_j : NaN;
+  });
+  return e;
+}
+
+export function price(w: Workload, out: ModelOutput): Priced {
+  const models = w.models;
+  const { counts, timing, area } = out;
+  const L = w.mapping.layers.length;
+  const T = counts.timesteps;
+  const energyOf = actionEnergies(models);
+  const actionTotals = new Float64Array(NUM_ACTIONS);
+  const rowComp = new Float64Array((L + 1) * NC);
+  const stepDyn = new Float64Array(T);
+  const compIndex = ACTIONS.map(([c]) => COMPONENTS.indexOf(c));
+  const d = counts.data;
+  for (let row = 0; row <= L; row++) {
+    for (let t = 0; t < T; t++) {
+      const base = (row * T + t) * NUM_ACTIONS;
+      for (let a = 0; a < NUM_ACTIONS; a++) {
+        const n = d[base + a];
+        if (n === 0) continue;
+        const e = energyOf[a];
+        if (Number.isNaN(e)) {
+          const [c, act] = ACTIONS[a];
+          throw located(
+            `component "${c}" (class "${models[c].className}") has no model for action "${act}", which this run performs`,
+            { path: `${c === 'router' ? 'noc.router_class' : c === 'link' ? 'noc.link_class' : `${c}.class`}`, expected: `a class implementing ${act}`, found: models[c].className },
+          );
+        }
+        const j = n * e;
+        actionTotals[a] += n;
+        rowComp[row * NC + compIndex[a]] += j;
+        stepDyn[t] += j;
+      }
+    }
+  }
+  const latency = timing.latency_s;
+  // Busy time per layer row, for power gating and per-layer latency.
+  const rowBusy = new Float64Array(L + 1);
+  const stepBusy = new Float64Array(T);
+  for (let row = 0; row <= L; row++)
+    for (let t = 0; t < T; t++) {
+      rowBusy[row] += timing.busy_s[row * T + t];
+      stepBusy[t] += timing.busy_s[row * T + t];
+    }
+  const gated = w.spec.leakage.power_gating === 'per-layer';
+  const compLeak = new Float64Array(NC);
+  const layerLeak = new Float64Array(L * NC);
+  COMPONENTS.forEach((c, k) => {
+    const m = models[c];
+    if (TILE_COMPONENTS.has(c)) {
+      for (let l = 0; l < L; l++) {
+        const units = area.perLayer[l * NC + k];
+        const e = units * m.leakage_w * (gated ? rowBusy[l] : latency);
+        layerLeak[l * NC + k] = e;
+        compLeak[k] += e;
+      }
+      // Allocated tile slots no layer uses still leak unless gated.
+      let attributed = 0;
+      for (let l = 0; l < L; l++) attributed += area.perLayer[l * NC + k];
+      const idle = Math.max(0, area.chip[k] - attributed);
+      if (!gated) compLeak[k] += idle * m.leakage_w * latency;
+    } else {
+      compLeak[k] += area.chip[k] * m.leakage_w * latency;
+    }
+  });
+
+  const components = {} as Record<ComponentKey, ComponentReport>;
+  let dynTotal = 0;
+  let leakTotal = 0;
+  let areaTotal = 0;
+  COMPONENTS.forEach((c, k) => {
+    const m = models[c];
+    const actions: Record<string, ActionReport> = {};
+    let dyn = 0;
+    ACTIONS.forEach(([ac, an, unit], a) => {
+      if (ac !== c || !(an in m.actions)) return;
+      const e = energyOf[a];
+      actions[an] = { count: actionTotals[a], unit, energy_per_action_j: e, energy_j: actionTotals[a] * e };
+      dyn += actionTotals[a] * e;
+    });
+    const areaM2 = area.chip[k] * m.area_m2;
+    components[c] = {
+      component: c,
+      class: m.className,
+      description: m.description,
+      source: m.source,
+      tech_node_nm: m.techNodeNm,
+      ref_tech_node_nm: m.refTechNodeNm,
+      area_units: area.chip[k],
+      area_unit: m.areaUnit,
+      area_m2: areaM2,
+      leakage_w: m.leakage_w * area.chip[k],
+      leakage_note: m.leakageNote,
+      dynamic_energy_j: dyn,
+      leakage_energy_j: compLeak[k],
+      energy_j: dyn + compLeak[k],
+      actions,
+    };
+    dynTotal += dyn;
+    leakTotal += compLeak[k];
+    areaTotal += areaM2;
+  });
+
+  const layers: LayerReport[] = w.mapping.layers.map((lm, l) => {
+    const comps = zeroByComponent();
+    let dyn = 0;
+    let leak = 0;
+    let areaL = 0;
+    COMPONENTS.forEach((c, k) => {
+      comps[c] = rowComp[l * NC + k] + layerLeak[l * NC + k];
+      dyn += rowComp[l * NC + k];
+      leak += layerLeak[l * NC + k];
+      areaL += area.perLayer[l * NC + k] * models[c].area_m2;
+    });
+    return {
+      name: lm.layer.name,
+      kind: lm.layer.kind,
+      timesteps: w.layerTimesteps[l],
+      crossbars: lm.crossbars,
+      pes: lm.pes,
+      tiles: lm.tiles.length,
+      energy_j: dyn + leak,
+      dynamic_energy_j: dyn,
+      leakage_energy_j: leak,
+      latency_s: rowBusy[l],
+      area_m2: areaL,
+      components: comps,
+    };
+  });
+  const exitComps = zeroByComponent();
+  let exitE = 0;
+  COMPONENTS.forEach((c, k) => {
+    exitComps[c] = rowComp[L * NC + k];
+    exitE += rowComp[L * NC + k];
+  });
+  // Leakage is spread over timesteps in proportion to their busy time.
+  let busyAll = 0;
+  for (let t = 0; t < T; t++) busyAll += stepBusy[t];
+  const timesteps: TimestepReport[] = Array.from({ length: T }, (_, t) => ({
+    timestep: t + 1,
+    dynamic_energy_j: stepDyn[t],
+    energy_j: stepDyn[t] + (busyAll > 0 ? (leakTotal * stepBusy[t]) / busyAll : 0),
+    busy_s: stepBusy[t],
+  }));
+  const energy = dynTotal + leakTotal;
+  return {
+    energy_j: energy,
+    dynamic_energy_j: dynTotal,
+    leakage_energy_j: leakTotal,
+    latency_s: latency,
+    edp_js: energy * latency,
+    area_m2: areaTotal,
+    layers,
+    exit: { energy_j: exitE, latency_s: rowBusy[L], components: exitComps },
+    components,
+    timesteps,
+  };
+}
