@@ -21,7 +21,8 @@ import { ActionCounts, type Timing } from '../pricing/counts.js';
 import type { AreaUnits, Excluded, Workload } from './workload.js';
 
 const NC = COMPONENTS.length;
-const ci = (c: (typeof COMPONENTS)[number]) => COMPONENTS.indexOf(c);
+const CI = Object.fromEntries(COMPONENTS.map((c, i) => [c, i])) as Record<(typeof COMPONENTS)[number], number>;
+const ci = (c: (typeof COMPONENTS)[number]) => CI[c];
 
 export interface ModelOutput {
   counts: ActionCounts;
@@ -38,60 +39,38 @@ interface Flow {
   bits: number;
 }
 
-/** Crossbar index range [first, end) a layer keeps on each of its tiles (row pieces innermost). */
-function tileRanges(w: Workload, lm: LayerMapping): Array<[number, number]> {
-  const perTile = w.spec.pe.crossbars_per_pe * w.spec.tile.pes_per_tile;
-  if (w.spec.mapping.tile_packing === 'per-layer')
-    return lm.tiles.map((_, k) => [k * perTile, Math.min(lm.crossbars, (k + 1) * perTile)]);
-  // Packed: the layer's PEs start at firstPe; tile boundaries fall on global PE indices.
+/** Crossbar index range [first, end) a layer keeps on each of its tiles, as pairs (row pieces innermost). */
+function tileRanges(w: Workload, lm: LayerMapping): Int32Array {
+  const n = lm.tiles.length;
+  const out = new Int32Array(2 * n);
   const cpp = w.spec.pe.crossbars_per_pe;
   const ppt = w.spec.tile.pes_per_tile;
-  return lm.tiles.map((tile) => {
-    const firstPe = Math.max(lm.firstPe, tile * ppt) - lm.firstPe;
-    const endPe = Math.min(lm.firstPe + lm.pes, (tile + 1) * ppt) - lm.firstPe;
-    return [firstPe * cpp, Math.min(lm.crossbars, endPe * cpp)];
-  });
-}
-
-/**
- * Partial-sum flows per output position: for each column group (g, j), the row pieces held on tiles
- * other than the tile of its first piece send their sums there. O(column groups + tiles).
- */
-function psumFlows(w: Workload, lm: LayerMapping, ranges: Array<[number, number]>): Flow[] {
-  if (lm.rowSplits === 1 || lm.tiles.length === 1) return [];
-  const psumBits = w.spec.noc.psum_bits;
-  const byPair = new Map<number, number>();
-  const nT = w.mapping.totalTiles + 1;
-  let k = 0; // tile cursor (ranges are sorted)
-  for (let g = 0; g < lm.layer.groups; g++) {
-    for (let j = 0; j < lm.colSplits; j++) {
-      const base = (g * lm.colSplits + j) * lm.rowSplits;
-      const end = base + lm.rowSplits;
-      while (ranges[k][1] <= base) k++;
-      const home = lm.tiles[k];
-      const neurons = (j === lm.colSplits - 1 ? lm.colsUsedLast : lm.colsUsedFull) / lm.columnsPerWeight;
-      for (let q = k + 1; q < ranges.length && ranges[q][0] < end; q++) {
-        const pieces = Math.min(end, ranges[q][1]) - ranges[q][0];
-        const key = lm.tiles[q] * nT + home;
-        byPair.set(key, (byPair.get(key) ?? 0) + pieces * neurons * psumBits);
-      }
-    }
+  const packed = w.spec.mapping.tile_packing === 'packed';
+  for (let k = 0; k < n; k++) {
+    // Per-layer packing starts the layer on a fresh tile; packed tiles split on global PE indices.
+    const firstPe = packed ? Math.max(lm.firstPe, lm.tiles[k] * ppt) - lm.firstPe : k * ppt;
+    const endPe = packed ? Math.min(lm.firstPe + lm.pes, (lm.tiles[k] + 1) * ppt) - lm.firstPe : (k + 1) * ppt;
+    out[2 * k] = firstPe * cpp;
+    out[2 * k + 1] = Math.min(lm.crossbars, endPe * cpp);
   }
-  return [...byPair.entries()].sort((a, b) => a[0] - b[0]).map(([key, bits]) => ({ src: Math.floor(key / nT), dst: key % nT, bits }));
+  return out;
 }
 
 /** Fraction of a layer's input rows each of its tiles needs: the distinct row pieces it holds. */
-function rowFractions(lm: LayerMapping, ranges: Array<[number, number]>): number[] {
+function rowFractions(lm: LayerMapping, ranges: Int32Array): Float64Array {
   const R = lm.rowSplits;
-  const perGroupCols = lm.colSplits * R;
+  const perGroup = lm.colSplits * R;
   const total = R * lm.layer.groups;
-  return ranges.map(([a, b]) => {
+  const out = new Float64Array(lm.tiles.length);
+  for (let k = 0; k < out.length; k++) {
+    const a = ranges[2 * k];
+    const b = ranges[2 * k + 1];
     let distinct = 0;
-    const g0 = Math.floor(a / perGroupCols);
-    const g1 = Math.floor((b - 1) / perGroupCols);
+    const g0 = Math.floor(a / perGroup);
+    const g1 = Math.floor((b - 1) / perGroup);
     for (let g = g0; g <= g1; g++) {
-      const lo = Math.max(a, g * perGroupCols) - g * perGroupCols;
-      const hi = Math.min(b, (g + 1) * perGroupCols) - g * perGroupCols;
+      const lo = Math.max(a, g * perGroup) - g * perGroup;
+      const hi = Math.min(b, (g + 1) * perGroup) - g * perGroup;
       if (hi - lo >= R) {
         distinct += R;
         continue;
@@ -99,14 +78,21 @@ function rowFractions(lm: LayerMapping, ranges: Array<[number, number]>): number
       // Fewer than R crossbars: one interval of row indices, possibly wrapping into the next column group.
       const i0 = lo % R;
       const i1 = (hi - 1) % R;
-      distinct += i1 >= i0 && Math.floor(lo / R) === Math.floor((hi - 1) / R) ? i1 - i0 + 1 : Math.min(R, R - i0 + i1 + 1);
+      distinct += Math.floor(lo / R) === Math.floor((hi - 1) / R) ? i1 - i0 + 1 : Math.min(R, R - i0 + i1 + 1);
     }
-    return distinct / total;
-  });
+    out[k] = distinct / total;
+  }
+  return out;
 }
 
-/** Adds the flits of flows to counts and returns the contention-free delivery time (s). */
-function routeFlows(w: Workload, counts: ActionCounts, row: number, t: number, flows: Flow[], scale: number): number {
+interface Route {
+  router: number;
+  link: number;
+  time_s: number;
+}
+
+/** Flit traversals and contention-free delivery time of a set of flows (payloads × scale). */
+function routeFlows(w: Workload, flows: Flow[], scale: number): Route {
   const noc = w.spec.noc;
   const m: ChipMapping = w.mapping;
   const router = w.models.router.actions.traverse!;
@@ -126,25 +112,194 @@ function routeFlows(w: Workload, counts: ActionCounts, row: number, t: number, f
     injected.set(f.src, (injected.get(f.src) ?? 0) + flits);
     maxPath = Math.max(maxPath, (h + 1) * router.latency_s + h * link.latency_s);
   }
-  counts.add(row, t, A.ROUTER_TRAVERSE, routerN);
-  counts.add(row, t, A.LINK_TRAVERSE, linkN);
   let maxInjected = 0;
   for (const v of injected.values()) maxInjected = Math.max(maxInjected, v);
   // One flit per cycle leaves a source; the last flit then takes the longest path.
-  return maxInjected === 0 ? 0 : (maxInjected - 1) * cycle + maxPath;
+  return { router: routerN, link: linkN, time_s: maxInjected === 0 ? 0 : (maxInjected - 1) * cycle + maxPath };
+}
+
+/** Scratch buffers reused across layers and calls (the analytic model runs millions of times in sweeps). */
+let scratch = new Float64Array(256);
+function scratchOf(n: number): Float64Array {
+  if (scratch.length < n) scratch = new Float64Array(Math.max(n, 2 * scratch.length));
+  scratch.fill(0, 0, n);
+  return scratch;
+}
+
+const NO_ROUTE: Route = { router: 0, link: 0, time_s: 0 };
+
+/**
+ * Partial sums, per output position, routed: for each column group (g, j), the row pieces held on tiles
+ * other than the tile of its first piece send their sums to that tile. Column groups are visited in order,
+ * so the home tile never decreases and each (source, home) pair is complete when the home moves on.
+ * O(column groups + tiles), no per-pair objects.
+ */
+function psumRoute(w: Workload, lm: LayerMapping, ranges: Int32Array, positions: number): Route {
+  const nTiles = lm.tiles.length;
+  if (lm.rowSplits === 1 || nTiles === 1) return NO_ROUTE;
+  const m = w.mapping;
+  const psumBits = w.spec.noc.psum_bits;
+  const flitBits = w.spec.noc.flit_bits;
+  const tRouter = w.models.router.actions.traverse!.latency_s;
+  const tLink = w.models.link.actions.traverse!.latency_s;
+  const buf = scratchOf(2 * nTiles);
+  // buf[0..n): bits from local tile q to the current home; buf[n..2n): flits injected by tile q.
+  let routerN = 0;
+  let linkN = 0;
+  let maxPath = 0;
+  let home = -1;
+  let lo = 0;
+  let hi = -1;
+  const flush = () => {
+    const hx = m.tileXY[2 * lm.tiles[home]];
+    const hy = m.tileXY[2 * lm.tiles[home] + 1];
+    for (let q = lo; q <= hi; q++) {
+      if (buf[q] === 0) continue;
+      const flits = Math.ceil((buf[q] * positions) / flitBits);
+      const t = lm.tiles[q];
+      const h = Math.abs(m.tileXY[2 * t] - hx) + Math.abs(m.tileXY[2 * t + 1] - hy);
+      routerN += flits * (h + 1);
+      linkN += flits * h;
+      buf[nTiles + q] += flits;
+      maxPath = Math.max(maxPath, (h + 1) * tRouter + h * tLink);
+      buf[q] = 0;
+    }
+  };
+  let k = 0;
+  for (let g = 0; g < lm.layer.groups; g++) {
+    for (let j = 0; j < lm.colSplits; j++) {
+      const base = (g * lm.colSplits + j) * lm.rowSplits;
+      const end = base + lm.rowSplits;
+      while (ranges[2 * k + 1] <= base) k++;
+      if (k !== home) {
+        if (home >= 0) flush();
+        home = k;
+        lo = k + 1;
+        hi = k;
+      }
+      const neurons = (j === lm.colSplits - 1 ? lm.colsUsedLast : lm.colsUsedFull) / lm.columnsPerWeight;
+      for (let q = k + 1; q < nTiles && ranges[2 * q] < end; q++) {
+        buf[q] += (Math.min(end, ranges[2 * q + 1]) - ranges[2 * q]) * neurons * psumBits;
+        if (q > hi) hi = q;
+      }
+    }
+  }
+  if (home >= 0) flush();
+  let maxInjected = 0;
+  for (let q = 0; q < nTiles; q++) maxInjected = Math.max(maxInjected, buf[nTiles + q]);
+  const cycle = 1 / w.spec.chip.clock_hz;
+  return { router: routerN, link: linkN, time_s: maxInjected === 0 ? 0 : (maxInjected - 1) * cycle + maxPath };
 }
 
 /**
- * Flows delivering a layer's input: from the previous layer's tiles (or the I/O node) to its tiles; each
- * source sends its share of the payload, and each destination receives the part its row pieces need.
+ * Input delivery of one layer, precomputed from the mapping: every source tile (the previous layer's, or
+ * the I/O node) sends an equal share of the payload to every destination tile, scaled by the fraction of
+ * the input rows that destination holds. Destinations with the same fraction form a group whose flits per
+ * pair are equal, so each timestep costs O(groups); hop sums come from prefix sums over the sources'
+ * coordinates, never from enumerating pairs.
  */
-function inputFlows(w: Workload, l: number, bits: number, fractions: number[]): Flow[] {
-  const lm = w.mapping.layers[l];
-  const sources = l === 0 ? [-1] : w.mapping.layers[l - 1].tiles;
-  const flows: Flow[] = [];
-  const share = bits / sources.length;
-  for (const s of sources) lm.tiles.forEach((d, k) => flows.push({ src: s, dst: d, bits: share * fractions[k] }));
-  return flows;
+interface InputRoute {
+  sources: number;
+  fraction: number[];
+  dests: number[];
+  pairs: number[];
+  hopSum: number[];
+  maxHops: number[];
+}
+
+function inputRoute(w: Workload, l: number, fractions: Float64Array): InputRoute {
+  const m = w.mapping;
+  const lm = m.layers[l];
+  const prev = l === 0 ? null : m.layers[l - 1].tiles;
+  const nS = prev ? prev.length : 1;
+  const n = Math.max(m.meshColumns, m.meshRows);
+  // Histograms (count and coordinate sum) of the sources' x and y, then prefix sums.
+  const h = scratchOf(4 * (n + 1));
+  const cx = h.subarray(0, n + 1);
+  const sx = h.subarray(n + 1, 2 * (n + 1));
+  const cy = h.subarray(2 * (n + 1), 3 * (n + 1));
+  const sy = h.subarray(3 * (n + 1), 4 * (n + 1));
+  let maxPS = -Infinity;
+  let minPS = Infinity;
+  let maxMS = -Infinity;
+  let minMS = Infinity;
+  for (let i = 0; i < nS; i++) {
+    const t = prev ? prev[i] : -1;
+    const x = t < 0 ? m.ioXY[0] : m.tileXY[2 * t];
+    const y = t < 0 ? m.ioXY[1] : m.tileXY[2 * t + 1];
+    cx[x + 1] += 1;
+    sx[x + 1] += x;
+    cy[y + 1] += 1;
+    sy[y + 1] += y;
+    maxPS = Math.max(maxPS, x + y);
+    minPS = Math.min(minPS, x + y);
+    maxMS = Math.max(maxMS, x - y);
+    minMS = Math.min(minMS, x - y);
+  }
+  for (let i = 1; i <= n; i++) {
+    cx[i] += cx[i - 1];
+    sx[i] += sx[i - 1];
+    cy[i] += cy[i - 1];
+    sy[i] += sy[i - 1];
+  }
+  const r: InputRoute = { sources: nS, fraction: [], dests: [], pairs: [], hopSum: [], maxHops: [] };
+  const ext: number[][] = []; // per group: max/min of x+y and x−y over its destinations
+  // Tiles of a layer are a contiguous id range, so "is also a source" is a range test.
+  const pLo = prev ? prev[0] : -1;
+  const pHi = prev ? prev[prev.length - 1] : -2;
+  for (let k = 0; k < lm.tiles.length; k++) {
+    const d = lm.tiles[k];
+    let g = r.fraction.indexOf(fractions[k]);
+    if (g < 0) {
+      g = r.fraction.length;
+      r.fraction.push(fractions[k]);
+      r.dests.push(0);
+      r.pairs.push(0);
+      r.hopSum.push(0);
+      ext.push([-Infinity, Infinity, -Infinity, Infinity]);
+    }
+    const x = m.tileXY[2 * d];
+    const y = m.tileXY[2 * d + 1];
+    const hx = cx[x + 1] * x - sx[x + 1] + (sx[n] - sx[x + 1]) - (cx[n] - cx[x + 1]) * x;
+    const hy = cy[y + 1] * y - sy[y + 1] + (sy[n] - sy[y + 1]) - (cy[n] - cy[y + 1]) * y;
+    r.dests[g] += 1;
+    r.pairs[g] += nS - (d >= pLo && d <= pHi ? 1 : 0);
+    r.hopSum[g] += hx + hy;
+    const e = ext[g];
+    e[0] = Math.max(e[0], x + y);
+    e[1] = Math.min(e[1], x + y);
+    e[2] = Math.max(e[2], x - y);
+    e[3] = Math.min(e[3], x - y);
+  }
+  // Largest Manhattan distance between sources and a group's destinations, from the x+y, x−y extremes.
+  r.maxHops = ext.map((e) => Math.max(maxPS - e[1], e[0] - minPS, maxMS - e[3], e[2] - minMS));
+  return r;
+}
+
+function routeInput(w: Workload, r: InputRoute, payloadBits: number): Route {
+  const flitBits = w.spec.noc.flit_bits;
+  const router = w.models.router.actions.traverse!;
+  const link = w.models.link.actions.traverse!;
+  const cycle = 1 / w.spec.chip.clock_hz;
+  let routerN = 0;
+  let linkN = 0;
+  let perSource = 0;
+  let maxPath = 0;
+  for (let g = 0; g < r.fraction.length; g++) {
+    const flits = Math.ceil(((payloadBits / r.sources) * r.fraction[g]) / flitBits);
+    if (flits === 0 || r.pairs[g] === 0) continue;
+    routerN += flits * (r.hopSum[g] + r.pairs[g]);
+    linkN += flits * r.hopSum[g];
+    perSource += flits * r.dests[g];
+    maxPath = Math.max(maxPath, (r.maxHops[g] + 1) * router.latency_s + r.maxHops[g] * link.latency_s);
+  }
+  return { router: routerN, link: linkN, time_s: perSource === 0 ? 0 : (perSource - 1) * cycle + maxPath };
+}
+
+function addRoute(counts: ActionCounts, row: number, t: number, r: Route): number {
+  counts.add(row, t, A.ROUTER_TRAVERSE, r.router);
+  counts.add(row, t, A.LINK_TRAVERSE, r.link);
+  return r.time_s;
 }
 
 export function imcsimModel(w: Workload): ModelOutput {
@@ -180,8 +335,10 @@ export function imcsimModel(w: Workload): ModelOutput {
     ];
     const rowsTotal = layer.rows * layer.groups;
     const ranges = tileRanges(w, lm);
-    const psums = psumFlows(w, lm, ranges);
     const fractions = rowFractions(lm, ranges);
+    const route = inputRoute(w, l, fractions);
+    // Partial sums are the same every timestep: route them once.
+    const psumTraffic = psumRoute(w, lm, ranges, layer.positions);
     const tilesL = lm.tiles.length;
     const lifUnits = spec.lif_unit.units_per_tile * Math.max(1, tilesL * lm.tileShare);
     // Membrane capacity this layer owns, and the fraction of its potentials that spill.
@@ -226,12 +383,12 @@ export function imcsimModel(w: Workload): ModelOutput {
         counts.add(l, t, A.GLOBAL_READ, gReads);
         inputTime += gReads * models.global_buffer.actions.read!.latency_s;
       }
-      inputTime += routeFlows(w, counts, l, t, inputFlows(w, l, payload, fractions), 1);
+      inputTime += addRoute(counts, l, t, routeInput(w, route, payload));
       counts.add(l, t, A.TILEBUF_WRITE, Math.ceil((layer.inputElements * elemBits) / spec.tile_buffer.width_bits));
       counts.add(l, t, A.TILEBUF_READ, P * passes * Math.ceil(rowsTotal / spec.tile_buffer.width_bits));
       counts.add(l, t, A.BUS_TRANSFER, P * passes * rowsTotal);
       // --- partial sums between tiles ---
-      const psumTime = routeFlows(w, counts, l, t, psums, P);
+      const psumTime = addRoute(counts, l, t, psumTraffic);
       // --- neurons and membrane potentials ---
       let memAccesses = 0;
       if (layer.spiking) {
@@ -275,7 +432,7 @@ export function imcsimModel(w: Workload): ModelOutput {
     const sendNow = w.policy === 'entropy' || t === Tlast - 1;
     if (sendNow) {
       const flows = last.tiles.map((s) => ({ src: s, dst: -1, bits: logitBits / last.tiles.length }));
-      time += routeFlows(w, counts, L, t, flows, 1);
+      time += addRoute(counts, L, t, routeFlows(w, flows, 1));
     }
     if (w.policy === 'entropy') {
       counts.add(L, t, A.ENTROPY_CLASS_STEP, K);

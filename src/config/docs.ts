@@ -72,5 +72,5 @@ export function archConfigMarkdown(): string {
     }
     out.push('');
   }
-  return out.join('\n');
+  return out.join('\n').trimEnd() + '\n';
 }

@@ -160,8 +160,7 @@ class NestingTooDeep {
 }
 
 /**
- * What yaml's `parseDocument(text, { uniqueKeys: true, lineCounter })` does (Lexer -> Parser -> Composer),
- * except that the parser's stack is watched so that deeply nested text never reaches the recursive
+ * What yaml's `parseDocument(text, { lineCounter })` does (Lexer -> Parser -> Composer), except that the parser's stack is watched so that deeply nested text never reaches the recursive
  * composer (throws NestingTooDeep instead).
  */
 function composeGuarded(text: string, lineCounter: LineCounter, guard: number): Document.Parsed {
@@ -175,7 +174,8 @@ function composeGuarded(text: string, lineCounter: LineCounter, guard: number): 
     }
     yield* parser.end();
   }
-  const composer = new Composer({ uniqueKeys: true, logLevel: 'error' });
+  // uniqueKeys is checked afterwards in linear time (yaml's own check is quadratic in the number of keys)
+  const composer = new Composer({ uniqueKeys: false, logLevel: 'error' });
   let doc: Document.Parsed | undefined;
   for (const d of composer.compose(tokens(), true, text.length)) {
     if (!doc) {
@@ -215,11 +215,15 @@ function parseInternal(text: string, file: string, limits: LoadLimits): Parsed {
     throw new InputError(formatLocated(`cannot parse YAML: ${errorMessage(e)}`, { file }), { file });
   }
 
-  if (doc.errors.length > 0) throwAll(doc.errors.map((e) => syntaxError(e, file, text, lineCounter)));
-
-  const deepNode = astTooDeep(doc.contents, limits.maxDepth);
-  if (deepNode) {
-    const where = { file, ...position(lineCounter, deepNode.range?.[0]) };
+  const scan = scanAst(doc.contents, limits.maxDepth);
+  const problems = doc.errors.map((e) => syntaxError(e, file, text, lineCounter));
+  for (const key of scan.duplicates) {
+    const start = nodeRangeStart(key) ?? 0;
+    problems.push(syntaxError(new YAMLParseError([start, start + 1], 'DUPLICATE_KEY', 'Map keys must be unique'), file, text, lineCounter));
+  }
+  if (problems.length > 0) throwAll(problems);
+  if (scan.deep) {
+    const where = { file, ...position(lineCounter, nodeRangeStart(scan.deep)) };
     throw new InputError(formatLocated(tooDeep, where), where);
   }
 
@@ -301,19 +305,30 @@ function position(lc: LineCounter, offset: number | undefined): { line?: number;
   return { line, column: col };
 }
 
-/** First collection node nested deeper than maxDepth (iterative, does not follow aliases). */
-function astTooDeep(root: unknown, maxDepth: number): YamlNode | undefined {
+/**
+ * One iterative pass over the composed document: the first collection nested deeper than maxDepth (aliases
+ * are not followed) and every repeated scalar key of a mapping (yaml's `uniqueKeys` rule).
+ */
+function scanAst(root: unknown, maxDepth: number): { deep?: YamlNode; duplicates: YamlNode[] } {
+  const duplicates: YamlNode[] = [];
   const stack: Array<[unknown, number]> = [[root, 0]];
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
     if (isMap(node) || isSeq(node)) {
-      if (depth + 1 > maxDepth) return node;
-      for (const item of node.items as unknown[]) stack.push([item, depth + 1]);
+      if (depth + 1 > maxDepth) return { deep: node, duplicates };
+      const keys = isMap(node) ? new Set<unknown>() : undefined;
+      for (const item of node.items as unknown[]) {
+        if (keys && isPair(item) && isScalar(item.key)) {
+          if (keys.has(item.key.value)) duplicates.push(item.key);
+          else keys.add(item.key.value);
+        }
+        stack.push([item, depth + 1]);
+      }
     } else if (isPair(node)) {
       stack.push([node.key, depth], [node.value, depth]);
     }
   }
-  return undefined;
+  return { duplicates };
 }
 
 /** Depth check of a JS value (after alias expansion, which may also create cycles). */

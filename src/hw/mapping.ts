@@ -49,6 +49,13 @@ export interface ChipMapping {
   ioXY: readonly [number, number];
 }
 
+/** [start, start+1, …] of length n (a plain loop: Array.from with a callback is slow on hot paths). */
+function range(start: number, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = start + i;
+  return out;
+}
+
 export function ceilDiv(a: number, b: number): number {
   return Math.ceil(a / b);
 }
@@ -113,12 +120,12 @@ export function mapNetwork(spec: ArchSpec, shapes: NetworkShapes): ChipMapping {
     let tiles: number[];
     if (spec.mapping.tile_packing === 'per-layer') {
       const n = ceilDiv(pes, perTile);
-      tiles = Array.from({ length: n }, (_, i) => tileCursor + i);
+      tiles = range(tileCursor, n);
       tileCursor += n;
     } else {
       const a = Math.floor(firstPe / perTile);
       const b = Math.floor((firstPe + pes - 1) / perTile);
-      tiles = Array.from({ length: b - a + 1 }, (_, i) => a + i);
+      tiles = range(a, b - a + 1);
       tileCursor = b + 1;
     }
     pe += pes;

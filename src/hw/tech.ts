@@ -30,8 +30,10 @@ export function nominalSupplyV(nodeNm: number): number {
   if (nodeNm >= t[0][0]) return t[0][1];
   if (nodeNm <= t[t.length - 1][0]) return t[t.length - 1][1];
   for (let i = 0; i < t.length - 1; i++) {
-    const [n0, v0] = t[i];
-    const [n1, v1] = t[i + 1];
+    const n0 = t[i][0];
+    const v0 = t[i][1];
+    const n1 = t[i + 1][0];
+    const v1 = t[i + 1][1];
     if (nodeNm <= n0 && nodeNm >= n1) {
       if (nodeNm === n0) return v0;
       if (nodeNm === n1) return v1;

@@ -23,6 +23,15 @@ const TILE_COMPONENTS: ReadonlySet<ComponentKey> = new Set([
   'tile_buffer',
   'tile_bus',
 ]);
+const IS_TILE = Uint8Array.from(COMPONENTS, (c) => (TILE_COMPONENTS.has(c) ? 1 : 0));
+/** Component index of each action, and the action names, as flat tables (pricing runs in sweeps). */
+const COMPONENT_OF_ACTION = Int32Array.from(ACTIONS, (a) => COMPONENTS.indexOf(a[0]));
+const ACTION_NAME = ACTIONS.map((a) => a[1] as string);
+const ACTION_UNIT = ACTIONS.map((a) => a[2] as string);
+
+// byComponent spells the keys out for speed; they must follow COMPONENTS.
+if (Object.keys(byComponent(new Float64Array(NC), 0)).join() !== COMPONENTS.join())
+  throw new Error('price.ts: byComponent keys out of step with COMPONENTS');
 
 export interface ActionReport {
   count: number;
@@ -86,17 +95,33 @@ export interface Priced {
   timesteps: TimestepReport[];
 }
 
-function zeroByComponent(): Record<ComponentKey, number> {
-  return Object.fromEntries(COMPONENTS.map((c) => [c, 0])) as Record<ComponentKey, number>;
+/** Energy per component from a row of a per-component array (a literal: fast, fixed key order). */
+function byComponent(v: Float64Array, o: number): Record<ComponentKey, number> {
+  return {
+    crossbar: v[o],
+    row_driver: v[o + 1],
+    adc: v[o + 2],
+    column_mux: v[o + 3],
+    shift_add: v[o + 4],
+    output_register: v[o + 5],
+    lif_unit: v[o + 6],
+    membrane_buffer: v[o + 7],
+    tile_buffer: v[o + 8],
+    tile_bus: v[o + 9],
+    entropy_unit: v[o + 10],
+    global_buffer: v[o + 11],
+    router: v[o + 12],
+    link: v[o + 13],
+  };
 }
 
 /** Energy per action for the configured models; throws where a counted action has no model. */
 export function actionEnergies(models: ComponentModels): Float64Array {
   const e = new Float64Array(NUM_ACTIONS);
-  ACTIONS.forEach(([c, a], i) => {
-    const cost = models[c].actions[a as keyof (typeof models)[typeof c]['actions']];
+  for (let i = 0; i < NUM_ACTIONS; i++) {
+    const cost = (models[COMPONENTS[COMPONENT_OF_ACTION[i]]].actions as Record<string, { energy_j: number } | undefined>)[ACTION_NAME[i]];
     e[i] = cost ? cost.energy_j : NaN;
-  });
+  }
   return e;
 }
 
@@ -109,7 +134,6 @@ export function price(w: Workload, out: ModelOutput): Priced {
   const actionTotals = new Float64Array(NUM_ACTIONS);
   const rowComp = new Float64Array((L + 1) * NC);
   const stepDyn = new Float64Array(T);
-  const compIndex = ACTIONS.map(([c]) => COMPONENTS.indexOf(c));
   const d = counts.data;
   for (let row = 0; row <= L; row++) {
     for (let t = 0; t < T; t++) {
@@ -127,7 +151,7 @@ export function price(w: Workload, out: ModelOutput): Priced {
         }
         const j = n * e;
         actionTotals[a] += n;
-        rowComp[row * NC + compIndex[a]] += j;
+        rowComp[row * NC + COMPONENT_OF_ACTION[a]] += j;
         stepDyn[t] += j;
       }
     }
@@ -144,39 +168,41 @@ export function price(w: Workload, out: ModelOutput): Priced {
   const gated = w.spec.leakage.power_gating === 'per-layer';
   const compLeak = new Float64Array(NC);
   const layerLeak = new Float64Array(L * NC);
-  COMPONENTS.forEach((c, k) => {
-    const m = models[c];
-    if (TILE_COMPONENTS.has(c)) {
+  for (let k = 0; k < NC; k++) {
+    const leakW = models[COMPONENTS[k]].leakage_w;
+    if (IS_TILE[k]) {
+      let attributed = 0;
       for (let l = 0; l < L; l++) {
         const units = area.perLayer[l * NC + k];
-        const e = units * m.leakage_w * (gated ? rowBusy[l] : latency);
+        attributed += units;
+        const e = units * leakW * (gated ? rowBusy[l] : latency);
         layerLeak[l * NC + k] = e;
         compLeak[k] += e;
       }
       // Allocated tile slots no layer uses still leak unless gated.
-      let attributed = 0;
-      for (let l = 0; l < L; l++) attributed += area.perLayer[l * NC + k];
-      const idle = Math.max(0, area.chip[k] - attributed);
-      if (!gated) compLeak[k] += idle * m.leakage_w * latency;
+      if (!gated) compLeak[k] += Math.max(0, area.chip[k] - attributed) * leakW * latency;
     } else {
-      compLeak[k] += area.chip[k] * m.leakage_w * latency;
+      compLeak[k] += area.chip[k] * leakW * latency;
     }
-  });
+  }
 
   const components = {} as Record<ComponentKey, ComponentReport>;
   let dynTotal = 0;
   let leakTotal = 0;
   let areaTotal = 0;
-  COMPONENTS.forEach((c, k) => {
+  const compDyn = new Float64Array(NC);
+  const compActions: Record<string, ActionReport>[] = [];
+  for (let k = 0; k < NC; k++) compActions.push({});
+  for (let a = 0; a < NUM_ACTIONS; a++) {
+    const k = COMPONENT_OF_ACTION[a];
+    if (!(ACTION_NAME[a] in models[COMPONENTS[k]].actions)) continue;
+    const e = energyOf[a];
+    compActions[k][ACTION_NAME[a]] = { count: actionTotals[a], unit: ACTION_UNIT[a], energy_per_action_j: e, energy_j: actionTotals[a] * e };
+    compDyn[k] += actionTotals[a] * e;
+  }
+  for (let k = 0; k < NC; k++) {
+    const c = COMPONENTS[k];
     const m = models[c];
-    const actions: Record<string, ActionReport> = {};
-    let dyn = 0;
-    ACTIONS.forEach(([ac, an, unit], a) => {
-      if (ac !== c || !(an in m.actions)) return;
-      const e = energyOf[a];
-      actions[an] = { count: actionTotals[a], unit, energy_per_action_j: e, energy_j: actionTotals[a] * e };
-      dyn += actionTotals[a] * e;
-    });
     const areaM2 = area.chip[k] * m.area_m2;
     components[c] = {
       component: c,
@@ -190,28 +216,33 @@ export function price(w: Workload, out: ModelOutput): Priced {
       area_m2: areaM2,
       leakage_w: m.leakage_w * area.chip[k],
       leakage_note: m.leakageNote,
-      dynamic_energy_j: dyn,
+      dynamic_energy_j: compDyn[k],
       leakage_energy_j: compLeak[k],
-      energy_j: dyn + compLeak[k],
-      actions,
+      energy_j: compDyn[k] + compLeak[k],
+      actions: compActions[k],
     };
-    dynTotal += dyn;
+    dynTotal += compDyn[k];
     leakTotal += compLeak[k];
     areaTotal += areaM2;
-  });
+  }
 
-  const layers: LayerReport[] = w.mapping.layers.map((lm, l) => {
-    const comps = zeroByComponent();
+  const unitArea = new Float64Array(NC);
+  for (let k = 0; k < NC; k++) unitArea[k] = models[COMPONENTS[k]].area_m2;
+  const layerTotal = new Float64Array(NC);
+  const layers: LayerReport[] = [];
+  for (let l = 0; l < L; l++) {
+    const lm = w.mapping.layers[l];
     let dyn = 0;
     let leak = 0;
     let areaL = 0;
-    COMPONENTS.forEach((c, k) => {
-      comps[c] = rowComp[l * NC + k] + layerLeak[l * NC + k];
-      dyn += rowComp[l * NC + k];
-      leak += layerLeak[l * NC + k];
-      areaL += area.perLayer[l * NC + k] * models[c].area_m2;
-    });
-    return {
+    for (let k = 0; k < NC; k++) {
+      const i = l * NC + k;
+      layerTotal[k] = rowComp[i] + layerLeak[i];
+      dyn += rowComp[i];
+      leak += layerLeak[i];
+      areaL += area.perLayer[i] * unitArea[k];
+    }
+    layers.push({
       name: lm.layer.name,
       kind: lm.layer.kind,
       timesteps: w.layerTimesteps[l],
@@ -223,15 +254,12 @@ export function price(w: Workload, out: ModelOutput): Priced {
       leakage_energy_j: leak,
       latency_s: rowBusy[l],
       area_m2: areaL,
-      components: comps,
-    };
-  });
-  const exitComps = zeroByComponent();
+      components: byComponent(layerTotal, 0),
+    });
+  }
   let exitE = 0;
-  COMPONENTS.forEach((c, k) => {
-    exitComps[c] = rowComp[L * NC + k];
-    exitE += rowComp[L * NC + k];
-  });
+  for (let k = 0; k < NC; k++) exitE += rowComp[L * NC + k];
+  const exitComps = byComponent(rowComp, L * NC);
   // Leakage is spread over timesteps in proportion to their busy time.
   let busyAll = 0;
   for (let t = 0; t < T; t++) busyAll += stepBusy[t];

@@ -1,0 +1,43 @@
+// Benchmarks (npm run bench): runs every bench/*.bench.js (or those named on the command line) with the
+// `benchmark` package and records the figures in bench/results/<name>.json. Targets are checked here and
+// reported, never asserted in timed tests.
+import Benchmark from 'benchmark';
+import { readdirSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const only = process.argv.slice(2);
+const files = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.js'))
+  .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
+  .sort();
+
+mkdirSync(join(here, 'results'), { recursive: true });
+const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gib: +(totalmem() / 2 ** 30).toFixed(1), node: process.version };
+
+for (const f of files) {
+  const mod = await import(pathToFileURL(join(here, f)).href);
+  const name = basename(f, '.bench.js');
+  const results = [];
+  for (const b of mod.benchmarks) {
+    await b.setup?.();
+    const bench = new Benchmark(b.name, b.fn, { minSamples: 20, maxTime: b.maxTime ?? 5 });
+    bench.run();
+    const hz = bench.hz * (b.opsPerCall ?? 1);
+    const r = {
+      name: b.name,
+      unit: b.unit ?? 'ops/s',
+      value: +hz.toPrecision(4),
+      rme_percent: +bench.stats.rme.toFixed(2),
+      samples: bench.stats.sample.length,
+      target: b.target ?? null,
+      met: b.target ? hz >= b.target : null,
+    };
+    results.push(r);
+    console.log(`${name}: ${r.name}: ${r.value.toLocaleString('en')} ${r.unit} ±${r.rme_percent}%` + (r.target ? ` (target ≥ ${r.target.toLocaleString('en')}: ${r.met ? 'met' : 'NOT met'})` : ''));
+  }
+  const out = { benchmark: name, date: new Date().toISOString().slice(0, 10), machine, results };
+  writeFileSync(join(here, 'results', `${name}.json`), JSON.stringify(out, null, 2) + '\n');
+}

@@ -1,0 +1,12 @@
+import { main } from '../../src/cli/main.js';
+
+/** Runs the CLI in-process and captures what it prints. */
+export async function runCli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(['node', 'imcsim', ...args], {
+    out: (s) => (out += s.endsWith('\n') ? s : s + '\n'),
+    err: (s) => (err += s.endsWith('\n') ? s : s + '\n'),
+  });
+  return { code, out, err };
+}
