@@ -67,7 +67,12 @@ export function runModel(w: Workload): ModelOutput {
   return w.spec.accounting === 'spikesim' ? spikesimModel(w) : imcsimModel(w);
 }
 
-export function estimate(spec: ArchSpec, network: NetworkSpec, opts: EstimateOptions = {}, shapes?: NetworkShapes): EstimateResult {
+export function estimate(
+  spec: ArchSpec,
+  network: NetworkSpec,
+  opts: EstimateOptions = {},
+  shapes?: NetworkShapes,
+): EstimateResult {
   const w = buildWorkload(spec, network, opts, shapes);
   const out = runModel(w);
   const priced = price(w, out);

@@ -21,7 +21,10 @@ import { ActionCounts, type Timing } from '../pricing/counts.js';
 import type { AreaUnits, Excluded, Workload } from './workload.js';
 
 const NC = COMPONENTS.length;
-const CI = Object.fromEntries(COMPONENTS.map((c, i) => [c, i])) as Record<(typeof COMPONENTS)[number], number>;
+const CI = Object.fromEntries(COMPONENTS.map((c, i) => [c, i])) as Record<
+  (typeof COMPONENTS)[number],
+  number
+>;
 const ci = (c: (typeof COMPONENTS)[number]) => CI[c];
 
 export interface ModelOutput {
@@ -39,17 +42,39 @@ interface Flow {
   bits: number;
 }
 
+/**
+ * Scratch buffers reused across layers and calls: the analytic model runs in sweeps, and on this class
+ * of machine one typed-array allocation costs about as much as a hundred loop iterations (measured).
+ * Each helper owns its buffer; a buffer's contents live only until the helper is called again.
+ */
+const SCRATCH = {
+  ranges: new Int32Array(256),
+  fractions: new Float64Array(128),
+  hist: new Float64Array(256),
+  psum: new Float64Array(256),
+};
+function grownF64(key: 'fractions' | 'hist' | 'psum', n: number): Float64Array {
+  if (SCRATCH[key].length < n) SCRATCH[key] = new Float64Array(Math.max(n, 2 * SCRATCH[key].length));
+  const b = SCRATCH[key];
+  b.fill(0, 0, n);
+  return b;
+}
+
 /** Crossbar index range [first, end) a layer keeps on each of its tiles, as pairs (row pieces innermost). */
 function tileRanges(w: Workload, lm: LayerMapping): Int32Array {
   const n = lm.tiles.length;
-  const out = new Int32Array(2 * n);
+  if (SCRATCH.ranges.length < 2 * n)
+    SCRATCH.ranges = new Int32Array(Math.max(2 * n, 2 * SCRATCH.ranges.length));
+  const out = SCRATCH.ranges;
   const cpp = w.spec.pe.crossbars_per_pe;
   const ppt = w.spec.tile.pes_per_tile;
   const packed = w.spec.mapping.tile_packing === 'packed';
   for (let k = 0; k < n; k++) {
     // Per-layer packing starts the layer on a fresh tile; packed tiles split on global PE indices.
     const firstPe = packed ? Math.max(lm.firstPe, lm.tiles[k] * ppt) - lm.firstPe : k * ppt;
-    const endPe = packed ? Math.min(lm.firstPe + lm.pes, (lm.tiles[k] + 1) * ppt) - lm.firstPe : (k + 1) * ppt;
+    const endPe = packed
+      ? Math.min(lm.firstPe + lm.pes, (lm.tiles[k] + 1) * ppt) - lm.firstPe
+      : (k + 1) * ppt;
     out[2 * k] = firstPe * cpp;
     out[2 * k + 1] = Math.min(lm.crossbars, endPe * cpp);
   }
@@ -61,8 +86,9 @@ function rowFractions(lm: LayerMapping, ranges: Int32Array): Float64Array {
   const R = lm.rowSplits;
   const perGroup = lm.colSplits * R;
   const total = R * lm.layer.groups;
-  const out = new Float64Array(lm.tiles.length);
-  for (let k = 0; k < out.length; k++) {
+  const nTiles = lm.tiles.length;
+  const out = grownF64('fractions', nTiles);
+  for (let k = 0; k < nTiles; k++) {
     const a = ranges[2 * k];
     const b = ranges[2 * k + 1];
     let distinct = 0;
@@ -78,7 +104,8 @@ function rowFractions(lm: LayerMapping, ranges: Int32Array): Float64Array {
       // Fewer than R crossbars: one interval of row indices, possibly wrapping into the next column group.
       const i0 = lo % R;
       const i1 = (hi - 1) % R;
-      distinct += Math.floor(lo / R) === Math.floor((hi - 1) / R) ? i1 - i0 + 1 : Math.min(R, R - i0 + i1 + 1);
+      distinct +=
+        Math.floor(lo / R) === Math.floor((hi - 1) / R) ? i1 - i0 + 1 : Math.min(R, R - i0 + i1 + 1);
     }
     out[k] = distinct / total;
   }
@@ -115,15 +142,11 @@ function routeFlows(w: Workload, flows: Flow[], scale: number): Route {
   let maxInjected = 0;
   for (const v of injected.values()) maxInjected = Math.max(maxInjected, v);
   // One flit per cycle leaves a source; the last flit then takes the longest path.
-  return { router: routerN, link: linkN, time_s: maxInjected === 0 ? 0 : (maxInjected - 1) * cycle + maxPath };
-}
-
-/** Scratch buffers reused across layers and calls (the analytic model runs millions of times in sweeps). */
-let scratch = new Float64Array(256);
-function scratchOf(n: number): Float64Array {
-  if (scratch.length < n) scratch = new Float64Array(Math.max(n, 2 * scratch.length));
-  scratch.fill(0, 0, n);
-  return scratch;
+  return {
+    router: routerN,
+    link: linkN,
+    time_s: maxInjected === 0 ? 0 : (maxInjected - 1) * cycle + maxPath,
+  };
 }
 
 const NO_ROUTE: Route = { router: 0, link: 0, time_s: 0 };
@@ -142,7 +165,7 @@ function psumRoute(w: Workload, lm: LayerMapping, ranges: Int32Array, positions:
   const flitBits = w.spec.noc.flit_bits;
   const tRouter = w.models.router.actions.traverse!.latency_s;
   const tLink = w.models.link.actions.traverse!.latency_s;
-  const buf = scratchOf(2 * nTiles);
+  const buf = grownF64('psum', 2 * nTiles);
   // buf[0..n): bits from local tile q to the current home; buf[n..2n): flits injected by tile q.
   let routerN = 0;
   let linkN = 0;
@@ -188,7 +211,11 @@ function psumRoute(w: Workload, lm: LayerMapping, ranges: Int32Array, positions:
   let maxInjected = 0;
   for (let q = 0; q < nTiles; q++) maxInjected = Math.max(maxInjected, buf[nTiles + q]);
   const cycle = 1 / w.spec.chip.clock_hz;
-  return { router: routerN, link: linkN, time_s: maxInjected === 0 ? 0 : (maxInjected - 1) * cycle + maxPath };
+  return {
+    router: routerN,
+    link: linkN,
+    time_s: maxInjected === 0 ? 0 : (maxInjected - 1) * cycle + maxPath,
+  };
 }
 
 /**
@@ -209,70 +236,80 @@ interface InputRoute {
 
 function inputRoute(w: Workload, l: number, fractions: Float64Array): InputRoute {
   const m = w.mapping;
+  const xy = m.tileXY;
   const lm = m.layers[l];
   const prev = l === 0 ? null : m.layers[l - 1].tiles;
   const nS = prev ? prev.length : 1;
-  const n = Math.max(m.meshColumns, m.meshRows);
-  // Histograms (count and coordinate sum) of the sources' x and y, then prefix sums.
-  const h = scratchOf(4 * (n + 1));
-  const cx = h.subarray(0, n + 1);
-  const sx = h.subarray(n + 1, 2 * (n + 1));
-  const cy = h.subarray(2 * (n + 1), 3 * (n + 1));
-  const sy = h.subarray(3 * (n + 1), 4 * (n + 1));
+  const n1 = Math.max(m.meshColumns, m.meshRows) + 1;
+  // Histograms (count, coordinate sum) of the sources' x and y at offsets 0, n1, 2n1, 3n1; then prefix sums.
+  const h = grownF64('hist', 4 * n1);
   let maxPS = -Infinity;
   let minPS = Infinity;
   let maxMS = -Infinity;
   let minMS = Infinity;
   for (let i = 0; i < nS; i++) {
     const t = prev ? prev[i] : -1;
-    const x = t < 0 ? m.ioXY[0] : m.tileXY[2 * t];
-    const y = t < 0 ? m.ioXY[1] : m.tileXY[2 * t + 1];
-    cx[x + 1] += 1;
-    sx[x + 1] += x;
-    cy[y + 1] += 1;
-    sy[y + 1] += y;
-    maxPS = Math.max(maxPS, x + y);
-    minPS = Math.min(minPS, x + y);
-    maxMS = Math.max(maxMS, x - y);
-    minMS = Math.min(minMS, x - y);
+    const x = t < 0 ? m.ioXY[0] : xy[2 * t];
+    const y = t < 0 ? m.ioXY[1] : xy[2 * t + 1];
+    h[x + 1] += 1;
+    h[n1 + x + 1] += x;
+    h[2 * n1 + y + 1] += 1;
+    h[3 * n1 + y + 1] += y;
+    if (x + y > maxPS) maxPS = x + y;
+    if (x + y < minPS) minPS = x + y;
+    if (x - y > maxMS) maxMS = x - y;
+    if (x - y < minMS) minMS = x - y;
   }
-  for (let i = 1; i <= n; i++) {
-    cx[i] += cx[i - 1];
-    sx[i] += sx[i - 1];
-    cy[i] += cy[i - 1];
-    sy[i] += sy[i - 1];
+  for (let i = 1; i < n1; i++) {
+    h[i] += h[i - 1];
+    h[n1 + i] += h[n1 + i - 1];
+    h[2 * n1 + i] += h[2 * n1 + i - 1];
+    h[3 * n1 + i] += h[3 * n1 + i - 1];
   }
+  const cN = h[n1 - 1];
+  const sxN = h[2 * n1 - 1];
+  const syN = h[4 * n1 - 1];
   const r: InputRoute = { sources: nS, fraction: [], dests: [], pairs: [], hopSum: [], maxHops: [] };
-  const ext: number[][] = []; // per group: max/min of x+y and x−y over its destinations
+  const ext: number[] = []; // per group: max/min of x+y and x−y over its destinations
   // Tiles of a layer are a contiguous id range, so "is also a source" is a range test.
   const pLo = prev ? prev[0] : -1;
   const pHi = prev ? prev[prev.length - 1] : -2;
+  let g = -1;
   for (let k = 0; k < lm.tiles.length; k++) {
     const d = lm.tiles[k];
-    let g = r.fraction.indexOf(fractions[k]);
-    if (g < 0) {
-      g = r.fraction.length;
-      r.fraction.push(fractions[k]);
-      r.dests.push(0);
-      r.pairs.push(0);
-      r.hopSum.push(0);
-      ext.push([-Infinity, Infinity, -Infinity, Infinity]);
+    const f = fractions[k];
+    if (g < 0 || r.fraction[g] !== f) {
+      g = r.fraction.indexOf(f);
+      if (g < 0) {
+        g = r.fraction.length;
+        r.fraction.push(f);
+        r.dests.push(0);
+        r.pairs.push(0);
+        r.hopSum.push(0);
+        ext.push(-Infinity, Infinity, -Infinity, Infinity);
+      }
     }
-    const x = m.tileXY[2 * d];
-    const y = m.tileXY[2 * d + 1];
-    const hx = cx[x + 1] * x - sx[x + 1] + (sx[n] - sx[x + 1]) - (cx[n] - cx[x + 1]) * x;
-    const hy = cy[y + 1] * y - sy[y + 1] + (sy[n] - sy[y + 1]) - (cy[n] - cy[y + 1]) * y;
+    const x = xy[2 * d];
+    const y = xy[2 * d + 1];
+    const lcx = h[x + 1];
+    const lsx = h[n1 + x + 1];
+    const lcy = h[2 * n1 + y + 1];
+    const lsy = h[3 * n1 + y + 1];
     r.dests[g] += 1;
     r.pairs[g] += nS - (d >= pLo && d <= pHi ? 1 : 0);
-    r.hopSum[g] += hx + hy;
-    const e = ext[g];
-    e[0] = Math.max(e[0], x + y);
-    e[1] = Math.min(e[1], x + y);
-    e[2] = Math.max(e[2], x - y);
-    e[3] = Math.min(e[3], x - y);
+    r.hopSum[g] +=
+      lcx * x - lsx + (sxN - lsx) - (cN - lcx) * x + (lcy * y - lsy + (syN - lsy) - (cN - lcy) * y);
+    const e = 4 * g;
+    if (x + y > ext[e]) ext[e] = x + y;
+    if (x + y < ext[e + 1]) ext[e + 1] = x + y;
+    if (x - y > ext[e + 2]) ext[e + 2] = x - y;
+    if (x - y < ext[e + 3]) ext[e + 3] = x - y;
   }
   // Largest Manhattan distance between sources and a group's destinations, from the x+y, x−y extremes.
-  r.maxHops = ext.map((e) => Math.max(maxPS - e[1], e[0] - minPS, maxMS - e[3], e[2] - minMS));
+  for (let q = 0; q < r.fraction.length; q++)
+    r.maxHops.push(
+      Math.max(maxPS - ext[4 * q + 1], ext[4 * q] - minPS, maxMS - ext[4 * q + 3], ext[4 * q + 2] - minMS),
+    );
   return r;
 }
 
@@ -355,7 +392,11 @@ export function imcsimModel(w: Workload): ModelOutput {
       for (const rpiece of rowPieces) {
         if (rpiece.n === 0) continue;
         const active = r * rpiece.rows;
-        const groups = xb.zero_skipping ? (active > 0 ? Math.ceil(active / rp) : 0) : Math.ceil(rpiece.rows / rp);
+        const groups = xb.zero_skipping
+          ? active > 0
+            ? Math.ceil(active / rp)
+            : 0
+          : Math.ceil(rpiece.rows / rp);
         maxGroups = Math.max(maxGroups, groups);
         for (const cpiece of colPieces) {
           if (cpiece.n === 0) continue;
@@ -384,7 +425,12 @@ export function imcsimModel(w: Workload): ModelOutput {
         inputTime += gReads * models.global_buffer.actions.read!.latency_s;
       }
       inputTime += addRoute(counts, l, t, routeInput(w, route, payload));
-      counts.add(l, t, A.TILEBUF_WRITE, Math.ceil((layer.inputElements * elemBits) / spec.tile_buffer.width_bits));
+      counts.add(
+        l,
+        t,
+        A.TILEBUF_WRITE,
+        Math.ceil((layer.inputElements * elemBits) / spec.tile_buffer.width_bits),
+      );
       counts.add(l, t, A.TILEBUF_READ, P * passes * Math.ceil(rowsTotal / spec.tile_buffer.width_bits));
       counts.add(l, t, A.BUS_TRANSFER, P * passes * rowsTotal);
       // --- partial sums between tiles ---
@@ -415,7 +461,8 @@ export function imcsimModel(w: Workload): ModelOutput {
       const xbarPhase = passes * maxGroups * (tRead + rounds * tConv + tShift);
       const lifPhase = layer.spiking ? Math.ceil(layer.outChannels / lifUnits) * tLif : tShift;
       const memPhase =
-        (Math.ceil(memAccesses / P) * cycle) / (spec.membrane_buffer.ports * Math.max(1, tilesL * lm.tileShare));
+        (Math.ceil(memAccesses / P) * cycle) /
+        (spec.membrane_buffer.ports * Math.max(1, tilesL * lm.tileShare));
       const rowsPerTile = Math.ceil(rowsTotal / Math.min(tilesL, lm.rowSplits * layer.groups));
       const busPhase = Math.ceil((rowsPerTile * passes) / spec.tile_bus.width_bits) * cycle;
       const positionTime = Math.max(xbarPhase, lifPhase, memPhase, busPhase);

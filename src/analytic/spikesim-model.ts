@@ -71,7 +71,9 @@ export function spikesimModel(w: Workload): ModelOutput {
   }
   let latency = 0;
   for (let i = 0; i < busy.length; i++) latency += busy[i];
-  const notes = ['SpikeSim accounting: activity-independent, every input active; no NoC, no leakage, no exit unit'];
+  const notes = [
+    'SpikeSim accounting: activity-independent, every input active; no NoC, no leakage, no exit unit',
+  ];
   if (w.ratesGiven) notes.push('spike rates ignored: SpikeSim accounting is activity-independent');
   return { counts, timing: { busy_s: busy, latency_s: latency }, area: spikesimArea(w), excluded, notes };
 }
@@ -100,10 +102,12 @@ function spikesimArea(w: Workload): AreaUnits {
   convs.forEach((lm, i) => {
     const inDim = lm.layer.inDim;
     activations += lm.layer.inChannels * inDim * inDim;
-    if (i < SPIKESIM_NEURON_MEMORY_LAYERS) neurons += lm.layer.outChannels * lm.layer.pooledOutDim * lm.layer.pooledOutDim;
+    if (i < SPIKESIM_NEURON_MEMORY_LAYERS)
+      neurons += lm.layer.outChannels * lm.layer.pooledOutDim * lm.layer.pooledOutDim;
     perLayer[lm.layer.index * NC + ci('global_buffer')] = lm.layer.inChannels * inDim * inDim * pb;
     if (i < SPIKESIM_NEURON_MEMORY_LAYERS)
-      perLayer[lm.layer.index * NC + ci('membrane_buffer')] = lm.layer.outChannels * lm.layer.pooledOutDim ** 2 * pb;
+      perLayer[lm.layer.index * NC + ci('membrane_buffer')] =
+        lm.layer.outChannels * lm.layer.pooledOutDim ** 2 * pb;
   });
   chip[ci('global_buffer')] = activations * pb;
   chip[ci('membrane_buffer')] = neurons * pb;

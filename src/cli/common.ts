@@ -35,7 +35,11 @@ export function parsePositiveInt(name: string) {
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 1)
-      throw located(`${name} must be a positive integer`, { path: name, expected: 'integer ≥ 1', found: JSON.stringify(v) });
+      throw located(`${name} must be a positive integer`, {
+        path: name,
+        expected: 'integer ≥ 1',
+        found: JSON.stringify(v),
+      });
     return n;
   };
 }

@@ -8,7 +8,9 @@ import { collect, type Io } from './common.js';
 export function registerComponentsCommand(program: Command, io: Io): void {
   program
     .command('components')
-    .description('List component model classes, or the resolved models of an arch with every action cost and source')
+    .description(
+      'List component model classes, or the resolved models of an arch with every action cost and source',
+    )
     .option('--arch <file>', 'hardware description (YAML)')
     .option('--set <path=value>', 'override an arch key (repeatable)', collect, [])
     .option('--json', 'print JSON')
@@ -20,7 +22,14 @@ export function registerComponentsCommand(program: Command, io: Io): void {
           ref_tech_node_nm: c.refTechNodeNm,
           source: c.source,
         }));
-        io.out(opts.json ? JSON.stringify(rows, null, 2) : table(['class', 'models', 'ref node', 'source'], rows.map((r) => [r.class, r.components, r.ref_tech_node_nm ?? '-', r.source])));
+        io.out(
+          opts.json
+            ? JSON.stringify(rows, null, 2)
+            : table(
+                ['class', 'models', 'ref node', 'source'],
+                rows.map((r) => [r.class, r.components, r.ref_tech_node_nm ?? '-', r.source]),
+              ),
+        );
         return;
       }
       const spec = loadArch(opts.arch, opts.set.map(parseOverride));
@@ -33,10 +42,21 @@ export function registerComponentsCommand(program: Command, io: Io): void {
       for (const c of COMPONENTS) {
         const m = models[c];
         for (const [a, cost] of Object.entries(m.actions))
-          rows.push([c, m.className, a, si(cost!.energy_j, 'J'), si(cost!.latency_s, 's'), `${area(m.area_m2)}/${m.areaUnit}`, si(m.leakage_w, 'W')]);
+          rows.push([
+            c,
+            m.className,
+            a,
+            si(cost!.energy_j, 'J'),
+            si(cost!.latency_s, 's'),
+            `${area(m.area_m2)}/${m.areaUnit}`,
+            si(m.leakage_w, 'W'),
+          ]);
       }
       io.out(table(['component', 'class', 'action', 'energy', 'latency', 'area', 'leakage/unit'], rows));
       io.out('');
-      for (const c of COMPONENTS) io.out(`${c}: ${models[c].source} (ref ${models[c].refTechNodeNm ?? '-'} nm → ${models[c].techNodeNm} nm)`);
+      for (const c of COMPONENTS)
+        io.out(
+          `${c}: ${models[c].source} (ref ${models[c].refTechNodeNm ?? '-'} nm → ${models[c].techNodeNm} nm)`,
+        );
     });
 }

@@ -14,11 +14,15 @@ export function registerConfigCommands(program: Command, io: Io): void {
     .option('--set <path=value>', 'override a key (repeatable)', collect, [])
     .action((file: string, opts: { set: string[] }) => {
       const spec = loadArch(file, opts.set.map(parseOverride));
-      io.out(`${file}: valid (${spec.chip.name}; accounting ${spec.accounting}; ADC ${spec.adc.family} ${spec.adc.bits}-bit; ${spec.chip.tech_node_nm} nm)`);
+      io.out(
+        `${file}: valid (${spec.chip.name}; accounting ${spec.accounting}; ADC ${spec.adc.family} ${spec.adc.bits}-bit; ${spec.chip.tech_node_nm} nm)`,
+      );
     });
   config
     .command('show')
-    .description('Print the resolved description: the file with every default filled in and overrides applied')
+    .description(
+      'Print the resolved description: the file with every default filled in and overrides applied',
+    )
     .argument('<file>', 'arch YAML file')
     .option('--set <path=value>', 'override a key (repeatable)', collect, [])
     .option('--json', 'print JSON instead of YAML')

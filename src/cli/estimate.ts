@@ -14,14 +14,30 @@ export function formatEstimate(r: EstimateResult): string {
   lines.push(
     `${r.network} on ${r.arch} — accounting ${r.accounting}, ADC model ${r.adc_family}, schedule ${r.schedule}, policy ${r.policy}, T=${Math.max(...r.layer_timesteps)}`,
   );
-  lines.push(`mapping: ${r.mapping.crossbars} crossbars, ${r.mapping.pes} PEs, ${r.mapping.tiles} tiles, mesh ${r.mapping.mesh}`);
+  lines.push(
+    `mapping: ${r.mapping.crossbars} crossbars, ${r.mapping.pes} PEs, ${r.mapping.tiles} tiles, mesh ${r.mapping.mesh}`,
+  );
   lines.push('');
   lines.push(
     table(
       ['layer', 'T', 'energy', 'share', 'latency', 'area'],
       [
-        ...r.layers.map((l) => [l.name, l.timesteps, si(l.energy_j, 'J'), pct(l.energy_j / r.energy_j), si(l.latency_s, 's'), area(l.area_m2)]),
-        ['(exit/output)', '', si(r.exit.energy_j, 'J'), pct(r.exit.energy_j / r.energy_j), si(r.exit.latency_s, 's'), ''],
+        ...r.layers.map((l) => [
+          l.name,
+          l.timesteps,
+          si(l.energy_j, 'J'),
+          pct(l.energy_j / r.energy_j),
+          si(l.latency_s, 's'),
+          area(l.area_m2),
+        ]),
+        [
+          '(exit/output)',
+          '',
+          si(r.exit.energy_j, 'J'),
+          pct(r.exit.energy_j / r.energy_j),
+          si(r.exit.latency_s, 's'),
+          '',
+        ],
       ],
     ),
   );
@@ -31,12 +47,21 @@ export function formatEstimate(r: EstimateResult): string {
       ['component', 'class', 'dynamic', 'leakage', 'share', 'area'],
       COMPONENTS.map((c) => {
         const x = r.components[c];
-        return [c, x.class, si(x.dynamic_energy_j, 'J'), si(x.leakage_energy_j, 'J'), pct(x.energy_j / r.energy_j), area(x.area_m2)];
+        return [
+          c,
+          x.class,
+          si(x.dynamic_energy_j, 'J'),
+          si(x.leakage_energy_j, 'J'),
+          pct(x.energy_j / r.energy_j),
+          area(x.area_m2),
+        ];
       }),
     ),
   );
   lines.push('');
-  lines.push(`energy  ${si(r.energy_j, 'J')}  (dynamic ${si(r.dynamic_energy_j, 'J')}, leakage ${si(r.leakage_energy_j, 'J')})`);
+  lines.push(
+    `energy  ${si(r.energy_j, 'J')}  (dynamic ${si(r.dynamic_energy_j, 'J')}, leakage ${si(r.leakage_energy_j, 'J')})`,
+  );
   lines.push(`latency ${si(r.latency_s, 's')}`);
   lines.push(`EDP     ${si(r.edp_js, 'J·s')}`);
   lines.push(`area    ${area(r.area_m2)}`);
@@ -51,19 +76,49 @@ export function registerEstimateCommand(program: Command, io: Io): void {
     .description('Closed-form energy, latency, EDP and area of one inference, per layer and per component')
     .requiredOption('--arch <file>', 'hardware description (YAML)')
     .requiredOption('--network <path>', 'network topology (YAML file or model directory)')
-    .option('--timesteps <T>', 'timesteps (default: the network file\u2019s)', parsePositiveInt('--timesteps'))
-    .option('--spike-rates <file>', 'per-layer, per-timestep input spike rates (YAML/JSON); default: all inputs active')
-    .option('--policy <policy>', 'exit policy: static | entropy (entropy unit evaluated every timestep)', 'static')
+    .option(
+      '--timesteps <T>',
+      'timesteps (default: the network file\u2019s)',
+      parsePositiveInt('--timesteps'),
+    )
+    .option(
+      '--spike-rates <file>',
+      'per-layer, per-timestep input spike rates (YAML/JSON); default: all inputs active',
+    )
+    .option(
+      '--policy <policy>',
+      'exit policy: static | entropy (entropy unit evaluated every timestep)',
+      'static',
+    )
     .option('--set <path=value>', 'override an arch key (repeatable)', collect, [])
     .option('--json', 'print JSON (energy_j, latency_s, edp_js, area_m2, layers[], components{})')
     .action(
-      (opts: { arch: string; network: string; timesteps?: number; spikeRates?: string; policy: string; set: string[]; json?: boolean }) => {
+      (opts: {
+        arch: string;
+        network: string;
+        timesteps?: number;
+        spikeRates?: string;
+        policy: string;
+        set: string[];
+        json?: boolean;
+      }) => {
         if (opts.policy !== 'static' && opts.policy !== 'entropy')
-          throw located('unknown exit policy', { path: '--policy', expected: '"static" or "entropy"', found: JSON.stringify(opts.policy) });
+          throw located('unknown exit policy', {
+            path: '--policy',
+            expected: '"static" or "entropy"',
+            found: JSON.stringify(opts.policy),
+          });
         const spec = loadArch(opts.arch, opts.set.map(parseOverride));
         const net = loadNetwork(opts.network);
-        const rates = opts.spikeRates ? loadYaml(readTextFile(opts.spikeRates), opts.spikeRates, SpikeRatesSchema) : undefined;
-        const r = estimate(spec, net.spec, { timesteps: opts.timesteps, rates, ratesFile: opts.spikeRates, policy: opts.policy }, net.shapes);
+        const rates = opts.spikeRates
+          ? loadYaml(readTextFile(opts.spikeRates), opts.spikeRates, SpikeRatesSchema)
+          : undefined;
+        const r = estimate(
+          spec,
+          net.spec,
+          { timesteps: opts.timesteps, rates, ratesFile: opts.spikeRates, policy: opts.policy },
+          net.shapes,
+        );
         io.out(opts.json ? JSON.stringify(r, null, 2) : formatEstimate(r));
       },
     );

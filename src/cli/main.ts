@@ -14,7 +14,9 @@ export function buildProgram(io: Io): Command {
   const program = new Command();
   program
     .name('imcsim')
-    .description('Cycle-level simulator of RRAM in-memory-computing accelerators running spiking neural networks')
+    .description(
+      'Cycle-level simulator of RRAM in-memory-computing accelerators running spiking neural networks',
+    )
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
@@ -37,7 +39,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return EXIT_OK;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT_OK;
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.code === 'commander.help'
+      )
+        return EXIT_OK;
       // Commander already printed its message (unknown option, missing argument...): bad input.
       return EXIT_INPUT;
     }

@@ -49,7 +49,18 @@ export function registerMapCommand(program: Command, io: Io): void {
       }
       io.out(
         table(
-          ['layer', 'kind', 'matrix', 'w-cols', 'row×col splits', 'crossbars', 'PEs', 'tiles', 'input', 'note'],
+          [
+            'layer',
+            'kind',
+            'matrix',
+            'w-cols',
+            'row×col splits',
+            'crossbars',
+            'PEs',
+            'tiles',
+            'input',
+            'note',
+          ],
           rows.map((r) => [
             r.layer,
             r.kind,

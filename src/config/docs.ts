@@ -40,7 +40,10 @@ function typeOf(s: JsonSchema): string {
   return t;
 }
 
-const cell = (v: unknown): string => String(v ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const cell = (v: unknown): string =>
+  String(v ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ');
 
 export function archConfigMarkdown(): string {
   const root = archJsonSchema() as JsonSchema;

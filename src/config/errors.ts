@@ -66,7 +66,14 @@ export function formatLocated(
  */
 export function located(
   message: string,
-  where: { file?: string; line?: number; column?: number; path?: string; expected?: string; found?: string } = {},
+  where: {
+    file?: string;
+    line?: number;
+    column?: number;
+    path?: string;
+    expected?: string;
+    found?: string;
+  } = {},
 ): InputError {
   return new InputError(formatLocated(message, where), where);
 }

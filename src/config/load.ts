@@ -37,7 +37,10 @@ export function parseOverride(text: string): Override {
     value = raw;
   }
   if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*$/.test(path))
-    throw located(`--set path is not a dotted field path`, { expected: 'e.g. noc.flit_bits', found: JSON.stringify(path) });
+    throw located(`--set path is not a dotted field path`, {
+      expected: 'e.g. noc.flit_bits',
+      found: JSON.stringify(path),
+    });
   return { path, value };
 }
 
@@ -89,18 +92,48 @@ export function checkArch(spec: ArchSpec, file?: string): void {
   const err = (path: string, msg: string, expected: string, found: string) =>
     errs.push(located(msg, { file, path, expected, found }));
   if (spec.crossbar.rows_parallel > spec.crossbar.rows)
-    err('crossbar.rows_parallel', 'cannot drive more rows than the crossbar has', `at most ${spec.crossbar.rows}`, String(spec.crossbar.rows_parallel));
+    err(
+      'crossbar.rows_parallel',
+      'cannot drive more rows than the crossbar has',
+      `at most ${spec.crossbar.rows}`,
+      String(spec.crossbar.rows_parallel),
+    );
   if (spec.crossbar.lrs_ohm >= spec.crossbar.hrs_ohm)
-    err('crossbar.lrs_ohm', 'the low-resistance state must be below the high-resistance state', `< ${spec.crossbar.hrs_ohm}`, String(spec.crossbar.lrs_ohm));
+    err(
+      'crossbar.lrs_ohm',
+      'the low-resistance state must be below the high-resistance state',
+      `< ${spec.crossbar.hrs_ohm}`,
+      String(spec.crossbar.lrs_ohm),
+    );
   if (spec.adc.columns_per_adc > spec.crossbar.columns)
-    err('adc.columns_per_adc', 'an ADC cannot serve more columns than a crossbar has', `at most ${spec.crossbar.columns}`, String(spec.adc.columns_per_adc));
+    err(
+      'adc.columns_per_adc',
+      'an ADC cannot serve more columns than a crossbar has',
+      `at most ${spec.crossbar.columns}`,
+      String(spec.adc.columns_per_adc),
+    );
   if (spec.accounting === 'spikesim') {
     if (spec.mapping.scheme !== 'kernel-position')
-      err('mapping.scheme', 'SpikeSim accounting needs its mapping', '"kernel-position"', JSON.stringify(spec.mapping.scheme));
+      err(
+        'mapping.scheme',
+        'SpikeSim accounting needs its mapping',
+        '"kernel-position"',
+        JSON.stringify(spec.mapping.scheme),
+      );
     if (spec.mapping.tile_packing !== 'packed')
-      err('mapping.tile_packing', 'SpikeSim accounting needs its tile packing', '"packed"', JSON.stringify(spec.mapping.tile_packing));
+      err(
+        'mapping.tile_packing',
+        'SpikeSim accounting needs its tile packing',
+        '"packed"',
+        JSON.stringify(spec.mapping.tile_packing),
+      );
     if (spec.crossbar.columns % spec.adc.columns_per_adc !== 0)
-      err('adc.columns_per_adc', 'SpikeSim accounting needs whole ADC groups', `a divisor of ${spec.crossbar.columns}`, String(spec.adc.columns_per_adc));
+      err(
+        'adc.columns_per_adc',
+        'SpikeSim accounting needs whole ADC groups',
+        `a divisor of ${spec.crossbar.columns}`,
+        String(spec.adc.columns_per_adc),
+      );
   }
   if (errs.length === 1) throw errs[0];
   if (errs.length > 1) throw new InputErrors(errs);

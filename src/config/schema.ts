@@ -14,7 +14,10 @@ const pos = (def: number, meta: Meta) => z.number().finite().positive().meta(met
 const nonneg = (def: number, meta: Meta) => z.number().finite().nonnegative().meta(meta).default(def);
 const int = (def: number, meta: Meta, min = 1) => z.number().int().min(min).meta(meta).default(def);
 const oneOf = <T extends readonly [string, ...string[]]>(values: T, def: T[number], meta: Meta) =>
-  z.enum(values).meta(meta).default(def as never);
+  z
+    .enum(values)
+    .meta(meta)
+    .default(def as never);
 /** A strict section whose fields all have defaults, so the whole section may be omitted. */
 const section = <S extends z.ZodRawShape>(shape: S, description: string) =>
   z
@@ -52,14 +55,26 @@ export const CrossbarSchema = section(
     class: oneOf(['rram_crossbar', 'spikesim_crossbar'], 'rram_crossbar', {
       description: 'Component model class of the crossbar array',
     }),
-    rows: int(64, { unit: 'rows', description: 'Word lines per crossbar', source: 'DT-SNN (DAC 2023): 64×64 RRAM' }),
+    rows: int(64, {
+      unit: 'rows',
+      description: 'Word lines per crossbar',
+      source: 'DT-SNN (DAC 2023): 64×64 RRAM',
+    }),
     columns: int(64, {
       unit: 'columns',
       description: 'Bit lines per crossbar',
       source: 'DT-SNN (DAC 2023): 64×64 RRAM',
     }),
-    cell_bits: int(2, { unit: 'bits', description: 'Bits stored per RRAM cell', source: 'NeuroSim/MNSIM multi-level cell' }),
-    weight_bits: int(4, { unit: 'bits', description: 'Weight precision', source: 'DT-SNN (DAC 2023): 4-bit weights' }),
+    cell_bits: int(2, {
+      unit: 'bits',
+      description: 'Bits stored per RRAM cell',
+      source: 'NeuroSim/MNSIM multi-level cell',
+    }),
+    weight_bits: int(4, {
+      unit: 'bits',
+      description: 'Weight precision',
+      source: 'DT-SNN (DAC 2023): 4-bit weights',
+    }),
     signed_weights: oneOf(['differential', 'offset', 'unsigned'], 'differential', {
       description:
         'Signed-weight scheme: differential column pairs (2× columns), offset-binary weights corrected digitally by the input count (SpikeSim), or unsigned',
@@ -76,26 +91,49 @@ export const CrossbarSchema = section(
       .default(true),
     input_bits: int(8, {
       unit: 'bits',
-      description: 'Precision of non-binary inputs (direct-encoded image, sums after pooling), applied bit-serially',
+      description:
+        'Precision of non-binary inputs (direct-encoded image, sums after pooling), applied bit-serially',
       source: '[our design]; ISAAC applies 16-b inputs bit-serially',
     }),
-    read_voltage_v: pos(0.1, { unit: 'V', description: 'Read voltage on an active row', source: 'NeuroSim / SpikeSim' }),
-    lrs_ohm: pos(20e3, { unit: 'ohm', description: 'Low-resistance state', source: 'NeuroSim / MNSIM / SpikeSim (19.139 kΩ)' }),
-    hrs_ohm: pos(200e3, { unit: 'ohm', description: 'High-resistance state', source: 'NeuroSim / MNSIM (100 kΩ–1 MΩ)' }),
+    read_voltage_v: pos(0.1, {
+      unit: 'V',
+      description: 'Read voltage on an active row',
+      source: 'NeuroSim / SpikeSim',
+    }),
+    lrs_ohm: pos(20e3, {
+      unit: 'ohm',
+      description: 'Low-resistance state',
+      source: 'NeuroSim / MNSIM / SpikeSim (19.139 kΩ)',
+    }),
+    hrs_ohm: pos(200e3, {
+      unit: 'ohm',
+      description: 'High-resistance state',
+      source: 'NeuroSim / MNSIM (100 kΩ–1 MΩ)',
+    }),
     read_pulse_s: pos(10e-9, {
       unit: 's',
       description: 'Duration of one crossbar read (row pulse and bit-line settling)',
       source: '[our design]; ISAAC uses 100 ns per read, NeuroSim ~10 ns at 64 rows',
     }),
-    cell_area_f2: pos(4, { unit: 'F²', description: 'Area of one 1T1R/crosspoint cell in feature-size squares', source: 'NeuroSim 4F² crosspoint' }),
+    cell_area_f2: pos(4, {
+      unit: 'F²',
+      description: 'Area of one 1T1R/crosspoint cell in feature-size squares',
+      source: 'NeuroSim 4F² crosspoint',
+    }),
   },
   'RRAM crossbar arrays',
 );
 
 export const RowDriverSchema = section(
   {
-    class: oneOf(['row_driver'], 'row_driver', { description: 'Component model class of the 1-bit row driver (DAC)' }),
-    power_w: pos(3.9e-6, { unit: 'W', description: 'Power of one 1-bit DAC while driving', source: 'ISAAC: 3.9 µW per DAC (32 nm)' }),
+    class: oneOf(['row_driver'], 'row_driver', {
+      description: 'Component model class of the 1-bit row driver (DAC)',
+    }),
+    power_w: pos(3.9e-6, {
+      unit: 'W',
+      description: 'Power of one 1-bit DAC while driving',
+      source: 'ISAAC: 3.9 µW per DAC (32 nm)',
+    }),
   },
   'Word-line drivers (1-bit DACs), one per crossbar row',
 );
@@ -119,7 +157,9 @@ export const AdcSchema = section(
 
 export const ColumnMuxSchema = section(
   {
-    class: oneOf(['column_mux'], 'column_mux', { description: 'Component model class of the column multiplexer' }),
+    class: oneOf(['column_mux'], 'column_mux', {
+      description: 'Component model class of the column multiplexer',
+    }),
   },
   'Column multiplexers in front of each ADC',
 );
@@ -134,22 +174,36 @@ export const ShiftAddSchema = section(
 
 export const OutputRegisterSchema = section(
   {
-    class: oneOf(['output_register', 'spikesim_temp_buffer'], 'output_register', { description: 'Component model class' }),
-    bits: int(16, { unit: 'bits', description: 'Width of one register lane', source: 'ISAAC output register' }),
+    class: oneOf(['output_register', 'spikesim_temp_buffer'], 'output_register', {
+      description: 'Component model class',
+    }),
+    bits: int(16, {
+      unit: 'bits',
+      description: 'Width of one register lane',
+      source: 'ISAAC output register',
+    }),
   },
   'Registers holding ADC / shift-add results (SpikeSim "temp buffer")',
 );
 
 export const PeSchema = section(
   {
-    crossbars_per_pe: int(8, { unit: 'crossbars', description: 'Crossbars grouped in one processing element', source: 'ISAAC IMA: 8 crossbars' }),
+    crossbars_per_pe: int(8, {
+      unit: 'crossbars',
+      description: 'Crossbars grouped in one processing element',
+      source: 'ISAAC IMA: 8 crossbars',
+    }),
   },
   'Processing elements',
 );
 
 export const TileSchema = section(
   {
-    pes_per_tile: int(4, { unit: 'PEs', description: 'PEs in one tile', source: '[our design]; SpikeSim 8, ISAAC 12' }),
+    pes_per_tile: int(4, {
+      unit: 'PEs',
+      description: 'PEs in one tile',
+      source: '[our design]; SpikeSim 8, ISAAC 12',
+    }),
   },
   'Tiles (one NoC node each)',
 );
@@ -157,9 +211,21 @@ export const TileSchema = section(
 export const LifUnitSchema = section(
   {
     class: oneOf(['lif_unit', 'spikesim_neuron'], 'lif_unit', { description: 'Component model class' }),
-    units_per_tile: int(64, { unit: 'units', description: 'LIF update units per tile working in parallel', source: '[our design]' }),
-    potential_bits: int(16, { unit: 'bits', description: 'Membrane potential width', source: '[our design]; SpikeSim 22 b in its area model' }),
-    latency_cycles: int(2, { unit: 'cycles', description: 'Cycles for one update (integrate, leak, compare, reset)', source: '[our design]' }),
+    units_per_tile: int(64, {
+      unit: 'units',
+      description: 'LIF update units per tile working in parallel',
+      source: '[our design]',
+    }),
+    potential_bits: int(16, {
+      unit: 'bits',
+      description: 'Membrane potential width',
+      source: '[our design]; SpikeSim 22 b in its area model',
+    }),
+    latency_cycles: int(2, {
+      unit: 'cycles',
+      description: 'Cycles for one update (integrate, leak, compare, reset)',
+      source: '[our design]',
+    }),
   },
   'Leaky integrate-and-fire update units',
 );
@@ -167,18 +233,40 @@ export const LifUnitSchema = section(
 export const MembraneBufferSchema = section(
   {
     class: oneOf(['sram_buffer'], 'sram_buffer', { description: 'Component model class' }),
-    capacity_bits: int(262144, { unit: 'bits', description: 'Membrane-potential storage per tile (overflow spills to the global buffer)', source: '[our design] 32 KiB' }),
-    width_bits: int(64, { unit: 'bits', description: 'Port width', source: 'Horowitz 8 KB SRAM, 64-b access' }),
-    ports: int(2, { unit: 'ports', description: 'Simultaneous accesses per cycle', source: '[our design] dual-port' }),
+    capacity_bits: int(262144, {
+      unit: 'bits',
+      description: 'Membrane-potential storage per tile (overflow spills to the global buffer)',
+      source: '[our design] 32 KiB',
+    }),
+    width_bits: int(64, {
+      unit: 'bits',
+      description: 'Port width',
+      source: 'Horowitz 8 KB SRAM, 64-b access',
+    }),
+    ports: int(2, {
+      unit: 'ports',
+      description: 'Simultaneous accesses per cycle',
+      source: '[our design] dual-port',
+    }),
   },
   'Membrane-potential buffer (SRAM) in each tile',
 );
 
 export const TileBufferSchema = section(
   {
-    class: oneOf(['sram_buffer', 'spikesim_tile_buffer'], 'sram_buffer', { description: 'Component model class' }),
-    capacity_bits: int(65536, { unit: 'bits', description: 'Input (spike) buffer per tile', source: '[our design] 8 KiB; SpikeSim 8192 b' }),
-    width_bits: int(64, { unit: 'bits', description: 'Port width', source: 'Horowitz 8 KB SRAM, 64-b access' }),
+    class: oneOf(['sram_buffer', 'spikesim_tile_buffer'], 'sram_buffer', {
+      description: 'Component model class',
+    }),
+    capacity_bits: int(65536, {
+      unit: 'bits',
+      description: 'Input (spike) buffer per tile',
+      source: '[our design] 8 KiB; SpikeSim 8192 b',
+    }),
+    width_bits: int(64, {
+      unit: 'bits',
+      description: 'Port width',
+      source: 'Horowitz 8 KB SRAM, 64-b access',
+    }),
     ports: int(2, { unit: 'ports', description: 'Simultaneous accesses per cycle', source: '[our design]' }),
   },
   'Tile input buffer holding incoming spikes and activations',
@@ -188,8 +276,16 @@ export const TileBusSchema = section(
   {
     class: oneOf(['tile_bus', 'spikesim_htree'], 'tile_bus', { description: 'Component model class' }),
     width_bits: int(64, { unit: 'bits', description: 'Bus width (bits per cycle)', source: '[our design]' }),
-    length_m: pos(0.5e-3, { unit: 'm', description: 'Wire length from tile buffer to a PE', source: '[our design]; ISAAC tile ≈0.37 mm²' }),
-    wire_energy_j_per_bit_m: pos(0.08e-12 / 1e-3, { unit: 'J/(bit·m)', description: 'Wire energy', source: 'REFERENCES.md §4: 0.05–0.1 pJ/bit/mm (hwcomponents Wire)' }),
+    length_m: pos(0.5e-3, {
+      unit: 'm',
+      description: 'Wire length from tile buffer to a PE',
+      source: '[our design]; ISAAC tile ≈0.37 mm²',
+    }),
+    wire_energy_j_per_bit_m: pos(0.08e-12 / 1e-3, {
+      unit: 'J/(bit·m)',
+      description: 'Wire energy',
+      source: 'REFERENCES.md §4: 0.05–0.1 pJ/bit/mm (hwcomponents Wire)',
+    }),
   },
   'Intra-tile interconnect (H-tree) from tile buffer to PEs',
 );
@@ -198,7 +294,11 @@ export const EntropyUnitSchema = section(
   {
     class: oneOf(['entropy_unit'], 'entropy_unit', { description: 'Component model class' }),
     bits: int(16, { unit: 'bits', description: 'Datapath width', source: '[our design]' }),
-    lut_entries: int(256, { unit: 'entries', description: 'Entries of each exp / log lookup table', source: '[our design]' }),
+    lut_entries: int(256, {
+      unit: 'entries',
+      description: 'Entries of each exp / log lookup table',
+      source: '[our design]',
+    }),
     lanes: int(1, { unit: 'lanes', description: 'Classes processed per cycle', source: '[our design]' }),
   },
   'Entropy unit for the DT-SNN early exit (softmax, normalised entropy, compare with θ)',
@@ -206,7 +306,9 @@ export const EntropyUnitSchema = section(
 
 export const GlobalBufferSchema = section(
   {
-    class: oneOf(['edram_buffer', 'spikesim_memory'], 'edram_buffer', { description: 'Component model class' }),
+    class: oneOf(['edram_buffer', 'spikesim_memory'], 'edram_buffer', {
+      description: 'Component model class',
+    }),
     capacity_bits: int(64 * 1024 * 8, { unit: 'bits', description: 'Capacity', source: 'ISAAC eDRAM 64 KB' }),
     width_bits: int(256, { unit: 'bits', description: 'Port width', source: 'ISAAC eDRAM 256-b port' }),
   },
@@ -225,15 +327,35 @@ export const NocSchema = section(
       .union([z.literal('auto'), z.number().int().min(1)])
       .meta({ description: 'Mesh height in tiles, or auto' })
       .default('auto'),
-    flit_bits: int(64, { unit: 'bits', description: 'Flit (and link) width', source: '[our design]; ISAAC 256' }),
-    router_pipeline_stages: int(4, { unit: 'cycles', description: 'Router pipeline depth', source: 'BookSim: route 1 + VC 1 + switch 1 + traversal 1' }),
+    flit_bits: int(64, {
+      unit: 'bits',
+      description: 'Flit (and link) width',
+      source: '[our design]; ISAAC 256',
+    }),
+    router_pipeline_stages: int(4, {
+      unit: 'cycles',
+      description: 'Router pipeline depth',
+      source: 'BookSim: route 1 + VC 1 + switch 1 + traversal 1',
+    }),
     link_latency_cycles: int(1, { unit: 'cycles', description: 'Link traversal', source: 'BookSim default' }),
-    buffer_flits: int(4, { unit: 'flits', description: 'Input buffer depth per router port', source: 'BookSim default' }),
-    link_length_m: pos(1e-3, { unit: 'm', description: 'Length of one mesh link (tile pitch)', source: '[our design]' }),
+    buffer_flits: int(4, {
+      unit: 'flits',
+      description: 'Input buffer depth per router port',
+      source: 'BookSim default',
+    }),
+    link_length_m: pos(1e-3, {
+      unit: 'm',
+      description: 'Length of one mesh link (tile pitch)',
+      source: '[our design]',
+    }),
     spike_encoding: oneOf(['address-event', 'bitmap'], 'address-event', {
       description: 'Spike packets carry one address per spike, or one bit per neuron',
     }),
-    psum_bits: int(16, { unit: 'bits', description: 'Width of a partial sum sent between tiles', source: 'ISAAC 16-b' }),
+    psum_bits: int(16, {
+      unit: 'bits',
+      description: 'Width of a partial sum sent between tiles',
+      source: 'ISAAC 16-b',
+    }),
   },
   'On-chip network: 2-D mesh, XY routing',
 );
@@ -241,7 +363,8 @@ export const NocSchema = section(
 export const LeakageSchema = section(
   {
     model: oneOf(['per-component', 'none'], 'per-component', {
-      description: 'per-component: every instance leaks its model leakage power; none: not modelled (SpikeSim compatibility; printed in every report)',
+      description:
+        'per-component: every instance leaks its model leakage power; none: not modelled (SpikeSim compatibility; printed in every report)',
     }),
     density_w_per_m2: nonneg(1e4, {
       unit: 'W/m²',
@@ -258,7 +381,8 @@ export const LeakageSchema = section(
 export const ScheduleSchema = section(
   {
     policy: oneOf(['layer-sequential', 'timestep-pipelined'], 'layer-sequential', {
-      description: 'Dataflow: layer l+1 starts timestep t after layer l finished it, or layers overlap across timesteps',
+      description:
+        'Dataflow: layer l+1 starts timestep t after layer l finished it, or layers overlap across timesteps',
     }),
   },
   'Dataflow schedule',
@@ -267,10 +391,12 @@ export const ScheduleSchema = section(
 export const MappingSchema = section(
   {
     scheme: oneOf(['im2col', 'kernel-position'], 'im2col', {
-      description: 'im2col: a conv is unrolled to Cin·kh·kw rows; kernel-position: one crossbar per kernel position (SpikeSim)',
+      description:
+        'im2col: a conv is unrolled to Cin·kh·kw rows; kernel-position: one crossbar per kernel position (SpikeSim)',
     }),
     tile_packing: oneOf(['per-layer', 'packed'], 'per-layer', {
-      description: 'per-layer: a tile holds one layer only; packed: PEs of consecutive layers share tiles (SpikeSim)',
+      description:
+        'per-layer: a tile holds one layer only; packed: PEs of consecutive layers share tiles (SpikeSim)',
     }),
   },
   'How layers are placed on crossbars, PEs and tiles',

@@ -6,7 +6,18 @@
  * Nothing in here throws anything but InputError / InputErrors for bad input text (the schema itself is
  * trusted code: a refinement that throws still propagates its own error).
  */
-import { Composer, Lexer, LineCounter, Parser, YAMLParseError, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
+import {
+  Composer,
+  Lexer,
+  LineCounter,
+  Parser,
+  YAMLParseError,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+} from 'yaml';
 import type { Document, Node as YamlNode, YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { InputError, InputErrors, formatLocated } from './errors.js';
@@ -199,7 +210,10 @@ function parseInternal(text: string, file: string, limits: LoadLimits): Parsed {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > limits.maxBytes) {
     const msg = `file is too large: ${bytes} bytes, the limit is ${limits.maxBytes} bytes`;
-    throw new InputError(formatLocated(msg, { file }), { file, expected: `at most ${limits.maxBytes} bytes` });
+    throw new InputError(formatLocated(msg, { file }), {
+      file,
+      expected: `at most ${limits.maxBytes} bytes`,
+    });
   }
 
   const tooDeep = `nesting is deeper than the limit of ${limits.maxDepth} levels`;
@@ -219,7 +233,14 @@ function parseInternal(text: string, file: string, limits: LoadLimits): Parsed {
   const problems = doc.errors.map((e) => syntaxError(e, file, text, lineCounter));
   for (const key of scan.duplicates) {
     const start = nodeRangeStart(key) ?? 0;
-    problems.push(syntaxError(new YAMLParseError([start, start + 1], 'DUPLICATE_KEY', 'Map keys must be unique'), file, text, lineCounter));
+    problems.push(
+      syntaxError(
+        new YAMLParseError([start, start + 1], 'DUPLICATE_KEY', 'Map keys must be unique'),
+        file,
+        text,
+        lineCounter,
+      ),
+    );
   }
   if (problems.length > 0) throwAll(problems);
   if (scan.deep) {
@@ -257,7 +278,8 @@ function syntaxError(e: YAMLError, file: string, text: string, lc: LineCounter):
   const start = Array.isArray(e.pos) && e.pos[0] >= 0 ? Math.min(e.pos[0], text.length) : undefined;
   const where = { file, ...position(lc, start) };
   let message = formatLocated(base, where);
-  if (start !== undefined && where.line !== undefined) message += '\n' + sourceContext(text, lc, where.line, start);
+  if (start !== undefined && where.line !== undefined)
+    message += '\n' + sourceContext(text, lc, where.line, start);
   return new InputError(message, where);
 }
 
@@ -543,7 +565,8 @@ function schemasAt(root: unknown, path: readonly PathSegment[], data: unknown): 
       switch (d.type) {
         case 'object': {
           const shape = d.shape as Record<string, unknown>;
-          if (typeof seg === 'string' && Object.prototype.hasOwnProperty.call(shape, seg)) next.push(shape[seg]);
+          if (typeof seg === 'string' && Object.prototype.hasOwnProperty.call(shape, seg))
+            next.push(shape[seg]);
           else if (d.catchall && defOf(d.catchall)?.type !== 'never') next.push(d.catchall);
           break;
         }
@@ -630,15 +653,19 @@ function describeNumber(d: ZDef): string {
   const checks = checksOf(d);
   const isInt =
     (typeof d.format === 'string' && INT_FORMATS.has(d.format)) ||
-    checks.some((c) => c.check === 'number_format' && typeof c.format === 'string' && INT_FORMATS.has(c.format));
+    checks.some(
+      (c) => c.check === 'number_format' && typeof c.format === 'string' && INT_FORMATS.has(c.format),
+    );
   let lo: { v: number; incl: boolean } | undefined;
   let hi: { v: number; incl: boolean } | undefined;
   let multipleOf: unknown;
   for (const c of checks) {
     if (c.check === 'greater_than' && typeof c.value === 'number') {
-      if (!lo || c.value > lo.v || (c.value === lo.v && !c.inclusive)) lo = { v: c.value, incl: !!c.inclusive };
+      if (!lo || c.value > lo.v || (c.value === lo.v && !c.inclusive))
+        lo = { v: c.value, incl: !!c.inclusive };
     } else if (c.check === 'less_than' && typeof c.value === 'number') {
-      if (!hi || c.value < hi.v || (c.value === hi.v && !c.inclusive)) hi = { v: c.value, incl: !!c.inclusive };
+      if (!hi || c.value < hi.v || (c.value === hi.v && !c.inclusive))
+        hi = { v: c.value, incl: !!c.inclusive };
     } else if (c.check === 'multiple_of') {
       multipleOf = c.value;
     }
@@ -822,7 +849,11 @@ interface Ctx {
   out: InputError[];
 }
 
-function validateInternal<S extends z.ZodType>(value: unknown, schema: S, loc: Locator | undefined): z.output<S> {
+function validateInternal<S extends z.ZodType>(
+  value: unknown,
+  schema: S,
+  loc: Locator | undefined,
+): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return deepFreeze(result.data);
   const ctx: Ctx = { schema, data: value, loc, out: [] };
@@ -866,10 +897,20 @@ function issueWeight(issues: readonly IssueLike[]): number {
   return w;
 }
 
-function collectIssues(issues: readonly IssueLike[], base: readonly PathSegment[], ctx: Ctx, depth: number): void {
+function collectIssues(
+  issues: readonly IssueLike[],
+  base: readonly PathSegment[],
+  ctx: Ctx,
+  depth: number,
+): void {
   for (const issue of issues) {
     const path = [...base, ...toPath(issue.path)];
-    if (issue.code === 'invalid_union' && Array.isArray(issue.errors) && issue.errors.length > 0 && depth < 16) {
+    if (
+      issue.code === 'invalid_union' &&
+      Array.isArray(issue.errors) &&
+      issue.errors.length > 0 &&
+      depth < 16
+    ) {
       const branches = (issue.errors as unknown[]).filter((b): b is IssueLike[] => Array.isArray(b));
       const structural = branches.filter((b) => b.length > 0 && !b.some(isRootMismatch));
       if (structural.length > 0) {
@@ -929,7 +970,14 @@ function oneIssue(issue: IssueLike, path: PathSegment[], ctx: Ctx): void {
       if (!present && path.length > 0) {
         emit(ctx, missingMessage(path), path, 'parent', expected, 'missing');
       } else {
-        emit(ctx, expected ? `must be ${withArticle(expected)}` : 'invalid value', path, 'value', expected, found);
+        emit(
+          ctx,
+          expected ? `must be ${withArticle(expected)}` : 'invalid value',
+          path,
+          'value',
+          expected,
+          found,
+        );
       }
       return;
     }
@@ -966,7 +1014,13 @@ function oneIssue(issue: IssueLike, path: PathSegment[], ctx: Ctx): void {
       const key = path[path.length - 1];
       const inner = Array.isArray(issue.issues) ? (issue.issues as IssueLike[])[0] : undefined;
       const expected = inner ? innerExpected(inner) : undefined;
-      emit(ctx, `invalid key ${JSON.stringify(String(key))}`, path, 'key', expected ? `key: ${expected}` : undefined);
+      emit(
+        ctx,
+        `invalid key ${JSON.stringify(String(key))}`,
+        path,
+        'key',
+        expected ? `key: ${expected}` : undefined,
+      );
       return;
     }
     case 'invalid_element': {

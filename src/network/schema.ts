@@ -13,14 +13,27 @@ export const NEURON_CONVENTIONS = ['dtsnn', 'iir', 'snntorch', 'spikingjelly', '
 
 export const NeuronSchema = z
   .strictObject({
-    model: z.enum(['lif', 'if']).meta({ description: 'Leaky or non-leaky integrate-and-fire' }).default('lif'),
+    model: z
+      .enum(['lif', 'if'])
+      .meta({ description: 'Leaky or non-leaky integrate-and-fire' })
+      .default('lif'),
     convention: z
       .enum(NEURON_CONVENTIONS)
-      .meta({ description: 'Update order and reset rule of the engine the model comes from (REFERENCES.md §2)' })
+      .meta({
+        description: 'Update order and reset rule of the engine the model comes from (REFERENCES.md §2)',
+      })
       .default('dtsnn'),
-    leak: z.number().min(0).max(1).meta({ description: 'Leak factor per timestep (β, λ); 1 = no leak' }).default(0.5),
+    leak: z
+      .number()
+      .min(0)
+      .max(1)
+      .meta({ description: 'Leak factor per timestep (β, λ); 1 = no leak' })
+      .default(0.5),
     threshold: z.number().positive().meta({ description: 'Firing threshold' }).default(1.0),
-    reset: z.enum(['hard', 'soft']).meta({ description: 'Hard reset to 0, or subtract the threshold' }).default('hard'),
+    reset: z
+      .enum(['hard', 'soft'])
+      .meta({ description: 'Hard reset to 0, or subtract the threshold' })
+      .default('hard'),
   })
   .meta({ description: 'Neuron parameters' });
 
@@ -32,7 +45,9 @@ const weighted = {
   spiking: z.boolean().meta({ description: 'false for the non-spiking output accumulator' }).default(true),
   bias: z.boolean().default(false),
   neuron: NeuronSchema.optional(),
-  timesteps: posInt.optional().meta({ description: 'Per-layer timesteps (LD-SNN); defaults to the network T' }),
+  timesteps: posInt
+    .optional()
+    .meta({ description: 'Per-layer timesteps (LD-SNN); defaults to the network T' }),
 };
 
 export const Conv2dSchema = z.strictObject({
@@ -61,8 +76,16 @@ const PoolSchema = (t: 'avgpool2d' | 'sumpool2d' | 'maxpool2d') =>
     padding: pairNonNeg.default(0),
   });
 export const FlattenSchema = z.strictObject({ ...common, type: z.literal('flatten') });
-export const BatchNormSchema = z.strictObject({ ...common, type: z.literal('batchnorm'), eps: z.number().positive().default(1e-5) });
-export const DropoutSchema = z.strictObject({ ...common, type: z.literal('dropout'), p: z.number().min(0).max(1).default(0.5) });
+export const BatchNormSchema = z.strictObject({
+  ...common,
+  type: z.literal('batchnorm'),
+  eps: z.number().positive().default(1e-5),
+});
+export const DropoutSchema = z.strictObject({
+  ...common,
+  type: z.literal('dropout'),
+  p: z.number().min(0).max(1).default(0.5),
+});
 
 export const LayerSchema = z.discriminatedUnion('type', [
   Conv2dSchema,

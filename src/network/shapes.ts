@@ -81,17 +81,24 @@ export function inferShapes(net: NetworkSpec, file?: string): NetworkShapes {
     const inShape = shape;
     switch (layer.type) {
       case 'conv2d': {
-        if (shape.length !== 3) fail(i, `conv2d needs a [C, H, W] input`, '3-D input', `[${shape.join(', ')}]`);
+        if (shape.length !== 3)
+          fail(i, `conv2d needs a [C, H, W] input`, '3-D input', `[${shape.join(', ')}]`);
         const [c, h, w] = shape;
         const [kh, kw] = two(layer.kernel);
         const [sh, sw] = two(layer.stride);
         const [ph, pw] = two(layer.padding);
         const [dh, dw] = two(layer.dilation);
         if (c % layer.groups !== 0 || layer.out_channels % layer.groups !== 0)
-          fail(i, `groups must divide in and out channels`, `divisor of ${c} and ${layer.out_channels}`, String(layer.groups));
+          fail(
+            i,
+            `groups must divide in and out channels`,
+            `divisor of ${c} and ${layer.out_channels}`,
+            String(layer.groups),
+          );
         const ho = convOut(h, kh, sh, ph, dh);
         const wo = convOut(w, kw, sw, pw, dw);
-        if (ho < 1 || wo < 1) fail(i, `conv2d output would be empty`, 'a positive output size', `${ho}×${wo}`);
+        if (ho < 1 || wo < 1)
+          fail(i, `conv2d output would be empty`, 'a positive output size', `${ho}×${wo}`);
         shape = [layer.out_channels, ho, wo];
         mapped.push({
           index: mapped.length,
@@ -122,7 +129,8 @@ export function inferShapes(net: NetworkSpec, file?: string): NetworkShapes {
       }
       case 'linear': {
         const features = shape.reduce((a, b) => a * b, 1);
-        if (shape.length !== 1) fail(i, `linear needs a flat input (add a flatten layer)`, '1-D input', `[${shape.join(', ')}]`);
+        if (shape.length !== 1)
+          fail(i, `linear needs a flat input (add a flatten layer)`, '1-D input', `[${shape.join(', ')}]`);
         shape = [layer.out_features];
         mapped.push({
           index: mapped.length,
@@ -154,14 +162,16 @@ export function inferShapes(net: NetworkSpec, file?: string): NetworkShapes {
       case 'avgpool2d':
       case 'sumpool2d':
       case 'maxpool2d': {
-        if (shape.length !== 3) fail(i, `${layer.type} needs a [C, H, W] input`, '3-D input', `[${shape.join(', ')}]`);
+        if (shape.length !== 3)
+          fail(i, `${layer.type} needs a [C, H, W] input`, '3-D input', `[${shape.join(', ')}]`);
         const [c, h, w] = shape;
         const [kh, kw] = two(layer.kernel);
         const [sh, sw] = layer.stride === undefined ? [kh, kw] : two(layer.stride);
         const [ph, pw] = two(layer.padding);
         const ho = convOut(h, kh, sh, ph, 1);
         const wo = convOut(w, kw, sw, pw, 1);
-        if (ho < 1 || wo < 1) fail(i, `${layer.type} output would be empty`, 'a positive output size', `${ho}×${wo}`);
+        if (ho < 1 || wo < 1)
+          fail(i, `${layer.type} output would be empty`, 'a positive output size', `${ho}×${wo}`);
         shape = [c, ho, wo];
         const prev = mapped[mapped.length - 1];
         if (prev && prev.topologyIndex === i - 1 && prev.pooling === null) {
@@ -181,7 +191,8 @@ export function inferShapes(net: NetworkSpec, file?: string): NetworkShapes {
     }
     layers.push({ index: i, name, type: layer.type, inShape, outShape: shape });
   });
-  if (mapped.length === 0) throw located('the network has no conv2d or linear layer to map', { file, path: 'layers' });
+  if (mapped.length === 0)
+    throw located('the network has no conv2d or linear layer to map', { file, path: 'layers' });
   const last = mapped[mapped.length - 1];
   const outFeatures = shape.reduce((a, b) => a * b, 1);
   if (outFeatures !== net.classes)

@@ -119,7 +119,9 @@ function byComponent(v: Float64Array, o: number): Record<ComponentKey, number> {
 export function actionEnergies(models: ComponentModels): Float64Array {
   const e = new Float64Array(NUM_ACTIONS);
   for (let i = 0; i < NUM_ACTIONS; i++) {
-    const cost = (models[COMPONENTS[COMPONENT_OF_ACTION[i]]].actions as Record<string, { energy_j: number } | undefined>)[ACTION_NAME[i]];
+    const cost = (
+      models[COMPONENTS[COMPONENT_OF_ACTION[i]]].actions as Record<string, { energy_j: number } | undefined>
+    )[ACTION_NAME[i]];
     e[i] = cost ? cost.energy_j : NaN;
   }
   return e;
@@ -146,7 +148,11 @@ export function price(w: Workload, out: ModelOutput): Priced {
           const [c, act] = ACTIONS[a];
           throw located(
             `component "${c}" (class "${models[c].className}") has no model for action "${act}", which this run performs`,
-            { path: `${c === 'router' ? 'noc.router_class' : c === 'link' ? 'noc.link_class' : `${c}.class`}`, expected: `a class implementing ${act}`, found: models[c].className },
+            {
+              path: `${c === 'router' ? 'noc.router_class' : c === 'link' ? 'noc.link_class' : `${c}.class`}`,
+              expected: `a class implementing ${act}`,
+              found: models[c].className,
+            },
           );
         }
         const j = n * e;
@@ -197,7 +203,12 @@ export function price(w: Workload, out: ModelOutput): Priced {
     const k = COMPONENT_OF_ACTION[a];
     if (!(ACTION_NAME[a] in models[COMPONENTS[k]].actions)) continue;
     const e = energyOf[a];
-    compActions[k][ACTION_NAME[a]] = { count: actionTotals[a], unit: ACTION_UNIT[a], energy_per_action_j: e, energy_j: actionTotals[a] * e };
+    compActions[k][ACTION_NAME[a]] = {
+      count: actionTotals[a],
+      unit: ACTION_UNIT[a],
+      energy_per_action_j: e,
+      energy_j: actionTotals[a] * e,
+    };
     compDyn[k] += actionTotals[a] * e;
   }
   for (let k = 0; k < NC; k++) {

@@ -25,7 +25,9 @@ export function si(value: number, unit: string, digits = 4): string {
 /** Area: m² shown in mm² or µm². */
 export function area(m2: number): string {
   if (m2 === 0) return '0 mm²';
-  return m2 >= 1e-8 ? `${Number((m2 * 1e6).toPrecision(4))} mm²` : `${Number((m2 * 1e12).toPrecision(4))} µm²`;
+  return m2 >= 1e-8
+    ? `${Number((m2 * 1e6).toPrecision(4))} mm²`
+    : `${Number((m2 * 1e12).toPrecision(4))} µm²`;
 }
 
 export function pct(x: number): string {
@@ -36,8 +38,13 @@ export function pct(x: number): string {
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = rows.map((r) => r.map((c) => String(c)));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
-  const numeric = headers.map((_, i) => cells.every((r) => /^[-+0-9.,e ]+[a-zA-Zµ²%]*\s*[a-zA-Zµ²]*$/.test(r[i] ?? '')));
+  const numeric = headers.map((_, i) =>
+    cells.every((r) => /^[-+0-9.,e ]+[a-zA-Zµ²%]*\s*[a-zA-Zµ²]*$/.test(r[i] ?? '')),
+  );
   const fmt = (r: string[]) =>
-    r.map((c, i) => (numeric[i] && i > 0 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+    r
+      .map((c, i) => (numeric[i] && i > 0 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [fmt(headers), widths.map((w) => '─'.repeat(w)).join('  '), ...cells.map(fmt)].join('\n');
 }

@@ -55,8 +55,19 @@ describe('analytic estimate: invariants', () => {
     fc.assert(
       fc.property(archOverrides, fc.integer({ min: 1, max: 6 }), (o, T) => {
         const r = estimate(archOf(o), mnist.spec, { timesteps: T }, mnist.shapes);
-        const all = [r.energy_j, r.latency_s, r.area_m2, r.edp_js, ...r.layers.flatMap((l) => [l.energy_j, l.latency_s, l.area_m2])];
-        for (const c of COMPONENTS) all.push(r.components[c].energy_j, r.components[c].area_m2, ...Object.values(r.components[c].actions).map((a) => a.count));
+        const all = [
+          r.energy_j,
+          r.latency_s,
+          r.area_m2,
+          r.edp_js,
+          ...r.layers.flatMap((l) => [l.energy_j, l.latency_s, l.area_m2]),
+        ];
+        for (const c of COMPONENTS)
+          all.push(
+            r.components[c].energy_j,
+            r.components[c].area_m2,
+            ...Object.values(r.components[c].actions).map((a) => a.count),
+          );
         for (const v of all) expect(Number.isFinite(v) && v >= 0).toBe(true);
         const byComp = COMPONENTS.reduce((s, c) => s + r.components[c].energy_j, 0);
         expect(byComp).toBeCloseTo(r.energy_j, 18);
@@ -83,12 +94,20 @@ describe('analytic estimate: invariants', () => {
 
   it('doubling ADC bits never lowers ADC energy', () => {
     fc.assert(
-      fc.property(archOverrides.filter((o) => o.adcBits <= 8), (o) => {
-        const a = estimate(archOf(o), mnist.spec, {}, mnist.shapes);
-        const b = estimate(archOf(o, [{ path: 'adc.bits', value: 2 * o.adcBits }]), mnist.spec, {}, mnist.shapes);
-        expect(b.components.adc.dynamic_energy_j).toBeGreaterThanOrEqual(a.components.adc.dynamic_energy_j);
-        expect(b.components.adc.energy_j).toBeGreaterThanOrEqual(a.components.adc.energy_j);
-      }),
+      fc.property(
+        archOverrides.filter((o) => o.adcBits <= 8),
+        (o) => {
+          const a = estimate(archOf(o), mnist.spec, {}, mnist.shapes);
+          const b = estimate(
+            archOf(o, [{ path: 'adc.bits', value: 2 * o.adcBits }]),
+            mnist.spec,
+            {},
+            mnist.shapes,
+          );
+          expect(b.components.adc.dynamic_energy_j).toBeGreaterThanOrEqual(a.components.adc.dynamic_energy_j);
+          expect(b.components.adc.energy_j).toBeGreaterThanOrEqual(a.components.adc.energy_j);
+        },
+      ),
       runs,
     );
   });
@@ -98,7 +117,9 @@ describe('analytic estimate: invariants', () => {
       fc.property(archOverrides, rates, fc.double({ min: 0, max: 1, noNaN: true }), (o, r, f) => {
         const spec = archOf({ ...o, zeroSkip: true });
         const hi = { layers: Object.fromEntries(mnist.shapes.mapped.map((l) => [l.name, r])) };
-        const lo = { layers: Object.fromEntries(mnist.shapes.mapped.map((l) => [l.name, r.map((x) => x * f)])) };
+        const lo = {
+          layers: Object.fromEntries(mnist.shapes.mapped.map((l) => [l.name, r.map((x) => x * f)])),
+        };
         const a = estimate(spec, mnist.spec, { rates: hi }, mnist.shapes);
         const b = estimate(spec, mnist.spec, { rates: lo }, mnist.shapes);
         expect(b.dynamic_energy_j).toBeLessThanOrEqual(a.dynamic_energy_j * (1 + 1e-12));
@@ -143,8 +164,12 @@ describe('analytic estimate: invariants', () => {
 
   it('the spike-rates file must name real layers and cover every timestep', () => {
     const spec = loadArch('arch-configs/default.yaml');
-    expect(() => estimate(spec, mnist.spec, { rates: { layers: { convv1: 0.5 } } }, mnist.shapes)).toThrow(/did|one of conv1/);
-    expect(() => estimate(spec, mnist.spec, { timesteps: 4, rates: { layers: { conv1: [0.5, 0.5] } } }, mnist.shapes)).toThrow(/4 values/);
+    expect(() => estimate(spec, mnist.spec, { rates: { layers: { convv1: 0.5 } } }, mnist.shapes)).toThrow(
+      /did|one of conv1/,
+    );
+    expect(() =>
+      estimate(spec, mnist.spec, { timesteps: 4, rates: { layers: { conv1: [0.5, 0.5] } } }, mnist.shapes),
+    ).toThrow(/4 values/);
   });
 });
 

@@ -13,7 +13,9 @@ describe('imcsim config', () => {
   it('validate: exit 2 with file:line:column on a bad file', async () => {
     const r = await runCli('config', 'validate', 'test/fixtures/bad-arch.yaml');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/imcsim: error: test\/fixtures\/bad-arch\.yaml:\d+:\d+: adc\.bitz: unknown key; did you mean "bits"\?/);
+    expect(r.err).toMatch(
+      /imcsim: error: test\/fixtures\/bad-arch\.yaml:\d+:\d+: adc\.bitz: unknown key; did you mean "bits"\?/,
+    );
     expect(r.err).toMatch(/crossbar\.rows: .*found "many"/);
   });
   it('show: resolved config with defaults and --set overrides', async () => {
@@ -37,33 +39,97 @@ describe('imcsim config', () => {
 
 describe('imcsim map / estimate', () => {
   it('map prints the table and totals', async () => {
-    const r = await runCli('map', '--arch', 'arch-configs/spikesim-65nm.yaml', '--network', 'models/vgg9-cifar10');
+    const r = await runCli(
+      'map',
+      '--arch',
+      'arch-configs/spikesim-65nm.yaml',
+      '--network',
+      'models/vgg9-cifar10',
+    );
     expect(r.code).toBe(0);
     expect(r.out).toContain('432 crossbars (64x64) in 48 PEs on 6 tiles');
   });
   it('estimate --json has the documented keys and prints the ADC family', async () => {
-    const r = await runCli('estimate', '--arch', 'arch-configs/default.yaml', '--network', 'models/mnist-convnet', '--timesteps', '4', '--json');
+    const r = await runCli(
+      'estimate',
+      '--arch',
+      'arch-configs/default.yaml',
+      '--network',
+      'models/mnist-convnet',
+      '--timesteps',
+      '4',
+      '--json',
+    );
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
-    for (const k of ['energy_j', 'latency_s', 'edp_js', 'area_m2', 'layers', 'components', 'adc_family']) expect(j).toHaveProperty(k);
+    for (const k of ['energy_j', 'latency_s', 'edp_js', 'area_m2', 'layers', 'components', 'adc_family'])
+      expect(j).toHaveProperty(k);
     expect(j.layers).toHaveLength(4);
     expect(j.edp_js).toBeCloseTo(j.energy_j * j.latency_s, 25);
   });
   it('estimate table names the ADC model and the assumption about rates', async () => {
-    const r = await runCli('estimate', '--arch', 'arch-configs/default.yaml', '--network', 'models/mnist-convnet');
+    const r = await runCli(
+      'estimate',
+      '--arch',
+      'arch-configs/default.yaml',
+      '--network',
+      'models/mnist-convnet',
+    );
     expect(r.out).toContain('ADC model isaac');
     expect(r.out).toContain('every input assumed active');
   });
   it('estimate with a spike-rates file', async () => {
-    const full = await runCli('estimate', '--arch', 'arch-configs/default.yaml', '--network', 'models/mnist-convnet', '--json');
-    const sparse = await runCli('estimate', '--arch', 'arch-configs/default.yaml', '--network', 'models/mnist-convnet', '--spike-rates', 'test/fixtures/mnist-rates.yaml', '--json');
+    const full = await runCli(
+      'estimate',
+      '--arch',
+      'arch-configs/default.yaml',
+      '--network',
+      'models/mnist-convnet',
+      '--json',
+    );
+    const sparse = await runCli(
+      'estimate',
+      '--arch',
+      'arch-configs/default.yaml',
+      '--network',
+      'models/mnist-convnet',
+      '--spike-rates',
+      'test/fixtures/mnist-rates.yaml',
+      '--json',
+    );
     expect(sparse.code).toBe(0);
     expect(JSON.parse(sparse.out).dynamic_energy_j).toBeLessThan(JSON.parse(full.out).dynamic_energy_j);
   });
   it('bad arguments exit 2', async () => {
-    expect((await runCli('estimate', '--arch', 'arch-configs/default.yaml', '--network', 'models/nope')).code).toBe(2);
-    expect((await runCli('estimate', '--arch', 'arch-configs/default.yaml', '--network', 'models/mnist-convnet', '--timesteps', '0')).code).toBe(2);
-    expect((await runCli('estimate', '--arch', 'arch-configs/default.yaml', '--network', 'models/mnist-convnet', '--policy', 'x')).code).toBe(2);
+    expect(
+      (await runCli('estimate', '--arch', 'arch-configs/default.yaml', '--network', 'models/nope')).code,
+    ).toBe(2);
+    expect(
+      (
+        await runCli(
+          'estimate',
+          '--arch',
+          'arch-configs/default.yaml',
+          '--network',
+          'models/mnist-convnet',
+          '--timesteps',
+          '0',
+        )
+      ).code,
+    ).toBe(2);
+    expect(
+      (
+        await runCli(
+          'estimate',
+          '--arch',
+          'arch-configs/default.yaml',
+          '--network',
+          'models/mnist-convnet',
+          '--policy',
+          'x',
+        )
+      ).code,
+    ).toBe(2);
     expect((await runCli('estimate', '--bogus')).code).toBe(2);
   });
   it('components lists every class with a source', async () => {
@@ -75,10 +141,28 @@ describe('imcsim map / estimate', () => {
 
 describe('the installed binary', () => {
   it('exits 2 on a config error and 0 on success', () => {
-    const bad = spawnSync(process.execPath, ['bin/imcsim.js', 'config', 'validate', 'test/fixtures/bad-arch.yaml'], { encoding: 'utf8' });
+    const bad = spawnSync(
+      process.execPath,
+      ['bin/imcsim.js', 'config', 'validate', 'test/fixtures/bad-arch.yaml'],
+      { encoding: 'utf8' },
+    );
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('bad-arch.yaml:');
-    const ok = spawnSync(process.execPath, ['bin/imcsim.js', 'estimate', '--arch', 'arch-configs/spikesim-65nm.yaml', '--network', 'models/vgg9-cifar10', '--timesteps', '5', '--json'], { encoding: 'utf8' });
+    const ok = spawnSync(
+      process.execPath,
+      [
+        'bin/imcsim.js',
+        'estimate',
+        '--arch',
+        'arch-configs/spikesim-65nm.yaml',
+        '--network',
+        'models/vgg9-cifar10',
+        '--timesteps',
+        '5',
+        '--json',
+      ],
+      { encoding: 'utf8' },
+    );
     expect(ok.status).toBe(0);
     expect(JSON.parse(ok.stdout).energy_j * 1e12).toBeCloseTo(15906934.03, 1);
   });

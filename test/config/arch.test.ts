@@ -18,7 +18,9 @@ function inputError(fn: () => unknown): InputError {
 
 describe('presets', () => {
   it('ships default, isaac-32nm and spikesim-65nm', () => {
-    expect(presets).toEqual(expect.arrayContaining(['default.yaml', 'isaac-32nm.yaml', 'spikesim-65nm.yaml']));
+    expect(presets).toEqual(
+      expect.arrayContaining(['default.yaml', 'isaac-32nm.yaml', 'spikesim-65nm.yaml']),
+    );
   });
   it.each(presets)('%s validates', (f) => {
     const spec = loadArch(`arch-configs/${f}`);
@@ -44,7 +46,9 @@ describe('config errors', () => {
   });
   it('suggests the key meant for an unknown key, at the key', () => {
     const e = inputError(() => parseArch('chip:\n  clock_hz: 1.0e9\nadc:\n  colums_per_adc: 8\n', 'b.yaml'));
-    expect(e.message).toMatch(/^b\.yaml:4:3: adc\.colums_per_adc: unknown key; did you mean "columns_per_adc"\?/);
+    expect(e.message).toMatch(
+      /^b\.yaml:4:3: adc\.colums_per_adc: unknown key; did you mean "columns_per_adc"\?/,
+    );
   });
   it('suggests the section meant for an unknown section', () => {
     const e = inputError(() => parseArch('crosbar:\n  rows: 64\n', 'c.yaml'));
@@ -72,7 +76,12 @@ describe('config errors', () => {
   });
   it('refuses YAML alias bombs', () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]'];
-    for (let i = 0; i < 9; i++) bomb.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill('*' + String.fromCharCode(97 + i)).join(', ')}]`);
+    for (let i = 0; i < 9; i++)
+      bomb.push(
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9)
+          .fill('*' + String.fromCharCode(97 + i))
+          .join(', ')}]`,
+      );
     const t0 = Date.now();
     expect(() => parseArch(bomb.join('\n'), 'bomb.yaml')).toThrow(InputError);
     expect(Date.now() - t0).toBeLessThan(2000);
@@ -89,20 +98,30 @@ describe('config errors', () => {
 describe('overrides (--set)', () => {
   it('reads values as YAML scalars', () => {
     expect(parseOverride('adc.bits=6')).toEqual({ path: 'adc.bits', value: 6 });
-    expect(parseOverride('crossbar.zero_skipping=false')).toEqual({ path: 'crossbar.zero_skipping', value: false });
+    expect(parseOverride('crossbar.zero_skipping=false')).toEqual({
+      path: 'crossbar.zero_skipping',
+      value: false,
+    });
     expect(parseOverride('adc.family=neurosim-sar')).toEqual({ path: 'adc.family', value: 'neurosim-sar' });
   });
   it('applies with immer without touching the input', () => {
     const base = Object.freeze({ adc: Object.freeze({ bits: 4 }) });
-    const out = applyOverrides(base, [{ path: 'adc.bits', value: 6 }, { path: 'noc.flit_bits', value: 128 }]);
+    const out = applyOverrides(base, [
+      { path: 'adc.bits', value: 6 },
+      { path: 'noc.flit_bits', value: 128 },
+    ]);
     expect(out).toEqual({ adc: { bits: 6 }, noc: { flit_bits: 128 } });
     expect(base.adc.bits).toBe(4);
   });
   it('validates again after overriding', () => {
     const spec = loadArch('arch-configs/default.yaml', [parseOverride('adc.bits=6')]);
     expect(spec.adc.bits).toBe(6);
-    expect(() => loadArch('arch-configs/default.yaml', [parseOverride('adc.bits=fast')])).toThrow(/adc\.bits/);
-    expect(() => loadArch('arch-configs/default.yaml', [parseOverride('adc.bitz=6')])).toThrow(/did you mean "bits"/);
+    expect(() => loadArch('arch-configs/default.yaml', [parseOverride('adc.bits=fast')])).toThrow(
+      /adc\.bits/,
+    );
+    expect(() => loadArch('arch-configs/default.yaml', [parseOverride('adc.bitz=6')])).toThrow(
+      /did you mean "bits"/,
+    );
   });
   it('rejects malformed overrides', () => {
     expect(() => parseOverride('adc.bits')).toThrow(InputError);

@@ -82,7 +82,11 @@ describe('ADC models', () => {
 
 describe('technology scaling', () => {
   it('is the identity at a model reference node and supply', () => {
-    expect(scaleFactors(65, { techNodeNm: 65, supplyV: nominalSupplyV(65) })).toEqual({ energy: 1, area: 1, delay: 1 });
+    expect(scaleFactors(65, { techNodeNm: 65, supplyV: nominalSupplyV(65) })).toEqual({
+      energy: 1,
+      area: 1,
+      delay: 1,
+    });
   });
   it('follows C·V² and node² from 65 nm to 32 nm', () => {
     const f = scaleFactors(65, { techNodeNm: 32, supplyV: 0.9 });

@@ -14,7 +14,9 @@ describe('mapping the MNIST convnet on default.yaml (hand-computed)', () => {
   });
   it('conv1: 9×16 matrix in one crossbar, multi-bit input', () => {
     const l = row('conv1');
-    expect([l.layer.rows, l.layer.cols, l.rowSplits, l.colSplits, l.crossbars, l.pes]).toEqual([9, 16, 1, 1, 1, 1]);
+    expect([l.layer.rows, l.layer.cols, l.rowSplits, l.colSplits, l.crossbars, l.pes]).toEqual([
+      9, 16, 1, 1, 1, 1,
+    ]);
     expect(l.layer.binaryInput).toBe(false);
   });
   it('conv2: 144×32 → 3 row pieces (64, 64, 16) × 2 column pieces', () => {
@@ -24,7 +26,9 @@ describe('mapping the MNIST convnet on default.yaml (hand-computed)', () => {
   });
   it('fc1: 1568×128 → 25 × 8 crossbars in 25 PEs on 7 tiles', () => {
     const l = row('fc1');
-    expect([l.rowSplits, l.rowsLast, l.colSplits, l.crossbars, l.pes, l.tiles.length]).toEqual([25, 32, 8, 200, 25, 7]);
+    expect([l.rowSplits, l.rowsLast, l.colSplits, l.crossbars, l.pes, l.tiles.length]).toEqual([
+      25, 32, 8, 200, 25, 7,
+    ]);
   });
   it('fc2 reads binary spikes; 10 neurons use 40 columns', () => {
     const l = row('fc2');
@@ -43,23 +47,41 @@ describe('mapping the MNIST convnet on default.yaml (hand-computed)', () => {
 
 describe('mapping options', () => {
   it('offset weights need no differential pair', () => {
-    const m = mapNetwork(loadArch('arch-configs/default.yaml', [parseOverride('crossbar.signed_weights=offset')]), mnist.shapes);
+    const m = mapNetwork(
+      loadArch('arch-configs/default.yaml', [parseOverride('crossbar.signed_weights=offset')]),
+      mnist.shapes,
+    );
     expect(m.layers[0].columnsPerWeight).toBe(2);
   });
   it('packed tiles share tiles between layers', () => {
     const a = mapNetwork(loadArch('arch-configs/default.yaml'), mnist.shapes);
-    const b = mapNetwork(loadArch('arch-configs/default.yaml', [parseOverride('mapping.tile_packing=packed')]), mnist.shapes);
+    const b = mapNetwork(
+      loadArch('arch-configs/default.yaml', [parseOverride('mapping.tile_packing=packed')]),
+      mnist.shapes,
+    );
     expect(b.totalTiles).toBeLessThan(a.totalTiles);
     expect(b.totalTiles).toBe(Math.ceil(b.totalPes / 4));
   });
   it('a mesh too small for the tiles is an input error naming the field', () => {
     expect(() =>
-      mapNetwork(loadArch('arch-configs/default.yaml', [parseOverride('noc.mesh_columns=2'), parseOverride('noc.mesh_rows=2')]), mnist.shapes),
+      mapNetwork(
+        loadArch('arch-configs/default.yaml', [
+          parseOverride('noc.mesh_columns=2'),
+          parseOverride('noc.mesh_rows=2'),
+        ]),
+        mnist.shapes,
+      ),
     ).toThrow(/noc\.mesh_columns.*at least 10 tiles/);
   });
   it('a weight wider than a crossbar row is an input error', () => {
     expect(() =>
-      mapNetwork(loadArch('arch-configs/default.yaml', [parseOverride('crossbar.columns=2'), parseOverride('adc.columns_per_adc=1')]), mnist.shapes),
+      mapNetwork(
+        loadArch('arch-configs/default.yaml', [
+          parseOverride('crossbar.columns=2'),
+          parseOverride('adc.columns_per_adc=1'),
+        ]),
+        mnist.shapes,
+      ),
     ).toThrow(/crossbar\.columns/);
   });
 });

@@ -27,14 +27,21 @@ describe('topology errors', () => {
   const base = (layers: string, classes = 10) =>
     `name: t\ninput: { shape: [1, 8, 8] }\nclasses: ${classes}\nlayers:\n${layers}`;
   it('a class count that does not match the output', () => {
-    expect(() => parseNetwork(base('  - { type: flatten }\n  - { type: linear, out_features: 5 }\n'), 'n.yaml')).toThrow(/classes.*expected 5/);
+    expect(() =>
+      parseNetwork(base('  - { type: flatten }\n  - { type: linear, out_features: 5 }\n'), 'n.yaml'),
+    ).toThrow(/classes.*expected 5/);
   });
   it('linear on a 3-D input asks for flatten', () => {
     expect(() => parseNetwork(base('  - { type: linear, out_features: 10 }\n'), 'n.yaml')).toThrow(/flatten/);
   });
   it('an unknown layer field is located with a suggestion', () => {
     try {
-      parseNetwork(base('  - { type: conv2d, out_chanels: 4, kernel: 3 }\n  - { type: flatten }\n  - { type: linear, out_features: 10 }\n'), 'n.yaml');
+      parseNetwork(
+        base(
+          '  - { type: conv2d, out_chanels: 4, kernel: 3 }\n  - { type: flatten }\n  - { type: linear, out_features: 10 }\n',
+        ),
+        'n.yaml',
+      );
       throw new Error('no error');
     } catch (e) {
       expect(e).toBeInstanceOf(InputError);
@@ -42,6 +49,13 @@ describe('topology errors', () => {
     }
   });
   it('a conv that shrinks the input to nothing', () => {
-    expect(() => parseNetwork(base('  - { type: conv2d, out_channels: 4, kernel: 9 }\n  - { type: flatten }\n  - { type: linear, out_features: 10 }\n'), 'n.yaml')).toThrow(/empty/);
+    expect(() =>
+      parseNetwork(
+        base(
+          '  - { type: conv2d, out_channels: 4, kernel: 9 }\n  - { type: flatten }\n  - { type: linear, out_features: 10 }\n',
+        ),
+        'n.yaml',
+      ),
+    ).toThrow(/empty/);
   });
 });

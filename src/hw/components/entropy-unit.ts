@@ -13,7 +13,8 @@ export const entropyUnit: ComponentClass = {
   name: 'entropy_unit',
   components: ['entropy_unit'],
   description: 'Entropy exit unit (LUT exp/log, multiply-accumulate, compare)',
-  source: 'Horowitz ISSCC 2014 (45 nm) add/mult/SRAM energies; Aladdin comparator; area: our estimate (LUT bits + datapath)',
+  source:
+    'Horowitz ISSCC 2014 (45 nm) add/mult/SRAM energies; Aladdin comparator; area: our estimate (LUT bits + datapath)',
   refTechNodeNm: 45,
   build(ctx) {
     const e = ctx.spec.entropy_unit;

@@ -26,7 +26,10 @@ export const lifUnit: ComponentClass = {
       refTechNodeNm: 40,
       techNodeNm: ctx.spec.chip.tech_node_nm,
       actions: {
-        update: { energy_j: energyPj * PJ * s40.energy, latency_s: ctx.spec.lif_unit.latency_cycles * ctx.clockPeriodS },
+        update: {
+          energy_j: energyPj * PJ * s40.energy,
+          latency_s: ctx.spec.lif_unit.latency_cycles * ctx.clockPeriodS,
+        },
       },
       area_m2: area,
       areaUnit: 'instance',

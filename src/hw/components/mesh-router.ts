@@ -24,7 +24,10 @@ export const meshRouter: ComponentClass = {
       refTechNodeNm: 32,
       techNodeNm: ctx.spec.chip.tech_node_nm,
       actions: {
-        traverse: { energy_j: 20.74 * PJ * w * s.energy, latency_s: n.router_pipeline_stages * ctx.clockPeriodS },
+        traverse: {
+          energy_j: 20.74 * PJ * w * s.energy,
+          latency_s: n.router_pipeline_stages * ctx.clockPeriodS,
+        },
       },
       area_m2: area,
       areaUnit: 'instance',

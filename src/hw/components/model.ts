@@ -53,7 +53,8 @@ export function factors(refNodeNm: number, ctx: BuildContext): ScaleFactors {
 
 /** Leakage of a unit of CMOS area under the configured leakage model. */
 export function cmosLeakage(areaM2: number, ctx: BuildContext): { leakage_w: number; leakageNote: string } {
-  if (ctx.spec.leakage.model === 'none') return { leakage_w: 0, leakageNote: 'not modelled (leakage.model: none)' };
+  if (ctx.spec.leakage.model === 'none')
+    return { leakage_w: 0, leakageNote: 'not modelled (leakage.model: none)' };
   return {
     leakage_w: areaM2 * ctx.spec.leakage.density_w_per_m2,
     leakageNote: `area × leakage.density_w_per_m2 (${ctx.spec.leakage.density_w_per_m2} W/m²)`,

@@ -51,7 +51,9 @@ const CLASSES: readonly ComponentClass[] = [
   meshLink,
 ];
 
-export const COMPONENT_CLASSES: ReadonlyMap<string, ComponentClass> = new Map(CLASSES.map((c) => [c.name, c]));
+export const COMPONENT_CLASSES: ReadonlyMap<string, ComponentClass> = new Map(
+  CLASSES.map((c) => [c.name, c]),
+);
 
 /** The config field that names each component's class. */
 export function classFieldOf(component: ComponentKey): string {
@@ -84,7 +86,10 @@ export function buildComponentModels(spec: ArchSpec): ComponentModels {
     if (!cls) {
       throw located(`component "${component}" names class "${name}", which has no model`, {
         path: classFieldOf(component),
-        expected: `one of ${[...COMPONENT_CLASSES.values()].filter((c) => c.components.includes(component)).map((c) => `"${c.name}"`).join(', ')}`,
+        expected: `one of ${[...COMPONENT_CLASSES.values()]
+          .filter((c) => c.components.includes(component))
+          .map((c) => `"${c.name}"`)
+          .join(', ')}`,
         found: JSON.stringify(name),
       });
     }

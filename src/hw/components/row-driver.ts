@@ -20,7 +20,12 @@ export const rowDriver: ComponentClass = {
       source: this.source,
       refTechNodeNm: 32,
       techNodeNm: ctx.spec.chip.tech_node_nm,
-      actions: { drive: { energy_j: ctx.spec.row_driver.power_w * s.energy * ctx.spec.crossbar.read_pulse_s, latency_s: 0 } },
+      actions: {
+        drive: {
+          energy_j: ctx.spec.row_driver.power_w * s.energy * ctx.spec.crossbar.read_pulse_s,
+          latency_s: 0,
+        },
+      },
       area_m2: area,
       areaUnit: 'instance',
       ...cmosLeakage(area, ctx),

@@ -39,11 +39,23 @@ export function adcEnergyLatency(
 ): { energyPj: number; latencyS: number; refNode: number; areaRefMm2: number; areaRefBits: number } {
   switch (family) {
     case 'isaac':
-      return { energyPj: isaacAdcEnergyPj(bits), latencyS: 1 / 1.28e9, refNode: 32, areaRefMm2: 0.0012, areaRefBits: 8 };
+      return {
+        energyPj: isaacAdcEnergyPj(bits),
+        latencyS: 1 / 1.28e9,
+        refNode: 32,
+        areaRefMm2: 0.0012,
+        areaRefBits: 8,
+      };
     case 'neurosim-sar': {
       // 204 fJ at 4 b to 503 fJ at 8 b: 74.75 fJ per extra bit; below 4 b proportional to bits.
       const fj = bits >= 4 ? 204 + ((503 - 204) / 4) * (bits - 4) : 204 * (bits / 4);
-      return { energyPj: fj / 1000, latencyS: (bits + 1) * 1e-9, refNode: 65, areaRefMm2: 0.0012 * (65 / 32) ** 2, areaRefBits: 8 };
+      return {
+        energyPj: fj / 1000,
+        latencyS: (bits + 1) * 1e-9,
+        refNode: 65,
+        areaRefMm2: 0.0012 * (65 / 32) ** 2,
+        areaRefBits: 8,
+      };
     }
     case 'spikesim':
       return {

@@ -8,7 +8,8 @@ export const spikesimNeuron: ComponentClass = {
   name: 'spikesim_neuron',
   components: ['lif_unit'],
   description: 'SpikeSim LIF neuron module (per PE cycle)',
-  source: 'SpikeSim ela_spikesim.py, 65 nm: neuron 1.274·4 pJ per PE cycle; no logic area (state in membrane memory)',
+  source:
+    'SpikeSim ela_spikesim.py, 65 nm: neuron 1.274·4 pJ per PE cycle; no logic area (state in membrane memory)',
   refTechNodeNm: 65,
   build(ctx) {
     const s = factors(65, ctx);

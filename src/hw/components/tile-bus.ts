@@ -23,7 +23,10 @@ export const tileBus: ComponentClass = {
       refTechNodeNm: 32,
       techNodeNm: ctx.spec.chip.tech_node_nm,
       actions: {
-        transfer: { energy_j: b.wire_energy_j_per_bit_m * b.length_m, latency_s: ctx.clockPeriodS / b.width_bits },
+        transfer: {
+          energy_j: b.wire_energy_j_per_bit_m * b.length_m,
+          latency_s: ctx.clockPeriodS / b.width_bits,
+        },
       },
       area_m2: area,
       areaUnit: 'instance',
