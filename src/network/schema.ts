@@ -11,29 +11,33 @@ const pairNonNeg = z.union([nonNegInt, z.tuple([nonNegInt, nonNegInt])]);
 
 export const NEURON_CONVENTIONS = ['dtsnn', 'iir', 'snntorch', 'spikingjelly', 'norse'] as const;
 
+/**
+ * Neuron parameters. Each convention fixes the order of operations of the engine users come from
+ * (REFERENCES.md §2); the engine follows it in float32, rounding after every operation.
+ *   dtsnn:        u = leak·u + x; s = u > threshold; hard: u = u·(1 − s) (to v_reset); soft: u − threshold·s
+ *   iir:          u = leak·u + x; s = u/threshold − 1 > 0; u = u − threshold·s (soft)
+ *   snntorch:     Leaky: r = H(u − threshold) from the previous u when reset_delay; u = leak·u + x − r·threshold
+ *                 (subtract) or zero reset; s = H(u − threshold)
+ *   spikingjelly: LIFNode: h = v + (x − (v − v_reset))/tau; s = h ≥ threshold; hard v = s·v_reset + (1 − s)·h,
+ *                 soft v = h − s·threshold
+ *   norse:        LIFBox: v = v + dt·(1/tau)·((x + v_leak) − v); s = v > threshold; v = (1 − s)·v + s·v_reset
+ * model: if ignores the leak (leak = 1, no decay).
+ */
 export const NeuronSchema = z
   .strictObject({
-    model: z
-      .enum(['lif', 'if'])
-      .meta({ description: 'Leaky or non-leaky integrate-and-fire' })
-      .default('lif'),
+    model: z.enum(['lif', 'if']).meta({ description: 'Leaky or non-leaky integrate-and-fire' }).default('lif'),
     convention: z
       .enum(NEURON_CONVENTIONS)
-      .meta({
-        description: 'Update order and reset rule of the engine the model comes from (REFERENCES.md §2)',
-      })
+      .meta({ description: 'Update order and reset rule of the engine the model comes from (REFERENCES.md §2)' })
       .default('dtsnn'),
-    leak: z
-      .number()
-      .min(0)
-      .max(1)
-      .meta({ description: 'Leak factor per timestep (β, λ); 1 = no leak' })
-      .default(0.5),
+    leak: z.number().min(0).max(1).meta({ description: 'Leak factor per timestep (β, λ); 1 = no leak (dtsnn, iir, snntorch)' }).default(0.5),
     threshold: z.number().positive().meta({ description: 'Firing threshold' }).default(1.0),
-    reset: z
-      .enum(['hard', 'soft'])
-      .meta({ description: 'Hard reset to 0, or subtract the threshold' })
-      .default('hard'),
+    reset: z.enum(['hard', 'soft']).meta({ description: 'Hard reset to v_reset, or subtract the threshold' }).default('hard'),
+    v_reset: z.number().meta({ description: 'Potential after a hard reset' }).default(0),
+    tau: z.number().positive().meta({ description: 'Membrane time constant: spikingjelly τ (steps), norse τ_mem (s)' }).default(2),
+    dt: z.number().positive().meta({ description: 'Integration step (s), norse' }).default(1e-3),
+    v_leak: z.number().meta({ description: 'Leak (resting) potential, norse' }).default(0),
+    reset_delay: z.boolean().meta({ description: 'snntorch: reset computed from the previous potential (one step late)' }).default(true),
   })
   .meta({ description: 'Neuron parameters' });
 

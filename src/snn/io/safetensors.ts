@@ -1,0 +1,153 @@
+/**
+ * safetensors (the format PyTorch users write with `safetensors.torch.save_file`): an 8-byte little-endian
+ * header length, a JSON header {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {…}},
+ * then the raw little-endian tensor bytes. Read: F32, F64, F16, BF16, I64, I32, I16, I8, U8, BOOL (all
+ * returned as Float32Array); write: F32. Tensors are written in sorted name order so files are
+ * byte-identical for the same content.
+ */
+import { located } from '../../config/errors.js';
+
+export interface NamedTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export type TensorMap = Map<string, NamedTensor>;
+
+const DTYPE_BYTES: Record<string, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
+
+function halfToFloat(h: number): number {
+  const s = (h & 0x8000) >> 15;
+  const e = (h & 0x7c00) >> 10;
+  const f = h & 0x03ff;
+  if (e === 0) return (s ? -1 : 1) * 2 ** -14 * (f / 1024);
+  if (e === 0x1f) return f ? NaN : (s ? -1 : 1) * Infinity;
+  return (s ? -1 : 1) * 2 ** (e - 15) * (1 + f / 1024);
+}
+
+export function readSafetensors(
+  bytes: Uint8Array,
+  file = '<buffer>',
+): { tensors: TensorMap; metadata: Record<string, string> } {
+  if (bytes.length < 8)
+    throw located('not a safetensors file (shorter than its 8-byte header length)', { file });
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen = Number(view.getBigUint64(0, true));
+  if (headerLen > bytes.length - 8 || headerLen > 100 * 1024 * 1024)
+    throw located('safetensors header length exceeds the file', {
+      file,
+      expected: `≤ ${bytes.length - 8} bytes`,
+      found: String(headerLen),
+    });
+  let header: Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>
+  >;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
+  } catch (e) {
+    throw located(`safetensors header is not JSON (${(e as Error).message})`, { file });
+  }
+  const base = 8 + headerLen;
+  const tensors: TensorMap = new Map();
+  let metadata: Record<string, string> = {};
+  for (const [name, info] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      metadata = info as Record<string, string>;
+      continue;
+    }
+    const t = info as { dtype: string; shape: number[]; data_offsets: [number, number] };
+    const size = DTYPE_BYTES[t.dtype];
+    if (!size)
+      throw located(`tensor ${name} has an unsupported dtype`, {
+        file,
+        path: name,
+        expected: Object.keys(DTYPE_BYTES).join(', '),
+        found: String(t.dtype),
+      });
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    const [b0, b1] = t.data_offsets;
+    if (b1 - b0 !== n * size || base + b1 > bytes.length)
+      throw located(`tensor ${name} has data offsets that do not match its shape or the file`, {
+        file,
+        path: name,
+        expected: `${n * size} bytes within the file`,
+        found: `[${b0}, ${b1}) of ${bytes.length - base}`,
+      });
+    const out = new Float32Array(n);
+    const off = base + b0;
+    for (let i = 0; i < n; i++) {
+      const p = off + i * size;
+      switch (t.dtype) {
+        case 'F32':
+          out[i] = view.getFloat32(p, true);
+          break;
+        case 'F64':
+          out[i] = view.getFloat64(p, true);
+          break;
+        case 'F16':
+          out[i] = halfToFloat(view.getUint16(p, true));
+          break;
+        case 'BF16':
+          out[i] = new Float32Array(new Uint32Array([view.getUint16(p, true) << 16]).buffer)[0];
+          break;
+        case 'I64':
+          out[i] = Number(view.getBigInt64(p, true));
+          break;
+        case 'I32':
+          out[i] = view.getInt32(p, true);
+          break;
+        case 'I16':
+          out[i] = view.getInt16(p, true);
+          break;
+        case 'I8':
+          out[i] = view.getInt8(p);
+          break;
+        default:
+          out[i] = view.getUint8(p);
+      }
+    }
+    tensors.set(name, { shape: [...t.shape], data: out });
+  }
+  return { tensors, metadata };
+}
+
+export function writeSafetensors(tensors: TensorMap, metadata: Record<string, string> = {}): Uint8Array {
+  const names = [...tensors.keys()].sort();
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const name of names) {
+    const t = tensors.get(name)!;
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (n !== t.data.length)
+      throw new Error(`tensor ${name}: shape [${t.shape}] does not match ${t.data.length} values`);
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * n] };
+    offset += 4 * n;
+  }
+  let json = JSON.stringify(header);
+  // Pad the header with spaces so the data starts 8-byte aligned (as the reference implementation does).
+  while ((8 + Buffer.byteLength(json)) % 8 !== 0) json += ' ';
+  const hb = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + hb.length + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(hb.length), true);
+  out.set(hb, 8);
+  let p = 8 + hb.length;
+  for (const name of names) {
+    const d = tensors.get(name)!.data;
+    for (let i = 0; i < d.length; i++, p += 4) view.setFloat32(p, d[i], true);
+  }
+  return out;
+}
