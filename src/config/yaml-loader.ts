@@ -18,7 +18,7 @@ import {
   isScalar,
   isSeq,
 } from 'yaml';
-import type { Document, Node as YamlNode, YAMLError } from 'yaml';
+import type { Document, Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { InputError, InputErrors, formatLocated } from './errors.js';
 
@@ -121,7 +121,10 @@ export function deepFreeze<T>(v: T): T {
   return v;
 }
 
-/** Levenshtein-based suggestion: best candidate within distance max(2, len/3), or undefined. */
+/**
+ * Levenshtein-based suggestion: best candidate within distance max(2, len/3), or undefined. Case is ignored,
+ * ties go to the earlier candidate, and a candidate differing in every character is never suggested.
+ */
 export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
   const maxDist = Math.max(2, Math.floor(word.length / 3));
   const w = word.toLowerCase();
@@ -137,7 +140,10 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
       best = cand;
     }
   }
-  return bestDist <= maxDist ? best : undefined;
+  // replacing every character of a word is no suggestion ("c" for "a")
+  if (best === undefined || bestDist > maxDist || bestDist >= Math.max(w.length, best.length))
+    return undefined;
+  return best;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -171,8 +177,9 @@ class NestingTooDeep {
 }
 
 /**
- * What yaml's `parseDocument(text, { lineCounter })` does (Lexer -> Parser -> Composer), except that the parser's stack is watched so that deeply nested text never reaches the recursive
- * composer (throws NestingTooDeep instead).
+ * What yaml's `parseDocument(text, { lineCounter })` does (Lexer -> Parser -> Composer), except that the
+ * parser's stack is watched so that deeply nested text never reaches the recursive composer (throws
+ * NestingTooDeep instead).
  */
 function composeGuarded(text: string, lineCounter: LineCounter, guard: number): Document.Parsed {
   const lexer = new Lexer();
@@ -188,16 +195,24 @@ function composeGuarded(text: string, lineCounter: LineCounter, guard: number): 
   // uniqueKeys is checked afterwards in linear time (yaml's own check is quadratic in the number of keys)
   const composer = new Composer({ uniqueKeys: false, logLevel: 'error' });
   let doc: Document.Parsed | undefined;
-  for (const d of composer.compose(tokens(), true, text.length)) {
-    if (!doc) {
-      doc = d;
-    } else {
-      const range = d.range ?? [0, 0];
-      doc.errors.push(
-        new YAMLParseError([range[0], range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents'),
-      );
-      break;
+  // yaml creates one Error object per syntax error; capturing a stack trace for each makes text full of
+  // errors (1 MiB of "]") take many seconds
+  const savedStackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    for (const d of composer.compose(tokens(), true, text.length)) {
+      if (!doc) {
+        doc = d;
+      } else {
+        const range = d.range ?? [0, 0];
+        doc.errors.push(
+          new YAMLParseError([range[0], range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents'),
+        );
+        break;
+      }
     }
+  } finally {
+    Error.stackTraceLimit = savedStackTraceLimit;
   }
   if (!doc) throw new Error('yaml composer produced no document');
   return doc;
@@ -230,19 +245,16 @@ function parseInternal(text: string, file: string, limits: LoadLimits): Parsed {
   }
 
   const scan = scanAst(doc.contents, limits.maxDepth);
-  const problems = doc.errors.map((e) => syntaxError(e, file, text, lineCounter));
+  const raw: RawProblem[] = [...doc.errors];
   for (const key of scan.duplicates) {
     const start = nodeRangeStart(key) ?? 0;
-    problems.push(
-      syntaxError(
-        new YAMLParseError([start, start + 1], 'DUPLICATE_KEY', 'Map keys must be unique'),
-        file,
-        text,
-        lineCounter,
-      ),
-    );
+    raw.push({ pos: [start, start + 1], code: 'DUPLICATE_KEY', message: 'Map keys must be unique' });
   }
-  if (problems.length > 0) throwAll(problems);
+  // only the first few get a message (rendering a source line is O(line length) each)
+  const firstOffset = (e: RawProblem) => (Array.isArray(e.pos) && e.pos[0] >= 0 ? e.pos[0] : Infinity);
+  raw.sort((a, b) => firstOffset(a) - firstOffset(b));
+  const problems = raw.slice(0, MAX_REPORTED).map((e) => syntaxError(e, file, text, lineCounter));
+  if (problems.length > 0) throwAll(problems, raw.length - problems.length);
   if (scan.deep) {
     const where = { file, ...position(lineCounter, nodeRangeStart(scan.deep)) };
     throw new InputError(formatLocated(tooDeep, where), where);
@@ -272,7 +284,14 @@ function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function syntaxError(e: YAMLError, file: string, text: string, lc: LineCounter): InputError {
+/** A yaml parse error, or one of ours in the same shape. */
+interface RawProblem {
+  pos: [number, number];
+  code: string;
+  message: string;
+}
+
+function syntaxError(e: RawProblem, file: string, text: string, lc: LineCounter): InputError {
   let base = (typeof e.message === 'string' ? e.message : String(e.message)).trim() || 'YAML syntax error';
   if (e.code === 'DUPLICATE_KEY') base = `duplicate key (${base.charAt(0).toLowerCase()}${base.slice(1)})`;
   const start = Array.isArray(e.pos) && e.pos[0] >= 0 ? Math.min(e.pos[0], text.length) : undefined;
@@ -297,10 +316,25 @@ function sourceContext(text: string, lc: LineCounter, line: number, offset: numb
   if (src.length > 80) src = src.slice(0, 79) + '…';
   src = src.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?');
   const pointer = src.slice(0, col).replace(/[^\t]/g, ' ') + '^';
-  return `    ${src}\n    ${pointer}`;
+  let out = `    ${src}\n    ${pointer}`;
+  if (line > 1 && /^[ \t]*$/.test(src.slice(0, col))) {
+    // pointing at the start of a line: the problem is usually at the end of the previous one
+    const prevStart = lc.lineStarts[line - 2] ?? 0;
+    let prev = text.slice(prevStart, Math.max(prevStart, lineStart - 1)).replace(/\r$/, '');
+    if (prev.length > 80) prev = prev.slice(0, 79) + '…';
+    out = `    ${prev.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?')}\n${out}`;
+  }
+  return out;
 }
 
-function throwAll(errors: InputError[]): never {
+/** At most this many problems are reported at once. */
+const MAX_REPORTED = 50;
+
+/**
+ * Throws the single error, or all of them as InputErrors: sorted by line then column, duplicates dropped, at
+ * most MAX_REPORTED followed by a "... and N more problems" line (`hidden` counts problems never rendered).
+ */
+function throwAll(errors: InputError[], hidden = 0): never {
   const sorted = errors
     .map((e, i) => ({ e, i }))
     .sort(
@@ -310,14 +344,20 @@ function throwAll(errors: InputError[]): never {
         a.i - b.i,
     )
     .map((x) => x.e);
-  const unique: InputError[] = [];
+  let unique: InputError[] = [];
   const seen = new Set<string>();
   for (const e of sorted) {
     if (seen.has(e.message)) continue;
     seen.add(e.message);
     unique.push(e);
   }
-  if (unique.length === 1) throw unique[0];
+  if (unique.length === 1 && hidden <= 0) throw unique[0];
+  const more = Math.max(0, unique.length - MAX_REPORTED) + Math.max(0, hidden);
+  if (more > 0) {
+    const file = unique[0]?.file;
+    const msg = `... and ${more} more problem${more === 1 ? '' : 's'} not shown`;
+    unique = [...unique.slice(0, MAX_REPORTED), new InputError(formatLocated(msg, { file }), { file })];
+  }
   throw new InputErrors(unique);
 }
 
@@ -399,13 +439,23 @@ function nodeRangeStart(n: unknown): number | undefined {
   return undefined;
 }
 
-function keyMatches(key: unknown, seg: PathSegment): boolean {
-  if (isScalar(key)) {
-    const v = key.value;
-    if (v === null || v === undefined) return String(seg) === '' || String(seg) === 'null';
-    return String(v) === String(seg);
+/** Per-mapping index from JS key (as toJS spells it) to its pair; the last duplicate wins, as in toJS. */
+const keyIndexCache = new WeakMap<object, Map<string, Step>>();
+const aliasCache = new WeakMap<object, unknown>();
+
+function lookupKey(map: object & { items: unknown[] }, seg: PathSegment): Step | undefined {
+  let index = keyIndexCache.get(map);
+  if (!index) {
+    index = new Map();
+    for (const pair of map.items) {
+      if (!isPair(pair) || !isScalar(pair.key)) continue;
+      const v = pair.key.value;
+      const step = { node: pair.value, keyNode: pair.key };
+      for (const name of v === null || v === undefined ? ['', 'null'] : [String(v)]) index.set(name, step);
+    }
+    keyIndexCache.set(map, index);
   }
-  return false;
+  return index.get(String(seg));
 }
 
 /** Walks the YAML node tree along `path`; returns one step per consumed segment (plus the root). */
@@ -416,9 +466,7 @@ function walkDoc(doc: Document.Parsed | Document, path: readonly PathSegment[]):
     for (let i = 0; i < 32 && isAlias(node); i++) node = resolveAlias(doc, node);
     let next: Step | undefined;
     if (isMap(node)) {
-      for (const pair of node.items as unknown[]) {
-        if (isPair(pair) && keyMatches(pair.key, seg)) next = { node: pair.value, keyNode: pair.key };
-      }
+      next = lookupKey(node, seg);
     } else if (isSeq(node)) {
       const idx = typeof seg === 'number' ? seg : /^\d+$/.test(seg) ? Number(seg) : -1;
       if (idx >= 0 && idx < node.items.length) next = { node: node.items[idx] };
@@ -431,11 +479,16 @@ function walkDoc(doc: Document.Parsed | Document, path: readonly PathSegment[]):
 }
 
 function resolveAlias(doc: Document.Parsed | Document, node: unknown): unknown {
+  if (!isAlias(node)) return node;
+  if (aliasCache.has(node)) return aliasCache.get(node);
+  let target: unknown;
   try {
-    return isAlias(node) ? node.resolve(doc as Document) : node;
+    target = node.resolve(doc as Document);
   } catch {
-    return undefined;
+    target = undefined;
   }
+  aliasCache.set(node, target);
+  return target;
 }
 
 type LocateMode = 'value' | 'key' | 'parent';
@@ -847,7 +900,12 @@ interface Ctx {
   data: unknown;
   loc: Locator | undefined;
   out: InputError[];
+  /** Problems found after MAX_RENDERED were rendered; only counted. */
+  skipped: number;
 }
+
+/** Rendering locates each problem in the document; a huge number of them is only counted. */
+const MAX_RENDERED = 4 * MAX_REPORTED;
 
 function validateInternal<S extends z.ZodType>(
   value: unknown,
@@ -856,12 +914,12 @@ function validateInternal<S extends z.ZodType>(
 ): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return deepFreeze(result.data);
-  const ctx: Ctx = { schema, data: value, loc, out: [] };
+  const ctx: Ctx = { schema, data: value, loc, out: [], skipped: 0 };
   collectIssues(result.error.issues as unknown as IssueLike[], [], ctx, 0);
   if (ctx.out.length === 0) {
     ctx.out.push(new InputError(formatLocated('invalid input', { file: loc?.file }), { file: loc?.file }));
   }
-  throwAll(ctx.out);
+  throwAll(ctx.out, ctx.skipped);
 }
 
 function toPath(p: readonly PropertyKey[] | undefined): PathSegment[] {
@@ -876,6 +934,10 @@ function emit(
   expected?: string,
   found?: string,
 ): void {
+  if (ctx.out.length >= MAX_RENDERED) {
+    ctx.skipped++;
+    return;
+  }
   const where = { ...locate(ctx.loc, path, mode), path: formatPath(path) || undefined, expected, found };
   ctx.out.push(new InputError(formatLocated(message, where), where));
 }
@@ -904,6 +966,10 @@ function collectIssues(
   depth: number,
 ): void {
   for (const issue of issues) {
+    if (ctx.out.length >= MAX_RENDERED) {
+      ctx.skipped += issue.code === 'unrecognized_keys' && Array.isArray(issue.keys) ? issue.keys.length : 1;
+      continue;
+    }
     const path = [...base, ...toPath(issue.path)];
     if (
       issue.code === 'invalid_union' &&
@@ -946,6 +1012,8 @@ function oneIssue(issue: IssueLike, path: PathSegment[], ctx: Ctx): void {
         schemaDesc() ?? ZOD_TYPE_NAMES[String(issue.expected)] ?? String(issue.expected ?? 'valid value');
       if (!present && path.length > 0) {
         emit(ctx, missingMessage(path), path, 'parent', expected, 'missing');
+      } else if (path.length === 0 && (value === null || value === undefined)) {
+        emit(ctx, 'document is empty', path, 'value', expected, found);
       } else {
         emit(ctx, `must be ${withArticle(expected)}`, path, 'value', expected, found);
       }

@@ -1,0 +1,224 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { InputError } from '../../src/config/errors.js';
+import { loadYaml, parseYamlPlain } from '../../src/config/yaml-loader.js';
+
+const Schema = z.strictObject({
+  name: z.string(),
+  adc: z.strictObject({
+    family: z.enum(['isaac', 'neurosim-sar', 'spikesim']),
+    bits: z.number().int().min(1),
+    columns_per_adc: z.number().int().min(1).default(8),
+  }),
+  mode: z.union([z.literal('fast'), z.literal('exact')]).default('exact'),
+  layers: z
+    .array(
+      z.strictObject({ name: z.string(), kernel: z.number().int().min(1), stride: z.number().default(1) }),
+    )
+    .default([]),
+  extra: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
+});
+
+const VALID = `# a small valid document
+name: tiny
+adc:
+  family: isaac
+  bits: 8
+  columns_per_adc: 16
+mode: fast
+layers:
+  - name: conv1
+    kernel: 3
+  - &l2
+    name: "conv2"
+    kernel: 5
+    stride: 2
+  - *l2
+extra: {a: 1, b: "two", c: true}
+`;
+
+const RUNS = { numRuns: 300, seed: 42 };
+
+/** Either a frozen value or an InputError with a usable message; anything else fails the property. */
+function loadsOrInputError(text: string): void {
+  let result: unknown;
+  try {
+    result = loadYaml(text, 'fuzz.yaml', Schema, { maxBytes: 64 * 1024 });
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    expect(e.message.length).toBeGreaterThan(0);
+    if (e.line !== undefined) expect(e.line).toBeGreaterThanOrEqual(1);
+    return;
+  }
+  expect(Object.isFrozen(result)).toBe(true);
+}
+
+function parsesOrInputError(text: string): void {
+  try {
+    parseYamlPlain(text, 'fuzz.yaml', { maxDepth: 8, maxAliasCount: 10 });
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+  }
+}
+
+/** Fragments that exercise YAML's structure far more often than uniformly random characters would. */
+const yamlUnit = fc.constantFrom(
+  '- ',
+  ': ',
+  '? ',
+  '[',
+  ']',
+  '{',
+  '}',
+  ', ',
+  '\n',
+  '  ',
+  '\t',
+  '&a ',
+  '*a',
+  '&b ',
+  '*b',
+  '!!str ',
+  '!!map ',
+  '!x ',
+  '"',
+  "'",
+  '# ',
+  '|\n',
+  '>-\n',
+  '---\n',
+  '...\n',
+  '%YAML 1.2\n',
+  '<<: ',
+  'name',
+  'adc',
+  'family',
+  'bits',
+  'layers',
+  'kernel',
+  'isaac',
+  '8',
+  '-1',
+  '0x1F',
+  '.inf',
+  '~',
+  'true',
+  '__proto__',
+  '\\',
+  '\u0000',
+  '\uFEFF',
+  'é',
+);
+
+describe('fuzz: arbitrary text never throws anything but InputError', () => {
+  it('grapheme strings', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), (s) => {
+        loadsOrInputError(s);
+        parsesOrInputError(s);
+      }),
+      RUNS,
+    );
+  });
+
+  it('binary (any code point) strings', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (s) => {
+        loadsOrInputError(s);
+        parsesOrInputError(s);
+      }),
+      RUNS,
+    );
+  });
+
+  it('strings built from YAML fragments', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: yamlUnit, maxLength: 80 }), (s) => {
+        loadsOrInputError(s);
+        parsesOrInputError(s);
+      }),
+      RUNS,
+    );
+  });
+});
+
+type Mutation =
+  | { kind: 'delete'; at: number }
+  | { kind: 'insert'; at: number; text: string }
+  | { kind: 'swap'; a: number; b: number }
+  | { kind: 'value'; line: number; value: unknown };
+
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ kind: fc.constant('delete' as const), at: fc.nat() }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    text: fc.oneof(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }), yamlUnit),
+  }),
+  fc.record({ kind: fc.constant('swap' as const), a: fc.nat(), b: fc.nat() }),
+  fc.record({ kind: fc.constant('value' as const), line: fc.nat(), value: fc.jsonValue({ maxDepth: 3 }) }),
+);
+
+function mutate(text: string, m: Mutation): string {
+  switch (m.kind) {
+    case 'delete': {
+      if (text.length === 0) return text;
+      const at = m.at % text.length;
+      return text.slice(0, at) + text.slice(at + 1);
+    }
+    case 'insert': {
+      const at = m.at % (text.length + 1);
+      return text.slice(0, at) + m.text + text.slice(at);
+    }
+    case 'swap': {
+      const lines = text.split('\n');
+      const a = m.a % lines.length;
+      const b = m.b % lines.length;
+      [lines[a], lines[b]] = [lines[b], lines[a]];
+      return lines.join('\n');
+    }
+    case 'value': {
+      const lines = text.split('\n');
+      const i = m.line % lines.length;
+      const colon = lines[i].indexOf(': ');
+      const json = JSON.stringify(m.value) ?? 'null';
+      lines[i] =
+        colon >= 0 ? lines[i].slice(0, colon + 2) + json : lines[i].replace(/(- )?\S.*$/, `$1${json}`);
+      return lines.join('\n');
+    }
+  }
+}
+
+describe('fuzz: mutated valid documents', () => {
+  it('the unmutated document is valid', () => {
+    expect(loadYaml(VALID, 'fuzz.yaml', Schema).layers).toHaveLength(3);
+  });
+
+  it('load or fail with InputError, never anything else', () => {
+    fc.assert(
+      fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (ms) => {
+        const text = ms.reduce(mutate, VALID);
+        loadsOrInputError(text);
+      }),
+      RUNS,
+    );
+  });
+
+  it('a replaced value gives a valid result or located InputErrors', () => {
+    fc.assert(
+      fc.property(fc.nat(), fc.jsonValue({ maxDepth: 2 }), (line, value) => {
+        const text = mutate(VALID, { kind: 'value', line, value });
+        try {
+          loadYaml(text, 'fuzz.yaml', Schema);
+        } catch (e) {
+          if (!(e instanceof InputError)) throw e;
+          // the document is still well-formed YAML, so every problem is located in it
+          expect(e.file).toBe('fuzz.yaml');
+          expect(e.line).toBeGreaterThanOrEqual(1);
+        }
+      }),
+      RUNS,
+    );
+  });
+});
