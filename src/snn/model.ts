@@ -108,7 +108,7 @@ export function saveModel(dir: string, model: SnnModel): void {
   writeFileAtomic(join(dir, 'weights.safetensors'), writeSafetensors(model.tensors, model.metadata));
 }
 
-/** A freshly initialised model: Kaiming-uniform weights (PyTorch's default), zero biases, BN identity. */
+/** A freshly initialised model: LeCun-uniform weights (variance 1/fan_in), zero biases, identity batchnorm. */
 export function initModel(spec: NetworkSpec, seed: number): SnnModel {
   const shapes = inferShapes(spec);
   const rng = new Rng(seed);

@@ -87,6 +87,7 @@ export function readSafetensors(
       });
     const out = new Float32Array(n);
     const off = base + b0;
+    const bf16 = new DataView(new ArrayBuffer(4));
     for (let i = 0; i < n; i++) {
       const p = off + i * size;
       switch (t.dtype) {
@@ -100,7 +101,8 @@ export function readSafetensors(
           out[i] = halfToFloat(view.getUint16(p, true));
           break;
         case 'BF16':
-          out[i] = new Float32Array(new Uint32Array([view.getUint16(p, true) << 16]).buffer)[0];
+          bf16.setUint32(0, view.getUint16(p, true) << 16, true);
+          out[i] = bf16.getFloat32(0, true);
           break;
         case 'I64':
           out[i] = Number(view.getBigInt64(p, true));

@@ -1,0 +1,158 @@
+/**
+ * Running a model over a dataset: evaluation (accuracy, timesteps, exit histogram, synaptic operations)
+ * and trace recording. Streams sample by sample; nothing but the current sample is kept.
+ */
+import { located } from '../config/errors.js';
+import { TraceWriter } from '../trace/format.js';
+import type { TraceHeader, TracePolicy, TraceSample, TraceSummary } from '../trace/types.js';
+import { VERSION } from '../version.js';
+import type { Dataset } from './data/dataset.js';
+import { Engine } from './engine.js';
+import type { SnnModel } from './model.js';
+
+export interface RunOptions {
+  policy: TracePolicy;
+  encoding?: 'direct' | 'rate';
+  seed?: number;
+  /** Use only the first N samples of the dataset. */
+  samples?: number;
+  /** Called after each sample (progress bars). */
+  onSample?: (done: number, total: number) => void;
+}
+
+export interface EvalResult {
+  samples: number;
+  accuracy: number;
+  avg_timesteps: number;
+  /** exit_histogram[t-1]: samples that exited after t timesteps. */
+  exit_histogram: number[];
+  synops_per_sample: number;
+  neuron_updates_per_sample: number;
+}
+
+export function checkPolicy(model: SnnModel, policy: TracePolicy): void {
+  if (!Number.isInteger(policy.timesteps) || policy.timesteps < 1)
+    throw located('timesteps must be a positive integer', { path: '--timesteps', found: String(policy.timesteps) });
+  if ((policy.name === 'entropy' || policy.name === 'confidence') && (policy.theta === undefined || !(policy.theta >= 0 && policy.theta <= 1)))
+    throw located(`the ${policy.name} policy needs θ in [0, 1]`, { path: '--theta', found: String(policy.theta) });
+  if (policy.name === 'layerwise') {
+    const n = model.shapes.mapped.length;
+    const lt = policy.layer_timesteps;
+    if (!lt || lt.length !== n || lt.some((t) => !Number.isInteger(t) || t < 1))
+      throw located('the layerwise policy needs a positive timestep count per weighted layer', {
+        path: '--layer-timesteps',
+        expected: `${n} integers (${model.shapes.mapped.map((l) => l.name).join(', ')})`,
+        found: lt ? lt.join(',') : 'none',
+      });
+  }
+}
+
+function sampleCount(ds: Dataset, n?: number): number {
+  return n === undefined ? ds.count : Math.min(n, ds.count);
+}
+
+function checkInput(model: SnnModel, ds: Dataset): void {
+  const want = model.spec.input.shape.reduce((a, b) => a * b, 1);
+  const got = ds.shape.reduce((a, b) => a * b, 1);
+  if (want !== got || model.spec.classes !== ds.classes)
+    throw located(`model ${model.spec.name} does not fit dataset ${ds.name}`, {
+      expected: `input [${model.spec.input.shape.join(', ')}] and ${model.spec.classes} classes`,
+      found: `[${ds.shape.join(', ')}] and ${ds.classes} classes`,
+    });
+}
+
+export function evaluateModel(model: SnnModel, ds: Dataset, opts: RunOptions): EvalResult {
+  checkPolicy(model, opts.policy);
+  checkInput(model, ds);
+  const eng = new Engine(model);
+  const n = sampleCount(ds, opts.samples);
+  const size = model.spec.input.shape.reduce((a, b) => a * b, 1);
+  const maxT = opts.policy.name === 'layerwise' ? Math.max(...opts.policy.layer_timesteps!) : opts.policy.timesteps;
+  const hist = new Array<number>(maxT).fill(0);
+  let correct = 0;
+  let steps = 0;
+  let synops = 0;
+  let updates = 0;
+  for (let i = 0; i < n; i++) {
+    const r = eng.run(ds.images.subarray(i * size, (i + 1) * size), i, opts);
+    if (r.prediction === ds.labels[i]) correct++;
+    steps += r.exitTimestep;
+    hist[r.exitTimestep - 1]++;
+    synops += r.synops;
+    updates += r.neuronUpdates;
+    opts.onSample?.(i + 1, n);
+  }
+  return {
+    samples: n,
+    accuracy: n ? correct / n : 0,
+    avg_timesteps: n ? steps / n : 0,
+    exit_histogram: hist,
+    synops_per_sample: n ? synops / n : 0,
+    neuron_updates_per_sample: n ? updates / n : 0,
+  };
+}
+
+/** Packs a 0/1 frame into bits (bit i → byte i>>3, bit i&7, LSB first). */
+function packFrame(x: Float32Array): Uint8Array {
+  const out = new Uint8Array((x.length + 7) >> 3);
+  for (let i = 0; i < x.length; i++) if (x[i] !== 0) out[i >> 3] |= 1 << (i & 7);
+  return out;
+}
+
+export interface TraceRunOptions extends RunOptions {
+  modelName: string;
+  out: string;
+}
+
+/** Runs the model over the dataset and streams every sample's layer inputs and logits to a trace. */
+export async function traceModel(model: SnnModel, ds: Dataset, opts: TraceRunOptions): Promise<TraceSummary> {
+  checkPolicy(model, opts.policy);
+  checkInput(model, ds);
+  const eng = new Engine(model);
+  const encoding = opts.encoding ?? model.spec.input.encoding;
+  const kinds = eng.inputKinds(encoding, opts.policy);
+  const header: TraceHeader = {
+    format: 'imcsim-trace',
+    format_version: 1,
+    engine_version: VERSION,
+    created: 'engine',
+    synthetic: false,
+    model: opts.modelName,
+    dataset: ds.name,
+    split: ds.split,
+    network: model.spec,
+    policy: opts.policy,
+    encoding,
+    seed: opts.seed ?? 0,
+    classes: model.spec.classes,
+    layers: eng.net.stages.map((st, l) => ({
+      name: st.name,
+      input_elements: st.inSize,
+      input_kind: kinds[l],
+      timesteps: opts.policy.name === 'layerwise' ? opts.policy.layer_timesteps![l] : opts.policy.timesteps,
+    })),
+    notes: { dataset_source: ds.source },
+  };
+  const n = sampleCount(ds, opts.samples);
+  const size = model.spec.input.shape.reduce((a, b) => a * b, 1);
+  const writer = await TraceWriter.open(opts.out, header);
+  try {
+    for (let i = 0; i < n; i++) {
+      const r = eng.run(ds.images.subarray(i * size, (i + 1) * size), i, { ...opts, encoding, record: true });
+      const sample: TraceSample = {
+        index: i,
+        label: ds.labels[i],
+        prediction: r.prediction,
+        exitTimestep: r.exitTimestep,
+        logits: r.logits,
+        inputs: r.inputs!.map((frames, l) => frames.map((f) => (kinds[l] === 'spikes' ? packFrame(f) : f))),
+      };
+      await writer.write(sample);
+      opts.onSample?.(i + 1, n);
+    }
+    return await writer.close();
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
+}
