@@ -8,6 +8,7 @@ import { registerConfigCommands } from './config.js';
 import { registerEstimateCommand } from './estimate.js';
 import { registerMapCommand } from './map.js';
 import { registerComponentsCommand } from './components.js';
+import { registerSnnCommands } from './snn.js';
 import { VERSION } from '../version.js';
 
 export function buildProgram(io: Io): Command {
@@ -28,6 +29,7 @@ export function buildProgram(io: Io): Command {
   registerMapCommand(program, io);
   registerEstimateCommand(program, io);
   registerComponentsCommand(program, io);
+  registerSnnCommands(program, io);
   return program;
 }
 

@@ -1,0 +1,331 @@
+/** Commands of the SNN engine: eval, trace (run, info, export), import, export-nir, init. */
+import type { Command } from 'commander';
+import { basename, resolve } from 'node:path';
+import { located } from '../config/errors.js';
+import { readTextFile } from '../config/load.js';
+import { loadYaml } from '../config/yaml-loader.js';
+import { SpikeRatesSchema } from '../analytic/rates.js';
+import { loadNetwork } from '../network/load.js';
+import {
+  DATASET_NAMES,
+  DATASET_SPLITS,
+  loadDataset,
+  type DatasetName,
+  type DatasetSplit,
+} from '../snn/data/dataset.js';
+import { exportNir, importNir } from '../snn/io/nir.js';
+import { initModel, loadModel, saveModel } from '../snn/model.js';
+import { evaluateModel, traceModel } from '../snn/run.js';
+import { formatTraceInfo, traceInfo } from '../trace/info.js';
+import { exportTraceNirData } from '../trace/nirdata.js';
+import { generateSyntheticTrace } from '../trace/synthetic.js';
+import type { TracePolicy } from '../trace/types.js';
+import { pct } from '../report/format.js';
+import { parsePositiveInt, type Io } from './common.js';
+
+const POLICIES = ['static', 'entropy', 'confidence', 'layerwise'] as const;
+
+function oneOf<T extends string>(flag: string, choices: readonly T[]) {
+  return (v: string): T => {
+    if (!(choices as readonly string[]).includes(v))
+      throw located(`unknown value for ${flag}`, {
+        path: flag,
+        expected: `one of ${choices.join(', ')}`,
+        found: JSON.stringify(v),
+      });
+    return v as T;
+  };
+}
+
+function parseFraction(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0 || n > 1)
+      throw located(`${flag} must be a number in [0, 1]`, { path: flag, found: JSON.stringify(v) });
+    return n;
+  };
+}
+
+function parseIntList(flag: string) {
+  return (v: string): number[] => {
+    const parts = v.split(',').map((s) => Number(s.trim()));
+    if (parts.some((n) => !Number.isInteger(n) || n < 1))
+      throw located(`${flag} must be a comma-separated list of positive integers`, {
+        path: flag,
+        found: JSON.stringify(v),
+      });
+    return parts;
+  };
+}
+
+function parseSeed(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
+    throw located('--seed must be an integer in [0, 2^32)', { path: '--seed', found: JSON.stringify(v) });
+  return n;
+}
+
+interface PolicyFlags {
+  policy: (typeof POLICIES)[number];
+  timesteps?: number;
+  theta?: number;
+  layerTimesteps?: number[];
+  alignment?: 'repeat' | 'rate' | 'pad';
+}
+
+function policyOf(o: PolicyFlags, defaultT: number): TracePolicy {
+  const T = o.timesteps ?? defaultT;
+  switch (o.policy) {
+    case 'static':
+      return { name: 'static', timesteps: T };
+    case 'entropy':
+    case 'confidence':
+      return { name: o.policy, timesteps: T, theta: o.theta ?? 0.9 };
+    case 'layerwise':
+      return {
+        name: 'layerwise',
+        timesteps: o.layerTimesteps ? Math.max(...o.layerTimesteps) : T,
+        layer_timesteps: o.layerTimesteps,
+        alignment: o.alignment ?? 'repeat',
+      };
+  }
+}
+
+function addRunOptions(cmd: Command): Command {
+  return cmd
+    .option('--dataset <name>', `dataset: ${DATASET_NAMES.join(' | ')}`, oneOf('--dataset', DATASET_NAMES))
+    .option(
+      '--split <split>',
+      `split: ${DATASET_SPLITS.join(' | ')}`,
+      oneOf('--split', DATASET_SPLITS),
+      'test' as DatasetSplit,
+    )
+    .option('--data-dir <dir>', 'Fashion-MNIST IDX directory (default /usr/share/datasets/fashion-mnist)')
+    .option(
+      '--policy <name>',
+      `exit policy: ${POLICIES.join(' | ')}`,
+      oneOf('--policy', POLICIES),
+      'static' as const,
+    )
+    .option(
+      '--timesteps <T>',
+      'timesteps (maximum for entropy / confidence)',
+      parsePositiveInt('--timesteps'),
+    )
+    .option(
+      '--theta <θ>',
+      'exit threshold: entropy exits when 1 − H > θ; confidence when max softmax > θ (default 0.9)',
+      parseFraction('--theta'),
+    )
+    .option(
+      '--layer-timesteps <list>',
+      'layerwise: timesteps per weighted layer, e.g. 4,2,2,1',
+      parseIntList('--layer-timesteps'),
+    )
+    .option(
+      '--alignment <mode>',
+      'layerwise frame alignment: repeat | rate | pad',
+      oneOf('--alignment', ['repeat', 'rate', 'pad'] as const),
+    )
+    .option(
+      '--encoding <enc>',
+      'input encoding: direct | rate (default: the network file’s)',
+      oneOf('--encoding', ['direct', 'rate'] as const),
+    )
+    .option('--samples <N>', 'use the first N samples of the split', parsePositiveInt('--samples'))
+    .option('--seed <S>', 'seed of the rate encoder (and synthetic traces)', parseSeed, 0);
+}
+
+interface RunFlags extends PolicyFlags {
+  model?: string;
+  dataset?: DatasetName;
+  split: DatasetSplit;
+  dataDir?: string;
+  encoding?: 'direct' | 'rate';
+  samples?: number;
+  seed: number;
+  json?: boolean;
+}
+
+function needModelAndDataset(o: RunFlags): { model: string; dataset: DatasetName } {
+  if (!o.model)
+    throw located('--model is required', { path: '--model', expected: 'a model directory (models/<name>)' });
+  if (!o.dataset)
+    throw located('--dataset is required', { path: '--dataset', expected: DATASET_NAMES.join(' | ') });
+  return { model: o.model, dataset: o.dataset };
+}
+
+export function registerSnnCommands(program: Command, io: Io): void {
+  addRunOptions(
+    program
+      .command('eval')
+      .description(
+        'Run a model on a dataset split under an exit policy: accuracy, average timesteps, exit histogram',
+      )
+      .option('--model <dir>', 'model directory (network.yaml + weights.safetensors)'),
+  )
+    .option('--json', 'print JSON')
+    .action((o: RunFlags) => {
+      const need = needModelAndDataset(o);
+      const model = loadModel(need.model);
+      const ds = loadDataset(need.dataset, o.split, { dataDir: o.dataDir });
+      const r = evaluateModel(model, ds, {
+        policy: policyOf(o, model.spec.timesteps),
+        encoding: o.encoding,
+        seed: o.seed,
+        samples: o.samples,
+      });
+      if (o.json) io.out(JSON.stringify(r, null, 2));
+      else
+        io.out(
+          [
+            `${model.spec.name} on ${ds.name}/${ds.split} (${r.samples} samples), policy ${o.policy}`,
+            `accuracy          ${pct(r.accuracy)}`,
+            `average timesteps ${r.avg_timesteps.toFixed(3)}`,
+            `exit histogram    ${r.exit_histogram.map((n, t) => `t=${t + 1}: ${n}`).join('  ')}`,
+            `synaptic ops      ${Math.round(r.synops_per_sample).toLocaleString('en')} per sample`,
+          ].join('\n'),
+        );
+    });
+
+  const trace = program
+    .command('trace')
+    .description('Record spike traces (engine or synthetic), inspect and export them');
+  addRunOptions(
+    trace
+      .command('run', { isDefault: true })
+      .description(
+        'Record a trace: every weighted layer’s input per timestep, logits, exit timestep, label, prediction',
+      )
+      .option('--model <dir>', 'model directory')
+      .requiredOption('--out <file>', 'trace file to write (e.g. traces/mnist-static.trace)')
+      .option('--synthetic', 'generate a synthetic trace from spike rates (networks without reachable data)')
+      .option('--network <path>', 'synthetic: network topology (YAML file or model directory)')
+      .option('--rates <file>', 'synthetic: per-layer, per-timestep spike rates (YAML/JSON)')
+      .option(
+        '--rate <r>',
+        'synthetic: one spike rate for every layer and timestep',
+        parseFraction('--rate'),
+      ),
+  ).action(
+    async (
+      o: RunFlags & { out: string; synthetic?: boolean; network?: string; rates?: string; rate?: number },
+    ) => {
+      if (o.synthetic) {
+        if (!o.network) throw located('--synthetic needs --network', { path: '--network' });
+        if ((o.rates === undefined) === (o.rate === undefined))
+          throw located('--synthetic needs exactly one of --rates FILE or --rate r', { path: '--rates' });
+        const net = loadNetwork(o.network);
+        const rates = o.rates ? loadYaml(readTextFile(o.rates), o.rates, SpikeRatesSchema) : o.rate!;
+        const summary = await generateSyntheticTrace({
+          network: net.spec,
+          shapes: net.shapes,
+          rates,
+          samples: o.samples ?? 100,
+          seed: o.seed,
+          timesteps: o.timesteps ?? net.spec.timesteps,
+          out: o.out,
+          model: net.spec.name,
+        });
+        io.out(
+          `wrote ${o.out}: ${summary.samples} synthetic samples of ${net.spec.name}, T=${o.timesteps ?? net.spec.timesteps}`,
+        );
+        return;
+      }
+      const need = needModelAndDataset(o);
+      const model = loadModel(need.model);
+      const ds = loadDataset(need.dataset, o.split, { dataDir: o.dataDir });
+      const policy = policyOf(o, model.spec.timesteps);
+      const summary = await traceModel(model, ds, {
+        policy,
+        encoding: o.encoding,
+        seed: o.seed,
+        samples: o.samples,
+        modelName: basename(resolve(need.model)),
+        out: o.out,
+      });
+      io.out(
+        `wrote ${o.out}: ${summary.samples} samples, accuracy ${summary.accuracy === null ? 'n/a' : pct(summary.accuracy)}, average timesteps ${summary.avg_timesteps.toFixed(3)}`,
+      );
+    },
+  );
+  trace
+    .command('info')
+    .description(
+      'Summarise a trace: samples, policy, accuracy, average timesteps, spike rate per layer per timestep',
+    )
+    .argument('<file>', 'trace file')
+    .option('--json', 'print JSON')
+    .action(async (file: string, o: { json?: boolean }) => {
+      const info = await traceInfo(file);
+      io.out(o.json ? JSON.stringify(info, null, 2) : formatTraceInfo(info));
+    });
+  trace
+    .command('export')
+    .description('Export a trace to NIRData (HDF5) for the neuromorphic ecosystem')
+    .argument('<file>', 'trace file')
+    .requiredOption('--nirdata <out>', 'NIRData HDF5 file to write')
+    .action(async (file: string, o: { nirdata: string }) => {
+      await exportTraceNirData(file, o.nirdata);
+      io.out(`wrote ${o.nirdata}`);
+    });
+
+  program
+    .command('import')
+    .description('Import a NIR graph (HDF5) as an imcsim model (network.yaml + weights.safetensors)')
+    .argument('<file>', 'NIR file')
+    .requiredOption('--out <dir>', 'model directory to write (e.g. models/cnn-sinabs)')
+    .option('--dt <s>', 'integration step for LIF discretisation (s)', (v: string) => {
+      const n = Number(v);
+      if (!(n > 0))
+        throw located('--dt must be a positive number of seconds', {
+          path: '--dt',
+          found: JSON.stringify(v),
+        });
+      return n;
+    })
+    .option(
+      '--convention <c>',
+      'neuron convention: snntorch | spikingjelly | norse | dtsnn | iir',
+      oneOf('--convention', ['snntorch', 'spikingjelly', 'norse', 'dtsnn', 'iir'] as const),
+    )
+    .action(
+      async (
+        file: string,
+        o: { out: string; dt?: number; convention?: 'snntorch' | 'spikingjelly' | 'norse' | 'dtsnn' | 'iir' },
+      ) => {
+        const model = await importNir(file, {
+          dt: o.dt,
+          convention: o.convention,
+          name: basename(resolve(o.out)),
+        });
+        saveModel(o.out, model);
+        io.out(
+          `imported ${file} → ${o.out} (${model.shapes.mapped.length} weighted layers, input [${model.spec.input.shape.join(', ')}])`,
+        );
+      },
+    );
+  program
+    .command('export-nir')
+    .description('Export an imcsim model as a NIR graph (HDF5)')
+    .requiredOption('--model <dir>', 'model directory')
+    .requiredOption('--out <file>', 'NIR file to write')
+    .option('--dt <s>', 'integration step used to express LIF leaks as time constants (s)', Number)
+    .action(async (o: { model: string; out: string; dt?: number }) => {
+      await exportNir(loadModel(o.model), o.out, { dt: o.dt });
+      io.out(`wrote ${o.out}`);
+    });
+  program
+    .command('init')
+    .description(
+      'Create a model with seeded random weights from a topology (a starting point for training or tests)',
+    )
+    .requiredOption('--network <path>', 'network topology (YAML file or model directory)')
+    .requiredOption('--out <dir>', 'model directory to write')
+    .option('--seed <S>', 'initialisation seed', parseSeed, 0)
+    .action((o: { network: string; out: string; seed: number }) => {
+      const net = loadNetwork(o.network);
+      saveModel(o.out, initModel(net.spec, o.seed));
+      io.out(`wrote ${o.out} (seed ${o.seed})`);
+    });
+}
