@@ -369,7 +369,8 @@ export const LeakageSchema = section(
     density_w_per_m2: nonneg(1e3, {
       unit: 'W/m²',
       description: 'Static power per unit area of CMOS logic and SRAM (every component but the RRAM array)',
-      source: '[our design] 1 mW/mm², the order of low-power 32 nm processes (high-performance ones leak 10–100× more); set per study',
+      source:
+        '[our design] 1 mW/mm², the order of low-power 32 nm processes (high-performance ones leak 10–100× more); set per study',
     }),
     power_gating: oneOf(['none', 'per-layer'], 'none', {
       description: 'per-layer: a layer’s tiles are gated off outside their busy time',

@@ -25,19 +25,39 @@ export const NEURON_CONVENTIONS = ['dtsnn', 'iir', 'snntorch', 'spikingjelly', '
  */
 export const NeuronSchema = z
   .strictObject({
-    model: z.enum(['lif', 'if']).meta({ description: 'Leaky or non-leaky integrate-and-fire' }).default('lif'),
+    model: z
+      .enum(['lif', 'if'])
+      .meta({ description: 'Leaky or non-leaky integrate-and-fire' })
+      .default('lif'),
     convention: z
       .enum(NEURON_CONVENTIONS)
-      .meta({ description: 'Update order and reset rule of the engine the model comes from (REFERENCES.md §2)' })
+      .meta({
+        description: 'Update order and reset rule of the engine the model comes from (REFERENCES.md §2)',
+      })
       .default('dtsnn'),
-    leak: z.number().min(0).max(1).meta({ description: 'Leak factor per timestep (β, λ); 1 = no leak (dtsnn, iir, snntorch)' }).default(0.5),
+    leak: z
+      .number()
+      .min(0)
+      .max(1)
+      .meta({ description: 'Leak factor per timestep (β, λ); 1 = no leak (dtsnn, iir, snntorch)' })
+      .default(0.5),
     threshold: z.number().positive().meta({ description: 'Firing threshold' }).default(1.0),
-    reset: z.enum(['hard', 'soft']).meta({ description: 'Hard reset to v_reset, or subtract the threshold' }).default('hard'),
+    reset: z
+      .enum(['hard', 'soft'])
+      .meta({ description: 'Hard reset to v_reset, or subtract the threshold' })
+      .default('hard'),
     v_reset: z.number().meta({ description: 'Potential after a hard reset' }).default(0),
-    tau: z.number().positive().meta({ description: 'Membrane time constant: spikingjelly τ (steps), norse τ_mem (s)' }).default(2),
+    tau: z
+      .number()
+      .positive()
+      .meta({ description: 'Membrane time constant: spikingjelly τ (steps), norse τ_mem (s)' })
+      .default(2),
     dt: z.number().positive().meta({ description: 'Integration step (s), norse' }).default(1e-3),
     v_leak: z.number().meta({ description: 'Leak (resting) potential, norse' }).default(0),
-    reset_delay: z.boolean().meta({ description: 'snntorch: reset computed from the previous potential (one step late)' }).default(true),
+    reset_delay: z
+      .boolean()
+      .meta({ description: 'snntorch: reset computed from the previous potential (one step late)' })
+      .default(true),
   })
   .meta({ description: 'Neuron parameters' });
 

@@ -24,7 +24,10 @@ export interface NeuronParams {
   resetDelay: boolean;
 }
 
-export function neuronParams(n: NeuronSpec, overrides: { threshold?: number; leak?: number } = {}): NeuronParams {
+export function neuronParams(
+  n: NeuronSpec,
+  overrides: { threshold?: number; leak?: number } = {},
+): NeuronParams {
   return {
     convention: n.convention,
     leak: n.model === 'if' ? 1 : f(overrides.leak ?? n.leak),

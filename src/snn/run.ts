@@ -32,9 +32,18 @@ export interface EvalResult {
 
 export function checkPolicy(model: SnnModel, policy: TracePolicy): void {
   if (!Number.isInteger(policy.timesteps) || policy.timesteps < 1)
-    throw located('timesteps must be a positive integer', { path: '--timesteps', found: String(policy.timesteps) });
-  if ((policy.name === 'entropy' || policy.name === 'confidence') && (policy.theta === undefined || !(policy.theta >= 0 && policy.theta <= 1)))
-    throw located(`the ${policy.name} policy needs θ in [0, 1]`, { path: '--theta', found: String(policy.theta) });
+    throw located('timesteps must be a positive integer', {
+      path: '--timesteps',
+      found: String(policy.timesteps),
+    });
+  if (
+    (policy.name === 'entropy' || policy.name === 'confidence') &&
+    (policy.theta === undefined || !(policy.theta >= 0 && policy.theta <= 1))
+  )
+    throw located(`the ${policy.name} policy needs θ in [0, 1]`, {
+      path: '--theta',
+      found: String(policy.theta),
+    });
   if (policy.name === 'layerwise') {
     const n = model.shapes.mapped.length;
     const lt = policy.layer_timesteps;
@@ -67,7 +76,8 @@ export function evaluateModel(model: SnnModel, ds: Dataset, opts: RunOptions): E
   const eng = new Engine(model);
   const n = sampleCount(ds, opts.samples);
   const size = model.spec.input.shape.reduce((a, b) => a * b, 1);
-  const maxT = opts.policy.name === 'layerwise' ? Math.max(...opts.policy.layer_timesteps!) : opts.policy.timesteps;
+  const maxT =
+    opts.policy.name === 'layerwise' ? Math.max(...opts.policy.layer_timesteps!) : opts.policy.timesteps;
   const hist = new Array<number>(maxT).fill(0);
   let correct = 0;
   let steps = 0;

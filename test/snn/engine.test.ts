@@ -1,11 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { parseNetwork } from '../../src/network/load.js';
-import { alignFrames, argmax, compileModel, Engine, maxSoftmax, normalizedEntropy } from '../../src/snn/engine.js';
+import {
+  alignFrames,
+  argmax,
+  compileModel,
+  Engine,
+  maxSoftmax,
+  normalizedEntropy,
+} from '../../src/snn/engine.js';
 import { initModel, type SnnModel } from '../../src/snn/model.js';
 import { Rng } from '../../src/util/rng.js';
 
 /** Dense reference conv2d (direct definition), CHW layout, weights OIHW. */
-function refConv(x: Float32Array, c: number, h: number, w: number, W: Float32Array, o: number, k: number, s: number, p: number, d: number, groups = 1) {
+function refConv(
+  x: Float32Array,
+  c: number,
+  h: number,
+  w: number,
+  W: Float32Array,
+  o: number,
+  k: number,
+  s: number,
+  p: number,
+  d: number,
+  groups = 1,
+) {
   const ho = Math.floor((h + 2 * p - d * (k - 1) - 1) / s) + 1;
   const wo = Math.floor((w + 2 * p - d * (k - 1) - 1) / s) + 1;
   const out = new Float64Array(o * ho * wo);
@@ -47,7 +66,9 @@ describe('layers against direct definitions', () => {
     );
     const net = compileModel(m);
     const rng = new Rng(3);
-    const x = Float32Array.from({ length: 4 * 81 }, () => (rng.next() < 0.3 ? 1 : rng.next() < 0.2 ? rng.next() : 0));
+    const x = Float32Array.from({ length: 4 * 81 }, () =>
+      rng.next() < 0.3 ? 1 : rng.next() < 0.2 ? rng.next() : 0,
+    );
     const st = net.stages[0];
     const out = new Float32Array(st.outSize);
     // forwardStage is private; run the engine for one static step and read the first layer via record.
@@ -86,7 +107,10 @@ describe('layers against direct definitions', () => {
     const W = withBn.tensors.get('fc.weight')!.data;
     for (let o = 0; o < 3; o++) {
       const z = W[o * 3] + W[o * 3 + 2];
-      const g = [2, 1, 0.5][o], b = [0.1, 0, -0.2][o], mu = [0.3, -0.1, 0][o], v = [4, 1, 0.25][o];
+      const g = [2, 1, 0.5][o],
+        b = [0.1, 0, -0.2][o],
+        mu = [0.3, -0.1, 0][o],
+        v = [4, 1, 0.25][o];
       expect(r.logits[o]).toBeCloseTo(((z - mu) * g) / Math.sqrt(v + 0.001) + b, 5);
     }
   });
@@ -137,9 +161,19 @@ describe('exit rules', () => {
     expect(r.exitTimestep).toBe(1);
   });
   it('rate encoding is seeded per sample, independent of order', () => {
-    const a = eng.run(images[2], 5, { policy: { name: 'static', timesteps: 3 }, encoding: 'rate', seed: 9, record: true });
+    const a = eng.run(images[2], 5, {
+      policy: { name: 'static', timesteps: 3 },
+      encoding: 'rate',
+      seed: 9,
+      record: true,
+    });
     eng.run(images[3], 6, { policy: { name: 'static', timesteps: 3 }, encoding: 'rate', seed: 9 });
-    const b = eng.run(images[2], 5, { policy: { name: 'static', timesteps: 3 }, encoding: 'rate', seed: 9, record: true });
+    const b = eng.run(images[2], 5, {
+      policy: { name: 'static', timesteps: 3 },
+      encoding: 'rate',
+      seed: 9,
+      record: true,
+    });
     expect(Array.from(b.logits)).toEqual(Array.from(a.logits));
     expect(a.inputs![0][0].every((v) => v === 0 || v === 1)).toBe(true);
   });
@@ -147,7 +181,12 @@ describe('exit rules', () => {
 
 describe('layerwise (LD-SNN)', () => {
   it('aligns frames: repeat expands and sums, rate averages, pad zero-fills', () => {
-    const f = [Float32Array.from([1, 0]), Float32Array.from([0, 1]), Float32Array.from([1, 1]), Float32Array.from([0, 0])];
+    const f = [
+      Float32Array.from([1, 0]),
+      Float32Array.from([0, 1]),
+      Float32Array.from([1, 1]),
+      Float32Array.from([0, 0]),
+    ];
     expect(alignFrames(f, 2, 'repeat').map((x) => Array.from(x))).toEqual([
       [1, 1],
       [1, 1],
@@ -171,17 +210,24 @@ describe('layerwise (LD-SNN)', () => {
     const eng = new Engine(m);
     const img = Float32Array.from({ length: 36 }, (_, i) => (i % 3) / 2);
     const uni = eng.run(img, 0, { policy: { name: 'static', timesteps: 4 }, record: true });
-    const ld = eng.run(img, 0, { policy: { name: 'layerwise', timesteps: 4, layer_timesteps: [4, 2, 2], alignment: 'repeat' }, record: true });
+    const ld = eng.run(img, 0, {
+      policy: { name: 'layerwise', timesteps: 4, layer_timesteps: [4, 2, 2], alignment: 'repeat' },
+      record: true,
+    });
     expect(ld.inputs!.map((l) => l.length)).toEqual([4, 2, 2]);
     expect(ld.exitTimestep).toBe(2);
     expect(ld.neuronUpdates).toBeLessThan(uni.neuronUpdates);
-    expect(eng.inputKinds('direct', { name: 'layerwise', timesteps: 4, layer_timesteps: [4, 2, 2] })).toEqual(['values', 'values', 'spikes']);
+    expect(eng.inputKinds('direct', { name: 'layerwise', timesteps: 4, layer_timesteps: [4, 2, 2] })).toEqual(
+      ['values', 'values', 'spikes'],
+    );
   });
 });
 
 describe('sparsity', () => {
   it('synaptic operations follow the active inputs (zeros are skipped)', () => {
-    const m = model(`name: s\ninput: { shape: [100] }\nclasses: 10\nlayers:\n  - { name: fc, type: linear, out_features: 10, spiking: false }\n`);
+    const m = model(
+      `name: s\ninput: { shape: [100] }\nclasses: 10\nlayers:\n  - { name: fc, type: linear, out_features: 10, spiking: false }\n`,
+    );
     const eng = new Engine(m);
     const x = new Float32Array(100);
     for (let i = 0; i < 7; i++) x[i * 13] = 1;

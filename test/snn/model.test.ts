@@ -45,7 +45,9 @@ describe('safetensors', () => {
     expect(r.tensors.get('d')!.data[0]).toBe(0.25);
   });
   it('rejects a truncated or garbled file with a clear error', () => {
-    expect(() => readSafetensors(new Uint8Array(4), 'w.safetensors')).toThrow(/w\.safetensors: not a safetensors file/);
+    expect(() => readSafetensors(new Uint8Array(4), 'w.safetensors')).toThrow(
+      /w\.safetensors: not a safetensors file/,
+    );
     const good = writeSafetensors(new Map([['x', { shape: [4], data: new Float32Array(4) }]]));
     expect(() => readSafetensors(good.subarray(0, good.length - 4), 'w.safetensors')).toThrow(/data offsets/);
   });
@@ -54,7 +56,12 @@ describe('safetensors', () => {
 describe('model files', () => {
   it('expected tensors follow layer names and shapes', () => {
     const e = expectedTensors(net.spec, net.shapes).filter((t) => !t.optional);
-    expect(e.map((t) => `${t.name}[${t.shape}]`)).toEqual(['conv1.weight[16,1,3,3]', 'conv2.weight[32,16,3,3]', 'fc1.weight[128,1568]', 'fc2.weight[10,128]']);
+    expect(e.map((t) => `${t.name}[${t.shape}]`)).toEqual([
+      'conv1.weight[16,1,3,3]',
+      'conv2.weight[32,16,3,3]',
+      'fc1.weight[128,1568]',
+      'fc2.weight[10,128]',
+    ]);
   });
   it('save → load round trip', () => {
     const dir = mkdtempSync(join(tmpdir(), 'imcsim-model-'));

@@ -25,7 +25,16 @@ function replay(params: ReturnType<typeof neuronParams>, rows: number[][]) {
 describe('golden LIF traces, bit for bit', () => {
   it('Norse LIFBox (τ⁻¹ = 400, dt = 1e-4, v_th = 0.1)', () => {
     const rows = golden('test/fixtures/nir/lif_norse.csv');
-    const p = neuronParams(NeuronSchema.parse({ convention: 'norse', tau: 1 / 400, dt: 1e-4, threshold: 0.1, v_reset: 0, v_leak: 0 }));
+    const p = neuronParams(
+      NeuronSchema.parse({
+        convention: 'norse',
+        tau: 1 / 400,
+        dt: 1e-4,
+        threshold: 0.1,
+        v_reset: 0,
+        v_leak: 0,
+      }),
+    );
     const out = replay(p, rows);
     let spikes = 0;
     rows.forEach(([, v, spike], t) => {
@@ -37,7 +46,15 @@ describe('golden LIF traces, bit for bit', () => {
   });
   it('snnTorch Leaky (β = fround(0.96), thr = 2.5, reset to zero, no delay)', () => {
     const rows = golden('test/fixtures/nir/lif_snntorch.csv');
-    const p = neuronParams(NeuronSchema.parse({ convention: 'snntorch', leak: 0.96, threshold: 2.5, reset: 'hard', reset_delay: false }));
+    const p = neuronParams(
+      NeuronSchema.parse({
+        convention: 'snntorch',
+        leak: 0.96,
+        threshold: 2.5,
+        reset: 'hard',
+        reset_delay: false,
+      }),
+    );
     const out = replay(p, rows);
     rows.forEach(([, v, spike], t) => {
       expect(out[t][0], `v at ${t}`).toBe(Math.fround(v));
@@ -49,7 +66,10 @@ describe('golden LIF traces, bit for bit', () => {
 describe('conventions against hand-computed steps', () => {
   const run = (spec: object, inputs: number[]) => {
     const p = neuronParams(NeuronSchema.parse(spec));
-    return replay(p, inputs.map((i) => [i]));
+    return replay(
+      p,
+      inputs.map((i) => [i]),
+    );
   };
   it('dtsnn: u = 0.5u + x, spike on >, hard reset to 0', () => {
     expect(run({ convention: 'dtsnn', leak: 0.5, threshold: 1 }, [0.6, 0.8, 1.0, 0])).toEqual([
@@ -70,7 +90,10 @@ describe('conventions against hand-computed steps', () => {
   });
   it('snntorch with reset delay resets one step late', () => {
     // Step 0: u = 1.5 spikes but keeps 1.5; step 1: r = H(1.5 − 1) = 1, u = 1.5 + 0 − 1 = 0.5.
-    const out = run({ convention: 'snntorch', leak: 1, threshold: 1, reset: 'soft', reset_delay: true }, [1.5, 0, 0]);
+    const out = run(
+      { convention: 'snntorch', leak: 1, threshold: 1, reset: 'soft', reset_delay: true },
+      [1.5, 0, 0],
+    );
     expect(out).toEqual([
       [1.5, 1],
       [0.5, 0],
