@@ -8,7 +8,9 @@ import { loadNetwork } from '../dist/network/load.js';
 import { loadDataset } from '../dist/snn/data/dataset.js';
 
 const trained = existsSync('models/mnist-convnet/weights.safetensors');
-const model = trained ? loadModel('models/mnist-convnet') : initModel(loadNetwork('models/mnist-convnet').spec, 1);
+const model = trained
+  ? loadModel('models/mnist-convnet')
+  : initModel(loadNetwork('models/mnist-convnet').spec, 1);
 const ds = loadDataset('mnist', 'test');
 const eng = new Engine(model);
 const size = 28 * 28;
@@ -29,5 +31,10 @@ const label = trained ? 'trained' : 'random-init';
 
 export const benchmarks = [
   { name: `MNIST convnet T=4 inference (${label})`, unit: 'samples/s', fn: one },
-  { name: `MNIST convnet T=4 synaptic operations (${label}, ${Math.round(synopsPerSample)} per sample)`, unit: 'SynOps/s', opsPerCall: synopsPerSample, fn: one },
+  {
+    name: `MNIST convnet T=4 synaptic operations (${label}, ${Math.round(synopsPerSample)} per sample)`,
+    unit: 'SynOps/s',
+    opsPerCall: synopsPerSample,
+    fn: one,
+  },
 ];

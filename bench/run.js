@@ -15,7 +15,12 @@ const files = readdirSync(here)
   .sort();
 
 mkdirSync(join(here, 'results'), { recursive: true });
-const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gib: +(totalmem() / 2 ** 30).toFixed(1), node: process.version };
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memory_gib: +(totalmem() / 2 ** 30).toFixed(1),
+  node: process.version,
+};
 
 for (const f of files) {
   const mod = await import(pathToFileURL(join(here, f)).href);
@@ -36,7 +41,10 @@ for (const f of files) {
       met: b.target ? hz >= b.target : null,
     };
     results.push(r);
-    console.log(`${name}: ${r.name}: ${r.value.toLocaleString('en')} ${r.unit} ±${r.rme_percent}%` + (r.target ? ` (target ≥ ${r.target.toLocaleString('en')}: ${r.met ? 'met' : 'NOT met'})` : ''));
+    console.log(
+      `${name}: ${r.name}: ${r.value.toLocaleString('en')} ${r.unit} ±${r.rme_percent}%` +
+        (r.target ? ` (target ≥ ${r.target.toLocaleString('en')}: ${r.met ? 'met' : 'NOT met'})` : ''),
+    );
   }
   const out = { benchmark: name, date: new Date().toISOString().slice(0, 10), machine, results };
   writeFileSync(join(here, 'results', `${name}.json`), JSON.stringify(out, null, 2) + '\n');
