@@ -47,15 +47,14 @@ interface Flow {
  * of machine one typed-array allocation costs about as much as a hundred loop iterations (measured).
  * Each helper owns its buffer; a buffer's contents live only until the helper is called again.
  */
-const SCRATCH = {
-  ranges: new Int32Array(256),
-  fractions: new Float64Array(128),
-  hist: new Float64Array(256),
-  psum: new Float64Array(256),
-};
-function grownF64(key: 'fractions' | 'hist' | 'psum', n: number): Float64Array {
-  if (SCRATCH[key].length < n) SCRATCH[key] = new Float64Array(Math.max(n, 2 * SCRATCH[key].length));
-  const b = SCRATCH[key];
+const SCRATCH = { ranges: new Int32Array(256) };
+const FRACTIONS = 0;
+const HIST = 1;
+const PSUM = 2;
+const F64_SCRATCH = [new Float64Array(128), new Float64Array(256), new Float64Array(256)];
+function grownF64(which: number, n: number): Float64Array {
+  let b = F64_SCRATCH[which];
+  if (b.length < n) b = F64_SCRATCH[which] = new Float64Array(Math.max(n, 2 * b.length));
   b.fill(0, 0, n);
   return b;
 }
@@ -87,7 +86,7 @@ function rowFractions(lm: LayerMapping, ranges: Int32Array): Float64Array {
   const perGroup = lm.colSplits * R;
   const total = R * lm.layer.groups;
   const nTiles = lm.tiles.length;
-  const out = grownF64('fractions', nTiles);
+  const out = grownF64(FRACTIONS, nTiles);
   for (let k = 0; k < nTiles; k++) {
     const a = ranges[2 * k];
     const b = ranges[2 * k + 1];
@@ -165,7 +164,7 @@ function psumRoute(w: Workload, lm: LayerMapping, ranges: Int32Array, positions:
   const flitBits = w.spec.noc.flit_bits;
   const tRouter = w.models.router.actions.traverse!.latency_s;
   const tLink = w.models.link.actions.traverse!.latency_s;
-  const buf = grownF64('psum', 2 * nTiles);
+  const buf = grownF64(PSUM, 2 * nTiles);
   // buf[0..n): bits from local tile q to the current home; buf[n..2n): flits injected by tile q.
   let routerN = 0;
   let linkN = 0;
@@ -242,7 +241,7 @@ function inputRoute(w: Workload, l: number, fractions: Float64Array): InputRoute
   const nS = prev ? prev.length : 1;
   const n1 = Math.max(m.meshColumns, m.meshRows) + 1;
   // Histograms (count, coordinate sum) of the sources' x and y at offsets 0, n1, 2n1, 3n1; then prefix sums.
-  const h = grownF64('hist', 4 * n1);
+  const h = grownF64(HIST, 4 * n1);
   let maxPS = -Infinity;
   let minPS = Infinity;
   let maxMS = -Infinity;
@@ -384,32 +383,46 @@ export function imcsimModel(w: Workload): ModelOutput {
     const spill = layer.spiking && potentialBits > capacity ? 1 - capacity / potentialBits : 0;
     const addrBits = Math.max(1, Math.ceil(Math.log2(layer.inputElements)));
 
+    const P = layer.positions;
+    const block = new Float64Array(4);
+    let blockRate = NaN;
+    let maxGroups = 0;
+    let routeRate = NaN;
+    let inputRouteResult: Route = NO_ROUTE;
     for (let t = 0; t < Tl; t++) {
       const r = w.rates[l][t];
-      const P = layer.positions;
-      // --- crossbars, drivers, ADCs, accumulation ---
-      let maxGroups = 0;
-      for (const rpiece of rowPieces) {
-        if (rpiece.n === 0) continue;
-        const active = r * rpiece.rows;
-        const groups = xb.zero_skipping
-          ? active > 0
-            ? Math.ceil(active / rp)
-            : 0
-          : Math.ceil(rpiece.rows / rp);
-        maxGroups = Math.max(maxGroups, groups);
-        for (const cpiece of colPieces) {
-          if (cpiece.n === 0) continue;
-          const k = rpiece.n * cpiece.n * P * passes;
-          counts.add(l, t, A.XBAR_READ, k * groups);
-          counts.add(l, t, A.XBAR_CELL_READ, k * active * cpiece.cols);
-          counts.add(l, t, A.ADC_CONVERT, k * groups * cpiece.cols);
-          counts.add(l, t, A.MUX_SELECT, k * groups * cpiece.cols);
-          counts.add(l, t, A.SHIFT_ADD, k * groups * cpiece.cols);
-          counts.add(l, t, A.OUTREG_WRITE, k * groups * cpiece.cols);
+      // --- crossbars, drivers, ADCs, accumulation (recomputed only when the rate changes) ---
+      if (r !== blockRate) {
+        blockRate = r;
+        block.fill(0);
+        maxGroups = 0;
+        for (const rpiece of rowPieces) {
+          if (rpiece.n === 0) continue;
+          const active = r * rpiece.rows;
+          const groups = xb.zero_skipping
+            ? active > 0
+              ? Math.ceil(active / rp)
+              : 0
+            : Math.ceil(rpiece.rows / rp);
+          maxGroups = Math.max(maxGroups, groups);
+          for (const cpiece of colPieces) {
+            if (cpiece.n === 0) continue;
+            const k = rpiece.n * cpiece.n * P * passes;
+            block[0] += k * groups;
+            block[1] += k * active * cpiece.cols;
+            block[2] += k * groups * cpiece.cols;
+          }
+          block[3] += rpiece.n * lm.colSplits * P * passes * active;
         }
-        counts.add(l, t, A.ROW_DRIVE, rpiece.n * lm.colSplits * P * passes * active);
       }
+      counts.add(l, t, A.XBAR_READ, block[0]);
+      counts.add(l, t, A.XBAR_CELL_READ, block[1]);
+      // Every conversion passes a mux, is shifted and added, and lands in an output register lane.
+      counts.add(l, t, A.ADC_CONVERT, block[2]);
+      counts.add(l, t, A.MUX_SELECT, block[2]);
+      counts.add(l, t, A.SHIFT_ADD, block[2]);
+      counts.add(l, t, A.OUTREG_WRITE, block[2]);
+      counts.add(l, t, A.ROW_DRIVE, block[3]);
       // Row pieces of one column group merge into one sum per neuron.
       counts.add(l, t, A.SHIFT_ADD, (lm.rowSplits - 1) * layer.outChannels * P);
       // --- input delivery: global buffer (layer 0), NoC, tile buffer, tile bus ---
@@ -424,7 +437,11 @@ export function imcsimModel(w: Workload): ModelOutput {
         counts.add(l, t, A.GLOBAL_READ, gReads);
         inputTime += gReads * models.global_buffer.actions.read!.latency_s;
       }
-      inputTime += addRoute(counts, l, t, routeInput(w, route, payload));
+      if (r !== routeRate) {
+        routeRate = r;
+        inputRouteResult = routeInput(w, route, payload);
+      }
+      inputTime += addRoute(counts, l, t, inputRouteResult);
       counts.add(
         l,
         t,

@@ -274,12 +274,14 @@ export function price(w: Workload, out: ModelOutput): Priced {
   // Leakage is spread over timesteps in proportion to their busy time.
   let busyAll = 0;
   for (let t = 0; t < T; t++) busyAll += stepBusy[t];
-  const timesteps: TimestepReport[] = Array.from({ length: T }, (_, t) => ({
-    timestep: t + 1,
-    dynamic_energy_j: stepDyn[t],
-    energy_j: stepDyn[t] + (busyAll > 0 ? (leakTotal * stepBusy[t]) / busyAll : 0),
-    busy_s: stepBusy[t],
-  }));
+  const timesteps: TimestepReport[] = [];
+  for (let t = 0; t < T; t++)
+    timesteps.push({
+      timestep: t + 1,
+      dynamic_energy_j: stepDyn[t],
+      energy_j: stepDyn[t] + (busyAll > 0 ? (leakTotal * stepBusy[t]) / busyAll : 0),
+      busy_s: stepBusy[t],
+    });
   const energy = dynTotal + leakTotal;
   return {
     energy_j: energy,
