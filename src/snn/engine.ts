@@ -323,6 +323,23 @@ export class Engine {
     });
   }
 
+  /**
+   * A batch of samples back to back (images concatenated, `count` of them); sample k has index
+   * firstIndex + k, so results equal running each sample alone. Each sample exits on its own.
+   */
+  runBatch(images: Float32Array, count: number, firstIndex: number, opts: InferenceOptions): SampleResult[] {
+    const size = this.net.inputSize;
+    if (images.length < count * size)
+      throw located('the batch holds fewer values than count × input size', {
+        expected: `${count * size} values`,
+        found: String(images.length),
+      });
+    const out: SampleResult[] = [];
+    for (let k = 0; k < count; k++)
+      out.push(this.run(images.subarray(k * size, (k + 1) * size), firstIndex + k, opts));
+    return out;
+  }
+
   run(image: Float32Array, index: number, opts: InferenceOptions): SampleResult {
     const net = this.net;
     const K = net.classes;

@@ -160,6 +160,19 @@ describe('exit rules', () => {
     const r = eng.run(images[1], 0, { policy: { name: 'confidence', timesteps: 5, theta: 0 } });
     expect(r.exitTimestep).toBe(1);
   });
+  it('a batch gives the same results as samples run one by one', () => {
+    const batch = new Float32Array(3 * 36);
+    images.slice(0, 3).forEach((img, k) => batch.set(img, k * 36));
+    const opts = {
+      policy: { name: 'entropy' as const, timesteps: 4, theta: 0.3 },
+      encoding: 'rate' as const,
+      seed: 4,
+    };
+    const rs = eng.runBatch(batch, 3, 10, opts);
+    rs.forEach((r, k) =>
+      expect(Array.from(r.logits)).toEqual(Array.from(eng.run(images[k], 10 + k, opts).logits)),
+    );
+  });
   it('rate encoding is seeded per sample, independent of order', () => {
     const a = eng.run(images[2], 5, {
       policy: { name: 'static', timesteps: 3 },
