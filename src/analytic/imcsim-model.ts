@@ -60,7 +60,7 @@ function grownF64(which: number, n: number): Float64Array {
 }
 
 /** Crossbar index range [first, end) a layer keeps on each of its tiles, as pairs (row pieces innermost). */
-function tileRanges(w: Workload, lm: LayerMapping): Int32Array {
+export function tileRanges(w: Workload, lm: LayerMapping): Int32Array {
   const n = lm.tiles.length;
   if (SCRATCH.ranges.length < 2 * n)
     SCRATCH.ranges = new Int32Array(Math.max(2 * n, 2 * SCRATCH.ranges.length));
@@ -81,7 +81,7 @@ function tileRanges(w: Workload, lm: LayerMapping): Int32Array {
 }
 
 /** Fraction of a layer's input rows each of its tiles needs: the distinct row pieces it holds. */
-function rowFractions(lm: LayerMapping, ranges: Int32Array): Float64Array {
+export function rowFractions(lm: LayerMapping, ranges: Int32Array): Float64Array {
   const R = lm.rowSplits;
   const perGroup = lm.colSplits * R;
   const total = R * lm.layer.groups;

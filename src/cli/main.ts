@@ -9,6 +9,8 @@ import { registerEstimateCommand } from './estimate.js';
 import { registerMapCommand } from './map.js';
 import { registerComponentsCommand } from './components.js';
 import { registerSnnCommands } from './snn.js';
+import { registerSimulateCommand } from './simulate.js';
+import { registerTrainCommands } from './train.js';
 import { VERSION } from '../version.js';
 
 export function buildProgram(io: Io): Command {
@@ -30,6 +32,8 @@ export function buildProgram(io: Io): Command {
   registerEstimateCommand(program, io);
   registerComponentsCommand(program, io);
   registerSnnCommands(program, io);
+  registerSimulateCommand(program, io);
+  registerTrainCommands(program, io);
   return program;
 }
 

@@ -29,6 +29,8 @@ export interface MappedLayer {
   inChannels: number;
   outChannels: number;
   kernel: [number, number];
+  /** Stride, padding and dilation (height, width); linear layers: null. */
+  conv: { sh: number; sw: number; ph: number; pw: number; dh: number; dw: number } | null;
   groups: number;
   /** Rows of one group's unrolled weight matrix: (Cin/groups)·kh·kw. */
   rows: number;
@@ -108,6 +110,7 @@ export function inferShapes(net: NetworkSpec, file?: string): NetworkShapes {
           inChannels: c,
           outChannels: layer.out_channels,
           kernel: [kh, kw],
+          conv: { sh, sw, ph, pw, dh, dw },
           groups: layer.groups,
           rows: (c / layer.groups) * kh * kw,
           cols: layer.out_channels / layer.groups,
@@ -140,6 +143,7 @@ export function inferShapes(net: NetworkSpec, file?: string): NetworkShapes {
           inChannels: features,
           outChannels: layer.out_features,
           kernel: [1, 1],
+          conv: null,
           groups: 1,
           rows: features,
           cols: layer.out_features,

@@ -42,3 +42,30 @@ export function surrogateGrad(kind: SurrogateName, z: number): number {
     }
   }
 }
+
+/** The named surrogate as a dedicated function (keeps the neuron's inner loop monomorphic). */
+export function surrogateFn(kind: SurrogateName): (z: number) => number {
+  switch (kind) {
+    case 'atan':
+      return (z) => {
+        const a = (Math.PI / 2) * ATAN_ALPHA * z;
+        return ATAN_ALPHA / 2 / (1 + a * a);
+      };
+    case 'fast-sigmoid':
+      return (z) => {
+        const d = 1 + FAST_SIGMOID_SLOPE * (z < 0 ? -z : z);
+        return 1 / (d * d);
+      };
+    case 'pwl':
+      return (z) => {
+        const r = 1 - (z < 0 ? -z : z);
+        return r > 0 ? PWL_GAIN * r : 0;
+      };
+    case 'dspike':
+      return (z) => {
+        if (z > 0.5 || z < -0.5) return 0;
+        const c = Math.cosh(DSPIKE_TEMPERATURE * z);
+        return DSPIKE_SCALE / (c * c);
+      };
+  }
+}

@@ -1,0 +1,573 @@
+/**
+ * Integer-cycle event queues for the discrete-event kernel.
+ *
+ * An event is five numbers: time (integer cycle, 0 ≤ time ≤ 2^53), phase (0..15, orders events of the same
+ * cycle), kind (small int), a and b (int32 payload). Events are popped in (time, phase, sequence) order,
+ * where sequence is the insertion counter, so equal keys run first-in first-out and a run never depends on
+ * anything but the order of calls. No per-event objects: events live in typed-array pools with a free list
+ * that grow by doubling; `pop()` copies the popped event into the public fields `time, phase, kind, a, b`.
+ *
+ * `EventQueue` is the fast one: a calendar of B one-cycle buckets (a ring covering [now, now + B)) for near
+ * events and a binary heap for far ones (time ≥ now + B), which migrate into the ring as time advances.
+ * `ReferenceQueue` is a plain binary heap with the same interface, the oracle of the tests.
+ */
+
+/** The interface shared by both queues (the kernel and the tests use it). */
+export interface Queue {
+  /** Popped event (valid after `pop()` returned true). */
+  time: number;
+  phase: number;
+  kind: number;
+  a: number;
+  b: number;
+  /** Current time: the time of the last popped event (or where `advanceTo` moved it); 0 initially. */
+  readonly now: number;
+  /** Number of pending events. */
+  readonly size: number;
+  schedule(time: number, phase: number, kind: number, a: number, b: number): void;
+  /**
+   * Removes the next event into the public fields; false when empty or when the next event is after `limit`
+   * (then nothing changes). `limit` must be ≥ now (events at now are not checked against it).
+   */
+  pop(limit?: number): boolean;
+  /** Time of the next event, or −1 when empty. */
+  peekTime(): number;
+  /** Moves `now` forward to `time` without popping; `time` must not pass the next event. */
+  advanceTo(time: number): void;
+  /** Drops every event and returns to the initial state (now = 0, sequence = 0). */
+  clear(): void;
+}
+
+/** Number of phases (0..PHASES−1); phase lists are indexed bucket·16 + phase. */
+export const PHASES = 16;
+const PHASE_BITS = 4;
+
+export interface EventQueueOptions {
+  /** log2 of the number of one-cycle buckets in the ring (5..24); default 12 (4096 buckets). */
+  ringBits?: number;
+  /** Initial capacity of the event pool and of the far-event heap (grow by doubling); default 1024. */
+  capacity?: number;
+}
+
+function badTime(time: number, now: number): never {
+  throw new RangeError(`event time ${time} must be an integer cycle ≥ now (${now}) and ≤ 2^53`);
+}
+
+function badPhase(phase: number): never {
+  throw new RangeError(`event phase ${phase} must be an integer in 0..${PHASES - 1}`);
+}
+
+/**
+ * Calendar queue: ring of B = 2^ringBits buckets of one cycle, bucket (cursor + (t − now)) mod B holds the
+ * events at time t ∈ [now, now + B). Each bucket has one list per phase — circular singly linked lists
+ * addressed by their tail (tail.next is the head), appended in insertion order, so a list is in sequence
+ * order. A 16-bit mask per bucket marks its non-empty phases and a bitmap marks non-empty buckets, so pop
+ * finds the lowest phase with one count-leading-zeros and the next non-empty bucket by scanning words: idle
+ * cycles are jumped over, never ticked. Events at t ≥ now + B wait in a binary heap ordered by (time,
+ * sequence) and move into the ring as soon as now + B passes them — before anything else can be scheduled
+ * at the new times, so a migrated event always precedes (by sequence) events appended later to its list.
+ */
+export class EventQueue implements Queue {
+  time = 0;
+  phase = 0;
+  kind = 0;
+  a = 0;
+  b = 0;
+  now = 0;
+  size = 0;
+
+  private seq = 0;
+  private readonly ringBits: number;
+  private readonly ringSize: number;
+  private readonly ringMask: number;
+  /** Bucket of time `now`. */
+  private cursor = 0;
+  /** Tail event of each (bucket, phase) list, −1 when empty. */
+  private readonly tails: Int32Array;
+  /** Bit p set when the bucket's phase-p list is non-empty. */
+  private readonly pmask: Int32Array;
+  /** Bit (bucket & 31) of word bucket >> 5 set when the bucket is non-empty. */
+  private readonly occ: Int32Array;
+
+  // Event pool (struct of arrays); next links ring lists and the free list.
+  private cap: number;
+  private freeHead = 0;
+  private pNext: Int32Array;
+  private pKind: Int32Array;
+  private pA: Int32Array;
+  private pB: Int32Array;
+  /** Phase of events waiting in the heap (ring events keep it implicitly in their list). */
+  private pPhase: Int32Array;
+
+  // Far-event heap: keys inline (time, seq) plus the pool index.
+  private hCap: number;
+  private hSize = 0;
+  private hTime: Float64Array;
+  private hSeq: Float64Array;
+  private hEv: Int32Array;
+
+  constructor(options: EventQueueOptions = {}) {
+    const bits = options.ringBits ?? 12;
+    if (!Number.isInteger(bits) || bits < 5 || bits > 24) throw new RangeError(`ringBits ${bits} not in 5..24`);
+    const cap = Math.max(16, options.capacity ?? 1024) | 0;
+    this.ringBits = bits;
+    this.ringSize = 1 << bits;
+    this.ringMask = this.ringSize - 1;
+    this.tails = new Int32Array(this.ringSize << PHASE_BITS).fill(-1);
+    this.pmask = new Int32Array(this.ringSize);
+    this.occ = new Int32Array(this.ringSize >>> 5);
+    this.cap = cap;
+    this.pNext = new Int32Array(cap);
+    this.pKind = new Int32Array(cap);
+    this.pA = new Int32Array(cap);
+    this.pB = new Int32Array(cap);
+    this.pPhase = new Int32Array(cap);
+    this.linkFree(0, cap);
+    this.hCap = cap;
+    this.hTime = new Float64Array(cap);
+    this.hSeq = new Float64Array(cap);
+    this.hEv = new Int32Array(cap);
+  }
+
+  /** Number of buckets in the ring (events closer than this many cycles skip the heap). */
+  get buckets(): number {
+    return this.ringSize;
+  }
+
+  private linkFree(from: number, to: number): void {
+    const next = this.pNext;
+    for (let i = from; i < to - 1; i++) next[i] = i + 1;
+    next[to - 1] = -1;
+    this.freeHead = from;
+  }
+
+  private growPool(): number {
+    const old = this.cap;
+    const cap = old * 2;
+    const grow = (x: Int32Array): Int32Array => {
+      const y = new Int32Array(cap);
+      y.set(x);
+      return y;
+    };
+    this.pNext = grow(this.pNext);
+    this.pKind = grow(this.pKind);
+    this.pA = grow(this.pA);
+    this.pB = grow(this.pB);
+    this.pPhase = grow(this.pPhase);
+    this.cap = cap;
+    this.linkFree(old, cap);
+    return old;
+  }
+
+  private growHeap(): void {
+    const cap = this.hCap * 2;
+    const t = new Float64Array(cap);
+    t.set(this.hTime);
+    const s = new Float64Array(cap);
+    s.set(this.hSeq);
+    const e = new Int32Array(cap);
+    e.set(this.hEv);
+    this.hTime = t;
+    this.hSeq = s;
+    this.hEv = e;
+    this.hCap = cap;
+  }
+
+  schedule(time: number, phase: number, kind: number, a: number, b: number): void {
+    const d = time - this.now;
+    if ((phase & (PHASES - 1)) !== phase) badPhase(phase);
+    let e = this.freeHead;
+    if (e < 0) e = this.growPool();
+    const next = this.pNext;
+    this.freeHead = next[e];
+    this.pKind[e] = kind;
+    this.pA[e] = a;
+    this.pB[e] = b;
+    if (d < this.ringSize && d >= 0 && (d | 0) === d) {
+      // Near: append to the (bucket, phase) list.
+      const bucket = (this.cursor + d) & this.ringMask;
+      const li = (bucket << PHASE_BITS) | phase;
+      const tails = this.tails;
+      const t = tails[li];
+      if (t < 0) {
+        next[e] = e;
+        const m = this.pmask[bucket];
+        if (m === 0) this.occ[bucket >>> 5] |= 1 << (bucket & 31);
+        this.pmask[bucket] = m | (1 << phase);
+      } else {
+        next[e] = next[t];
+        next[t] = e;
+      }
+      tails[li] = e;
+    } else {
+      if (!(d >= 0) || !Number.isInteger(time) || time > 9007199254740992) {
+        // Give the slot back before throwing.
+        next[e] = this.freeHead;
+        this.freeHead = e;
+        badTime(time, this.now);
+      }
+      this.pPhase[e] = phase;
+      this.heapPush(time, this.seq, e);
+    }
+    this.seq++;
+    this.size++;
+  }
+
+  private heapPush(time: number, seq: number, e: number): void {
+    if (this.hSize === this.hCap) this.growHeap();
+    const ht = this.hTime;
+    const hs = this.hSeq;
+    const he = this.hEv;
+    let i = this.hSize++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pt = ht[p];
+      if (pt < time || (pt === time && hs[p] < seq)) break;
+      ht[i] = pt;
+      hs[i] = hs[p];
+      he[i] = he[p];
+      i = p;
+    }
+    ht[i] = time;
+    hs[i] = seq;
+    he[i] = e;
+  }
+
+  /** Removes the heap minimum (the caller reads it first). */
+  private heapRemoveMin(): void {
+    const n = --this.hSize;
+    if (n === 0) return;
+    const ht = this.hTime;
+    const hs = this.hSeq;
+    const he = this.hEv;
+    const time = ht[n];
+    const seq = hs[n];
+    const e = he[n];
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      let ct = ht[c];
+      let cs = hs[c];
+      const r = c + 1;
+      if (r < n) {
+        const rt = ht[r];
+        if (rt < ct || (rt === ct && hs[r] < cs)) {
+          c = r;
+          ct = rt;
+          cs = hs[r];
+        }
+      }
+      if (time < ct || (time === ct && seq < cs)) break;
+      ht[i] = ct;
+      hs[i] = cs;
+      he[i] = he[c];
+      i = c;
+    }
+    ht[i] = time;
+    hs[i] = seq;
+    he[i] = e;
+  }
+
+  /** Moves every heap event with time < now + B into its ring bucket, in (time, sequence) order. */
+  private migrate(): void {
+    const horizon = this.now + this.ringSize;
+    const ht = this.hTime;
+    if (this.hSize === 0 || ht[0] >= horizon) return;
+    const next = this.pNext;
+    const tails = this.tails;
+    const pmask = this.pmask;
+    const occ = this.occ;
+    const now = this.now;
+    const cursor = this.cursor;
+    const mask = this.ringMask;
+    while (this.hSize > 0 && ht[0] < horizon) {
+      const e = this.hEv[0];
+      const bucket = (cursor + (ht[0] - now)) & mask;
+      this.heapRemoveMin();
+      const phase = this.pPhase[e];
+      const li = (bucket << PHASE_BITS) | phase;
+      const t = tails[li];
+      if (t < 0) {
+        next[e] = e;
+        const m = pmask[bucket];
+        if (m === 0) occ[bucket >>> 5] |= 1 << (bucket & 31);
+        pmask[bucket] = m | (1 << phase);
+      } else {
+        next[e] = next[t];
+        next[t] = e;
+      }
+      tails[li] = e;
+    }
+  }
+
+  /** First non-empty bucket at or after the cursor (cyclically), or −1 when the ring is empty. */
+  private nextBucket(): number {
+    const occ = this.occ;
+    const words = occ.length;
+    const c = this.cursor;
+    const w0 = c >>> 5;
+    let bits = occ[w0] & (-1 << (c & 31));
+    if (bits !== 0) return (w0 << 5) | (31 - Math.clz32(bits & -bits));
+    for (let k = 1; k <= words; k++) {
+      const w = (w0 + k) & (words - 1);
+      bits = occ[w];
+      if (bits !== 0) return (w << 5) | (31 - Math.clz32(bits & -bits));
+    }
+    return -1;
+  }
+
+  /** Current bucket is empty: jump to the next event (ring first, else heap minimum) unless it is after limit. */
+  private advance(limit: number): boolean {
+    if (this.size === 0) return false;
+    if (this.size > this.hSize) {
+      const bucket = this.nextBucket();
+      const d = (bucket - this.cursor) & this.ringMask;
+      const t = this.now + d;
+      if (t > limit) return false;
+      this.now = t;
+      this.cursor = bucket;
+    } else {
+      const t = this.hTime[0];
+      if (t > limit) return false;
+      this.now = t;
+    }
+    this.migrate();
+    return true;
+  }
+
+  pop(limit: number = Infinity): boolean {
+    let c = this.cursor;
+    const pmask = this.pmask;
+    let m = pmask[c];
+    if (m === 0) {
+      if (!this.advance(limit)) return false;
+      c = this.cursor;
+      m = pmask[c];
+    }
+    const p = 31 - Math.clz32(m & -m);
+    const li = (c << PHASE_BITS) | p;
+    const tails = this.tails;
+    const next = this.pNext;
+    const t = tails[li];
+    const h = next[t];
+    if (h === t) {
+      tails[li] = -1;
+      m ^= 1 << p;
+      pmask[c] = m;
+      if (m === 0) this.occ[c >>> 5] &= ~(1 << (c & 31));
+    } else {
+      next[t] = next[h];
+    }
+    this.time = this.now;
+    this.phase = p;
+    this.kind = this.pKind[h];
+    this.a = this.pA[h];
+    this.b = this.pB[h];
+    next[h] = this.freeHead;
+    this.freeHead = h;
+    this.size--;
+    return true;
+  }
+
+  peekTime(): number {
+    if (this.size === 0) return -1;
+    if (this.pmask[this.cursor] !== 0) return this.now;
+    if (this.size > this.hSize) return this.now + ((this.nextBucket() - this.cursor) & this.ringMask);
+    return this.hTime[0];
+  }
+
+  advanceTo(time: number): void {
+    const d = time - this.now;
+    if (!(d >= 0) || !Number.isInteger(time) || time > 9007199254740992) badTime(time, this.now);
+    const next = this.peekTime();
+    if (next >= 0 && time > next) {
+      throw new RangeError(`cannot advance to ${time}: an event is pending at ${next}`);
+    }
+    if (d === 0) return;
+    // Every ring event is at ≥ time, so the buckets between the old and new cursor are empty; when d ≥ B
+    // the ring is empty and any bucket may stand for the new now.
+    if (d < this.ringSize) this.cursor = (this.cursor + d) & this.ringMask;
+    this.now = time;
+    this.migrate();
+  }
+
+  clear(): void {
+    if (this.size > this.hSize) {
+      // Empty the ring lists bucket by bucket (only non-empty ones are visited).
+      const occ = this.occ;
+      for (let w = 0; w < occ.length; w++) {
+        let bits = occ[w];
+        while (bits !== 0) {
+          const bucket = (w << 5) | (31 - Math.clz32(bits & -bits));
+          bits &= bits - 1;
+          this.tails.fill(-1, bucket << PHASE_BITS, (bucket + 1) << PHASE_BITS);
+          this.pmask[bucket] = 0;
+        }
+        occ[w] = 0;
+      }
+    }
+    this.hSize = 0;
+    this.linkFree(0, this.cap);
+    this.size = 0;
+    this.seq = 0;
+    this.now = 0;
+    this.cursor = 0;
+    this.time = 0;
+    this.phase = 0;
+    this.kind = 0;
+    this.a = 0;
+    this.b = 0;
+  }
+}
+
+/**
+ * Reference queue: one binary heap over (time, phase, sequence), every field stored in the heap arrays.
+ * Simple enough to trust; the tests compare `EventQueue` against it.
+ */
+export class ReferenceQueue implements Queue {
+  time = 0;
+  phase = 0;
+  kind = 0;
+  a = 0;
+  b = 0;
+  now = 0;
+  size = 0;
+
+  private seq = 0;
+  private cap: number;
+  private hTime: Float64Array;
+  private hSeq: Float64Array;
+  private hPhase: Int32Array;
+  private hKind: Int32Array;
+  private hA: Int32Array;
+  private hB: Int32Array;
+
+  constructor(capacity = 1024) {
+    this.cap = Math.max(16, capacity | 0);
+    this.hTime = new Float64Array(this.cap);
+    this.hSeq = new Float64Array(this.cap);
+    this.hPhase = new Int32Array(this.cap);
+    this.hKind = new Int32Array(this.cap);
+    this.hA = new Int32Array(this.cap);
+    this.hB = new Int32Array(this.cap);
+  }
+
+  /** a before b? (indices into the heap) */
+  private less(i: number, j: number): boolean {
+    const ti = this.hTime[i];
+    const tj = this.hTime[j];
+    if (ti !== tj) return ti < tj;
+    const pi = this.hPhase[i];
+    const pj = this.hPhase[j];
+    if (pi !== pj) return pi < pj;
+    return this.hSeq[i] < this.hSeq[j];
+  }
+
+  private swap(i: number, j: number): void {
+    let t = this.hTime[i];
+    this.hTime[i] = this.hTime[j];
+    this.hTime[j] = t;
+    t = this.hSeq[i];
+    this.hSeq[i] = this.hSeq[j];
+    this.hSeq[j] = t;
+    t = this.hPhase[i];
+    this.hPhase[i] = this.hPhase[j];
+    this.hPhase[j] = t;
+    t = this.hKind[i];
+    this.hKind[i] = this.hKind[j];
+    this.hKind[j] = t;
+    t = this.hA[i];
+    this.hA[i] = this.hA[j];
+    this.hA[j] = t;
+    t = this.hB[i];
+    this.hB[i] = this.hB[j];
+    this.hB[j] = t;
+  }
+
+  private grow(): void {
+    const cap = this.cap * 2;
+    const f = (x: Float64Array) => {
+      const y = new Float64Array(cap);
+      y.set(x);
+      return y;
+    };
+    const g = (x: Int32Array) => {
+      const y = new Int32Array(cap);
+      y.set(x);
+      return y;
+    };
+    this.hTime = f(this.hTime);
+    this.hSeq = f(this.hSeq);
+    this.hPhase = g(this.hPhase);
+    this.hKind = g(this.hKind);
+    this.hA = g(this.hA);
+    this.hB = g(this.hB);
+    this.cap = cap;
+  }
+
+  schedule(time: number, phase: number, kind: number, a: number, b: number): void {
+    if (!(time >= this.now) || !Number.isInteger(time) || time > 9007199254740992) badTime(time, this.now);
+    if ((phase & (PHASES - 1)) !== phase) badPhase(phase);
+    if (this.size === this.cap) this.grow();
+    let i = this.size++;
+    this.hTime[i] = time;
+    this.hSeq[i] = this.seq++;
+    this.hPhase[i] = phase;
+    this.hKind[i] = kind;
+    this.hA[i] = a;
+    this.hB[i] = b;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(i, p)) break;
+      this.swap(i, p);
+      i = p;
+    }
+  }
+
+  pop(limit: number = Infinity): boolean {
+    if (this.size === 0 || this.hTime[0] > limit) return false;
+    this.time = this.now = this.hTime[0];
+    this.phase = this.hPhase[0];
+    this.kind = this.hKind[0];
+    this.a = this.hA[0];
+    this.b = this.hB[0];
+    const n = --this.size;
+    if (n > 0) {
+      this.swap(0, n);
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const c = l + 1 < n && this.less(l + 1, l) ? l + 1 : l;
+        if (!this.less(c, i)) break;
+        this.swap(i, c);
+        i = c;
+      }
+    }
+    return true;
+  }
+
+  peekTime(): number {
+    return this.size === 0 ? -1 : this.hTime[0];
+  }
+
+  advanceTo(time: number): void {
+    if (!(time >= this.now) || !Number.isInteger(time) || time > 9007199254740992) badTime(time, this.now);
+    if (this.size > 0 && time > this.hTime[0]) {
+      throw new RangeError(`cannot advance to ${time}: an event is pending at ${this.hTime[0]}`);
+    }
+    this.now = time;
+  }
+
+  clear(): void {
+    this.size = 0;
+    this.seq = 0;
+    this.now = 0;
+    this.time = 0;
+    this.phase = 0;
+    this.kind = 0;
+    this.a = 0;
+    this.b = 0;
+  }
+}

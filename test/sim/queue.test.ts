@@ -1,0 +1,312 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Resource, Simulator } from '../../src/sim/kernel.js';
+import { EventQueue, ReferenceQueue, type Queue } from '../../src/sim/queue.js';
+
+const runs = { numRuns: 150, seed: 20261122 };
+
+/** One step of a random script: schedule at now + delay, or pop. */
+type Op = { op: 'schedule'; delay: number; phase: number; kind: number; a: number; b: number } | { op: 'pop' };
+
+/** Delays mixing same-cycle ties, near events, the ring boundary (small rings), far and huge gaps. */
+const delay = fc.oneof(
+  fc.constant(0),
+  fc.integer({ min: 0, max: 3 }),
+  fc.integer({ min: 0, max: 40 }),
+  fc.integer({ min: 28, max: 36 }),
+  fc.integer({ min: 4090, max: 4100 }),
+  fc.integer({ min: 0, max: 10_000 }),
+  fc.integer({ min: 0, max: 1_000_000 }),
+  fc.constant(1e12),
+  fc.integer({ min: 0, max: 2 ** 40 }),
+);
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('schedule' as const),
+      delay,
+      phase: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 15 })),
+      kind: fc.integer({ min: 0, max: 255 }),
+      a: fc.integer(),
+      b: fc.integer(),
+    }),
+  },
+  { weight: 2, arbitrary: fc.constant({ op: 'pop' as const }) },
+);
+
+function popAll(q: Queue, out: number[][]): void {
+  while (q.pop()) out.push([q.time, q.phase, q.kind, q.a, q.b]);
+}
+
+/** Runs the script on both queues, comparing every pop, then drains both. */
+function replay(q: Queue, ops: Op[]): number[][] {
+  const out: number[][] = [];
+  for (const o of ops) {
+    if (o.op === 'schedule') q.schedule(q.now + o.delay, o.phase, o.kind, o.a, o.b);
+    else if (q.pop()) out.push([q.time, q.phase, q.kind, q.a, q.b]);
+    else out.push([]);
+    out.push([q.size, q.now, q.peekTime()]);
+  }
+  popAll(q, out);
+  return out;
+}
+
+describe('EventQueue vs ReferenceQueue', () => {
+  for (const ringBits of [5, 12]) {
+    it(`random interleaved schedules and pops give the same events in the same order (ring 2^${ringBits})`, () => {
+      fc.assert(
+        fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
+          const cal = new EventQueue({ ringBits, capacity: 16 });
+          const ref = new ReferenceQueue(16);
+          expect(replay(cal, ops)).toEqual(replay(ref, ops));
+          expect(cal.size).toBe(0);
+        }),
+        runs,
+      );
+    });
+  }
+
+  it('schedule-all then pop-all (including far events and growth)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(delay, fc.integer({ min: 0, max: 15 }), fc.integer()), { maxLength: 3000 }),
+        (evs) => {
+          const cal = new EventQueue({ ringBits: 6, capacity: 16 });
+          const ref = new ReferenceQueue(16);
+          for (const q of [cal, ref]) for (const [d, p, a] of evs) q.schedule(d, p, 1, a, -a | 0);
+          const x: number[][] = [];
+          const y: number[][] = [];
+          popAll(cal, x);
+          popAll(ref, y);
+          expect(x).toEqual(y);
+          expect(x.length).toBe(evs.length);
+        },
+      ),
+      { ...runs, numRuns: 40 },
+    );
+  });
+
+  it('clear() returns to the initial state; pop(limit) and advanceTo agree with the reference', () => {
+    fc.assert(
+      fc.property(
+        fc.array(op, { maxLength: 200 }),
+        fc.array(op, { maxLength: 200 }),
+        fc.integer({ min: 0, max: 5000 }),
+        (ops1, ops2, lim) => {
+          const qs: Queue[] = [new EventQueue({ ringBits: 5, capacity: 16 }), new ReferenceQueue(16)];
+          const outs = qs.map((q) => {
+            replay(q, ops1.concat(ops1.filter((o) => o.op === 'schedule')));
+            for (const o of ops1) if (o.op === 'schedule') q.schedule(q.now + o.delay, o.phase, o.kind, o.a, o.b);
+            q.clear();
+            expect([q.size, q.now, q.peekTime(), q.pop()]).toEqual([0, 0, -1, false]);
+            const out: number[][] = [];
+            for (const o of ops2) if (o.op === 'schedule') q.schedule(q.now + o.delay, o.phase, o.kind, o.a, o.b);
+            const limit = q.now + lim;
+            while (q.pop(limit)) out.push([q.time, q.phase, q.kind, q.a, q.b]);
+            const next = q.peekTime();
+            out.push([q.now, next]);
+            q.advanceTo(next < 0 ? limit : Math.min(limit, next));
+            out.push([q.now, q.peekTime()]);
+            for (const o of ops2) if (o.op === 'schedule') q.schedule(q.now + o.delay, o.phase, o.kind, o.a, o.b);
+            popAll(q, out);
+            return out;
+          });
+          expect(outs[0]).toEqual(outs[1]);
+        },
+      ),
+      { ...runs, numRuns: 80 },
+    );
+  });
+});
+
+describe('EventQueue', () => {
+  it('orders same-time events by phase, then insertion order', () => {
+    const q = new EventQueue();
+    q.schedule(5, 2, 0, 1, 0);
+    q.schedule(5, 0, 0, 2, 0);
+    q.schedule(5, 2, 0, 3, 0);
+    q.schedule(5, 1, 0, 4, 0);
+    q.schedule(5, 0, 0, 5, 0);
+    q.schedule(4, 15, 0, 6, 0);
+    const got: number[] = [];
+    while (q.pop()) got.push(q.a);
+    expect(got).toEqual([6, 2, 5, 4, 1, 3]);
+  });
+
+  it('events scheduled while processing at the current (time, phase) run after those already queued', () => {
+    for (const q of [new EventQueue(), new ReferenceQueue()]) {
+      q.schedule(10, 1, 0, 0, 0);
+      q.schedule(10, 1, 0, 1, 0);
+      q.schedule(10, 2, 0, 2, 0);
+      const got: number[] = [];
+      while (q.pop()) {
+        got.push(q.a);
+        if (q.a < 3) q.schedule(q.now, 1, 0, q.a + 10, 0);
+      }
+      expect(got).toEqual([0, 1, 10, 11, 2, 12]);
+    }
+  });
+
+  it('jumps over large idle gaps without ticking', () => {
+    const q = new EventQueue({ ringBits: 12 });
+    q.schedule(1e12, 0, 0, 1, 0);
+    q.schedule(3, 0, 0, 0, 0);
+    q.schedule(2 ** 53, 3, 0, 3, 0);
+    q.schedule(1e12 + 4095, 0, 0, 2, 0);
+    const t0 = performance.now();
+    const got: number[][] = [];
+    while (q.pop()) {
+      got.push([q.time, q.a]);
+      if (q.a === 1) q.schedule(q.now + 1, 0, 0, 4, 0);
+    }
+    expect(got).toEqual([
+      [3, 0],
+      [1e12, 1],
+      [1e12 + 1, 4],
+      [1e12 + 4095, 2],
+      [2 ** 53, 3],
+    ]);
+    expect(performance.now() - t0).toBeLessThan(50);
+  });
+
+  it('grows beyond its initial capacity in both the ring and the heap', () => {
+    const q = new EventQueue({ ringBits: 5, capacity: 16 });
+    const ref = new ReferenceQueue(16);
+    for (let i = 0; i < 10_000; i++) {
+      const t = (i * 7919) % 20_000;
+      q.schedule(t, i % 3, i & 7, i, -i);
+      ref.schedule(t, i % 3, i & 7, i, -i);
+    }
+    expect(q.size).toBe(10_000);
+    const x: number[][] = [];
+    const y: number[][] = [];
+    popAll(q, x);
+    popAll(ref, y);
+    expect(x).toEqual(y);
+  });
+
+  it('rejects times in the past, fractional or beyond 2^53, and bad phases', () => {
+    for (const q of [new EventQueue(), new ReferenceQueue()]) {
+      q.schedule(100, 0, 0, 0, 0);
+      expect(q.pop()).toBe(true);
+      expect(() => q.schedule(99, 0, 0, 0, 0)).toThrow(RangeError);
+      expect(() => q.schedule(100.5, 0, 0, 0, 0)).toThrow(RangeError);
+      expect(() => q.schedule(NaN, 0, 0, 0, 0)).toThrow(RangeError);
+      expect(() => q.schedule(2 ** 53 + 2, 0, 0, 0, 0)).toThrow(RangeError);
+      expect(() => q.schedule(100, 16, 0, 0, 0)).toThrow(RangeError);
+      expect(() => q.schedule(100, -1, 0, 0, 0)).toThrow(RangeError);
+      expect(q.size).toBe(0);
+      q.schedule(100, 0, 0, 7, 0);
+      expect(q.pop() && q.a).toBe(7);
+    }
+  });
+
+  it('advanceTo refuses to pass a pending event', () => {
+    const q = new EventQueue();
+    q.schedule(50, 0, 0, 0, 0);
+    expect(() => q.advanceTo(51)).toThrow(RangeError);
+    q.advanceTo(50);
+    expect(q.now).toBe(50);
+    expect(() => q.advanceTo(49)).toThrow(RangeError);
+    q.schedule(60, 0, 0, 1, 0);
+    expect(q.pop(50)).toBe(true);
+    expect(q.pop(59)).toBe(false);
+    expect(q.now).toBe(50);
+    expect(q.pop(60)).toBe(true);
+  });
+});
+
+describe('Simulator', () => {
+  it('runs handlers in order, relative and absolute scheduling, counters, until and stop', () => {
+    const sim = new Simulator({ ringBits: 5 });
+    const log: string[] = [];
+    sim.at(0, 0, 1, 3, 0);
+    sim.run((kind, a, _b, time, phase) => {
+      log.push(`${time}:${phase}:${kind}:${a}`);
+      if (kind === 1 && a > 0) {
+        sim.schedule(100, 1, 1, a - 1, 0);
+        sim.schedule(0, 2, 2, a, 0);
+      }
+    }, 150);
+    expect(log).toEqual(['0:0:1:3', '0:2:2:3', '100:1:1:2', '100:2:2:2']);
+    expect(sim.now).toBe(150);
+    expect(sim.eventsProcessed).toBe(4);
+    expect(sim.pending).toBe(1);
+    sim.run((kind, a) => {
+      log.push(`${sim.now}:${kind}:${a}`);
+      if (kind === 2) {
+        sim.schedule(5, 0, 9, 0, 0);
+        sim.stop();
+      } else sim.schedule(0, 3, 2, a, 0);
+    });
+    expect(log.slice(4)).toEqual(['200:1:1', '200:2:1']);
+    expect(sim.now).toBe(200);
+    expect(sim.eventsProcessed).toBe(6);
+    expect(sim.pending).toBe(1);
+    sim.reset();
+    expect([sim.now, sim.pending, sim.eventsProcessed]).toEqual([0, 0, 0]);
+    expect(() => sim.schedule(-1, 0, 0, 0, 0)).toThrow(RangeError);
+  });
+
+  it('gives the same trace with the reference queue (random event cascade)', () => {
+    const trace = (sim: Simulator) => {
+      const out: number[] = [];
+      let x = 12345;
+      const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8;
+      for (let i = 0; i < 50; i++) sim.at(rnd() % 100, rnd() & 3, 0, i, 0);
+      sim.run((kind, a, b, time, phase) => {
+        out.push(time, phase, kind, a, b);
+        if (out.length < 100_000) {
+          const r = rnd();
+          sim.schedule(r % 5 === 0 ? r % 100_000 : r % 7, r & 3, kind + 1, a, b + 1);
+        }
+      });
+      return out;
+    };
+    const x = trace(new Simulator({ ringBits: 6 }));
+    const y = trace(new Simulator({ queue: new ReferenceQueue() }));
+    expect(x.length).toBeGreaterThan(1000);
+    expect(x).toEqual(y);
+  });
+});
+
+describe('Resource', () => {
+  it('books the earliest free of k units, ties to the lowest index, FIFO by request order', () => {
+    const r = new Resource(2, 'adc');
+    expect(r.acquire(0, 10)).toBe(0);
+    expect(r.lastUnit).toBe(0);
+    expect(r.acquire(0, 5)).toBe(0);
+    expect(r.lastUnit).toBe(1);
+    expect(r.acquire(0, 3)).toBe(5); // unit 1 frees at 5
+    expect(r.lastUnit).toBe(1);
+    expect(r.acquire(2, 1)).toBe(8); // unit 1 frees at 8 (before unit 0 at 10)
+    expect(r.acquire(20, 4)).toBe(20); // both free by 20: unit 1 (free at 9) before unit 0 (10)
+    expect(r.lastUnit).toBe(1);
+    expect(r.acquire(20, 4)).toBe(20);
+    expect(r.lastUnit).toBe(0);
+    expect(r.busyCycles).toBe(10 + 5 + 3 + 1 + 4 + 4);
+    expect(r.maxWait).toBe(6);
+    expect(r.totalWait).toBe(5 + 6);
+    expect(r.requests).toBe(6);
+    expect(r.earliest(0)).toBe(24);
+    r.reset();
+    expect([r.busyCycles, r.maxWait, r.requests, r.earliest(3)]).toEqual([0, 0, 0, 3]);
+    const one = new Resource(1);
+    expect([one.acquire(5, 2), one.acquire(5, 2), one.acquire(5, 2)]).toEqual([5, 7, 9]);
+    expect(one.maxWait).toBe(4);
+    expect(() => new Resource(0)).toThrow(RangeError);
+    expect(() => one.acquire(0, -1)).toThrow(RangeError);
+  });
+
+  it('ties go to the lowest index', () => {
+    const r = new Resource(4);
+    const units: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      r.acquire(0, 3);
+      units.push(r.lastUnit);
+    }
+    expect(units).toEqual([0, 1, 2, 3, 0, 1, 2, 3]);
+  });
+});
