@@ -129,10 +129,11 @@ function routeFlows(w: Workload, flows: Flow[], scale: number): Route {
   let routerN = 0;
   let linkN = 0;
   for (const f of flows) {
-    if (f.src === f.dst) continue;
+    // Endpoints on the same mesh node exchange data locally: no packet enters the network.
+    const h = hops(m, f.src, f.dst);
+    if (h === 0) continue;
     const flits = Math.ceil((f.bits * scale) / noc.flit_bits);
     if (flits === 0) continue;
-    const h = hops(m, f.src, f.dst);
     routerN += flits * (h + 1);
     linkN += flits * h;
     injected.set(f.src, (injected.get(f.src) ?? 0) + flits);
@@ -295,7 +296,9 @@ function inputRoute(w: Workload, l: number, fractions: Float64Array): InputRoute
     const lcy = h[2 * n1 + y + 1];
     const lsy = h[3 * n1 + y + 1];
     r.dests[g] += 1;
-    r.pairs[g] += nS - (d >= pLo && d <= pHi ? 1 : 0);
+    // A source on the destination's own node delivers locally (a tile of the previous layer, or the I/O node).
+    const local = prev ? d >= pLo && d <= pHi : x === m.ioXY[0] && y === m.ioXY[1];
+    r.pairs[g] += nS - (local ? 1 : 0);
     r.hopSum[g] +=
       lcx * x - lsx + (sxN - lsx) - (cN - lcx) * x + (lcy * y - lsy + (syN - lsy) - (cN - lcy) * y);
     const e = 4 * g;

@@ -57,6 +57,7 @@ interface SampleState {
   busyUntil: Float64Array[];
   pending: Int32Array[];
   psumPending: Int32Array[];
+  aDoneAt: Float64Array[];
   doneCount: Int32Array[];
   startedCount: Int32Array[];
   waitingNext: number[];
@@ -105,6 +106,8 @@ export interface SampleOutcome {
 }
 
 export interface NocStats {
+  /** Packets injected and packets delivered (every packet sent is received). */
+  sent: number;
   packets: number;
   flits: number;
   hops: number;
@@ -186,6 +189,7 @@ export class Replay {
     const nodes = w.mapping.meshColumns * w.mapping.meshRows;
     this.linkFree = new Float64Array(nodes * 4);
     this.noc = {
+      sent: 0,
       packets: 0,
       flits: 0,
       hops: 0,
@@ -213,6 +217,7 @@ export class Replay {
       busyUntil: [],
       pending: [],
       psumPending: [],
+      aDoneAt: [],
       doneCount: [],
       startedCount: [],
       waitingNext: [],
@@ -292,6 +297,8 @@ export class Replay {
     const st = this.sample;
     st.s = s;
     st.ended = false;
+    // The chip drains packets still in flight from the previous sample before this one starts.
+    this.nowCycle = Math.max(this.nowCycle, this.sim.now);
     st.endCycle = this.nowCycle;
     st.start = this.nowCycle;
     st.gate = this.nowCycle;
@@ -305,7 +312,9 @@ export class Replay {
       st.nextT[l] = new Int32Array(n);
       st.busyUntil[l] = new Float64Array(n).fill(this.nowCycle);
       st.pending[l] = new Int32Array(n * T2).fill(this.expectedInputs(l));
-      st.psumPending[l] = new Int32Array(n);
+      st.psumPending[l] = new Int32Array(n * T2);
+      this.plans[l].tiles.forEach((ti, k) => st.psumPending[l].fill(ti.psumFrom, k * T2, (k + 1) * T2));
+      st.aDoneAt[l] = new Float64Array(n * T2).fill(-1);
       st.doneCount[l] = new Int32Array(T2);
       st.startedCount[l] = new Int32Array(T2);
       st.waitingNext[l] = 0;
@@ -315,6 +324,7 @@ export class Replay {
     );
     this.sendLayerInputs(0, 0, this.nowCycle);
     this.sim.run((kind, a, b, time) => this.handle(kind, a, b, time));
+    if (!st.ended) throw new Error(`replay of sample ${s.index} ended without its exit decision (a bug)`);
     this.nowCycle = st.endCycle;
     return {
       index: s.index,
@@ -347,10 +357,10 @@ export class Replay {
         this.tryStart(a, b, time);
         return;
       case EV_A_DONE:
-        this.aDone(a, b, time);
+        this.aDone(a, Math.floor(b / st.T2), b % st.T2, time);
         return;
       case EV_TILE_DONE:
-        this.tileDone(a, b, time);
+        this.tileDone(a, Math.floor(b / st.T2), b % st.T2, time);
         return;
       case EV_EXIT_STEP:
         this.exitStep(a, time);
@@ -398,8 +408,12 @@ export class Replay {
   /** Puts a packet into the network at `time` (or delivers it at once between co-located endpoints). */
   private launch(id: number, time: number): void {
     const pk = this.pk;
+    // Between endpoints on the same node the data stays local: no packet enters the network.
     if (pk.x[id] === pk.dx[id] && pk.y[id] === pk.dy[id]) this.sim.at(time, 1, EV_ARRIVE, id, 0);
-    else this.sim.at(time, 0, EV_HOP, id, 0);
+    else {
+      this.noc.sent++;
+      this.sim.at(time, 0, EV_HOP, id, 0);
+    }
   }
 
   private arrive(id: number, time: number): void {
@@ -412,9 +426,11 @@ export class Replay {
       case PURPOSE_INPUT:
         if (--st.pending[l][k * st.T2 + t] === 0) this.sim.at(time, 2, EV_TRY_START, l, k);
         return;
-      case PURPOSE_PSUM:
-        if (--st.psumPending[l][k] === 0) this.finishStageB(l, k, time);
+      case PURPOSE_PSUM: {
+        const kt = k * st.T2 + t;
+        if (--st.psumPending[l][kt] === 0 && st.aDoneAt[l][kt] >= 0) this.finishStageB(l, k, t, time);
         return;
+      }
       case PURPOSE_LOGITS:
         if (--st.logitsPending[t] === 0) this.sim.at(time, 3, EV_EXIT_STEP, t, 0);
         return;
@@ -451,10 +467,10 @@ export class Replay {
     }
     const end = this.runPipelines(l, k, time);
     st.busyUntil[l][k] = end.a;
-    this.sim.at(end.a, 1, EV_A_DONE, l, k);
+    const kt = k * st.T2 + t;
+    this.sim.at(end.a, 1, EV_A_DONE, l, kt);
     if (plan.tiles[k].homeNeurons > 0 && plan.tiles[k].psumFrom === 0)
-      this.sim.at(end.b, 1, EV_TILE_DONE, l, k);
-    else if (plan.tiles[k].psumFrom > 0) st.psumPending[l][k] = plan.tiles[k].psumFrom;
+      this.sim.at(end.b, 1, EV_TILE_DONE, l, kt);
   }
 
   /** Counts the layer's work at timestep t (crossbars from the exact frame, delivery, neurons). */
@@ -552,11 +568,13 @@ export class Replay {
     return Math.max(lif, Math.ceil(accesses / spec.membrane_buffer.ports));
   }
 
-  private aDone(l: number, k: number, time: number): void {
+  private aDone(l: number, k: number, t: number, time: number): void {
     const st = this.sample;
     const plan = this.plans[l];
     const ti = plan.tiles[k];
-    const t = st.nextT[l][k] - 1;
+    const kt = k * st.T2 + t;
+    st.aDoneAt[l][kt] = time;
+    if (ti.psumFrom > 0 && st.psumPending[l][kt] === 0) this.finishStageB(l, k, t, time);
     const wasted = t >= st.s.inputs[l].length;
     const P = plan.geo.lm.layer.positions;
     for (const [hk, bits] of ti.psumTo)
@@ -564,25 +582,24 @@ export class Replay {
         this.newPacket(ti.tile, plan.tiles[hk].tile, bits * P, PURPOSE_PSUM, l, hk, t, wasted),
         time,
       );
-    if (ti.homeNeurons === 0) this.sim.at(time, 1, EV_TILE_DONE, l, k);
+    if (ti.homeNeurons === 0) this.sim.at(time, 1, EV_TILE_DONE, l, kt);
   }
 
   /** A tile that waited for partial sums runs stage B over every position. */
-  private finishStageB(l: number, k: number, time: number): void {
+  private finishStageB(l: number, k: number, t: number, time: number): void {
     const plan = this.plans[l];
     const ti = plan.tiles[k];
     const P = plan.geo.lm.layer.positions;
     const start = Math.max(time, this.tileBFree[ti.tile]);
     const end = start + P * this.stageB(l, ti);
     this.tileBFree[ti.tile] = end;
-    this.sim.at(end, 1, EV_TILE_DONE, l, k);
+    this.sim.at(end, 1, EV_TILE_DONE, l, k * this.sample.T2 + t);
   }
 
-  private tileDone(l: number, k: number, time: number): void {
+  private tileDone(l: number, k: number, t: number, time: number): void {
     const st = this.sample;
     const plan = this.plans[l];
     const ti = plan.tiles[k];
-    const t = st.nextT[l][k] - 1;
     const L = this.plans.length;
     const wasted = t >= st.s.inputs[l].length;
     if (++st.doneCount[l][t] === plan.tiles.length) {

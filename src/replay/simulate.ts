@@ -37,6 +37,7 @@ export interface SimulationResult extends Priced {
   exit_unit: { energy_j: number; area_m2: number; evaluations: number; latency_s: number };
   wasted_j: number;
   noc: {
+    sent: number;
     packets: number;
     flits: number;
     avg_hops: number;
@@ -156,6 +157,7 @@ export async function simulateTrace(
       },
       wasted_j: wasted,
       noc: {
+        sent: replay.noc.sent,
         packets: replay.noc.packets,
         flits: replay.noc.flits,
         avg_hops: replay.noc.packets ? replay.noc.hops / replay.noc.packets : 0,
