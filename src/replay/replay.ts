@@ -63,6 +63,8 @@ interface SampleState {
   waitingNext: number[];
   layerStart: number[];
   logitsPending: Int32Array;
+  /** payload[l * T2 + t]: NoC bits of layer l's input at t, or −1 before it is first needed. */
+  payload: Float64Array;
   active: Int32Array[];
   planes: number[];
   spill: number[];
@@ -223,6 +225,7 @@ export class Replay {
       waitingNext: [],
       layerStart: [],
       logitsPending: new Int32Array(0),
+      payload: new Float64Array(0),
       active: [],
       planes: [],
       spill: [],
@@ -319,6 +322,7 @@ export class Replay {
       st.startedCount[l] = new Int32Array(T2);
       st.waitingNext[l] = 0;
     }
+    st.payload = new Float64Array(L * T2).fill(-1);
     st.logitsPending = new Int32Array(T2).fill(
       this.plans[L - 1].tiles.filter((x) => x.homeNeurons > 0).length,
     );
@@ -368,8 +372,17 @@ export class Replay {
     }
   }
 
-  /** Bits of layer l's input frame at t on the NoC (address-event or bitmap). */
+  /** Bits of layer l's input frame at t on the NoC (address-event or bitmap), computed once per sample. */
   private payloadOf(l: number, t: number): number {
+    const cache = this.sample.payload;
+    const key = l * this.sample.T2 + t;
+    if (cache[key] >= 0) return cache[key];
+    const bits = this.computePayload(l, t);
+    cache[key] = bits;
+    return bits;
+  }
+
+  private computePayload(l: number, t: number): number {
     const plan = this.plans[l];
     const frames = this.sample.s.inputs[l];
     const frame = frames[Math.min(t, frames.length - 1)];

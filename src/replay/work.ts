@@ -118,16 +118,60 @@ export function framePlanes(
 export function activeRows(geo: LayerGeometry, planes: Uint8Array[], nPlanes: number, out: Int32Array): void {
   const { rowsTotal, rowInput, positions, pieces, rowPiece } = geo;
   out.fill(0, 0, positions * pieces * nPlanes);
+  if (nPlanes === 1) {
+    const p0 = planes[0];
+    for (let p = 0; p < positions; p++) {
+      const base = p * rowsTotal;
+      const o = p * pieces;
+      for (let r = 0; r < rowsTotal; r++) {
+        const e = rowInput[base + r];
+        if (e >= 0 && p0[e] !== 0) out[o + rowPiece[r]]++;
+      }
+    }
+    return;
+  }
+  let maxRows = 0;
+  for (let i = 0; i < pieces; i++) maxRows = Math.max(maxRows, geo.pieceRows[i]);
+  if (maxRows > 255 || nPlanes > 16) {
+    for (let p = 0; p < positions; p++) {
+      const base = p * rowsTotal;
+      for (let r = 0; r < rowsTotal; r++) {
+        const e = rowInput[base + r];
+        if (e < 0) continue;
+        const o = (p * pieces + rowPiece[r]) * nPlanes;
+        for (let k = 0; k < nPlanes; k++) out[o + k] += planes[k][e];
+      }
+    }
+    return;
+  }
+  // SWAR: each input element's plane bits are spread over byte lanes of up to four 32-bit words, so one
+  // add per row counts four planes at once (a piece has at most 255 rows, so no lane overflows).
+  const words = Math.ceil(nPlanes / 4);
+  const elements = planes[0].length;
+  if (swar.length < words * elements) swar = new Int32Array(words * elements);
+  for (let e = 0; e < elements; e++)
+    for (let wd = 0; wd < words; wd++) {
+      let v = 0;
+      for (let k = wd * 4; k < Math.min(nPlanes, wd * 4 + 4); k++) v |= planes[k][e] << (8 * (k - wd * 4));
+      swar[wd * elements + e] = v;
+    }
+  const acc = new Int32Array(pieces * words);
   for (let p = 0; p < positions; p++) {
+    acc.fill(0);
     const base = p * rowsTotal;
     for (let r = 0; r < rowsTotal; r++) {
       const e = rowInput[base + r];
       if (e < 0) continue;
-      const o = (p * pieces + rowPiece[r]) * nPlanes;
-      for (let k = 0; k < nPlanes; k++) out[o + k] += planes[k][e];
+      const o = rowPiece[r] * words;
+      for (let wd = 0; wd < words; wd++) acc[o + wd] += swar[wd * elements + e];
     }
+    for (let i = 0; i < pieces; i++)
+      for (let k = 0; k < nPlanes; k++)
+        out[(p * pieces + i) * nPlanes + k] = (acc[i * words + (k >> 2)] >>> (8 * (k & 3))) & 0xff;
   }
 }
+
+let swar = new Int32Array(0);
 
 /** Adds the crossbar-side action counts of one layer-timestep (from active rows) to `counts`. */
 export function countCrossbarWork(
