@@ -18,6 +18,7 @@
 import { A, COMPONENTS, NUM_ACTIONS } from '../hw/actions.js';
 import { ceilDiv, hops, type ChipMapping, type LayerMapping } from '../hw/mapping.js';
 import { ActionCounts, type Timing } from '../pricing/counts.js';
+import { countLayerSupport } from './layer-counts.js';
 import type { AreaUnits, Excluded, Workload } from './workload.js';
 
 const NC = COMPONENTS.length;
@@ -355,7 +356,6 @@ export function imcsimModel(w: Workload): ModelOutput {
   const tConv = models.adc.actions.convert!.latency_s;
   const tShift = models.shift_add.actions.op!.latency_s;
   const tLif = models.lif_unit.actions.update!.latency_s;
-  const pb = spec.lif_unit.potential_bits;
   const K = w.network.classes;
 
   for (let l = 0; l < L; l++) {
@@ -380,10 +380,6 @@ export function imcsimModel(w: Workload): ModelOutput {
     const psumTraffic = psumRoute(w, lm, ranges, layer.positions);
     const tilesL = lm.tiles.length;
     const lifUnits = spec.lif_unit.units_per_tile * Math.max(1, tilesL * lm.tileShare);
-    // Membrane capacity this layer owns, and the fraction of its potentials that spill.
-    const potentialBits = layer.neurons * pb;
-    const capacity = spec.membrane_buffer.capacity_bits * tilesL * lm.tileShare;
-    const spill = layer.spiking && potentialBits > capacity ? 1 - capacity / potentialBits : 0;
     const addrBits = Math.max(1, Math.ceil(Math.log2(layer.inputElements)));
 
     const P = layer.positions;
@@ -426,8 +422,6 @@ export function imcsimModel(w: Workload): ModelOutput {
       counts.add(l, t, A.SHIFT_ADD, block[2]);
       counts.add(l, t, A.OUTREG_WRITE, block[2]);
       counts.add(l, t, A.ROW_DRIVE, block[3]);
-      // Row pieces of one column group merge into one sum per neuron.
-      counts.add(l, t, A.SHIFT_ADD, (lm.rowSplits - 1) * layer.outChannels * P);
       // --- input delivery: global buffer (layer 0), NoC, tile buffer, tile bus ---
       const activeElems = r * layer.inputElements;
       const payload =
@@ -445,37 +439,10 @@ export function imcsimModel(w: Workload): ModelOutput {
         inputRouteResult = routeInput(w, route, payload);
       }
       inputTime += addRoute(counts, l, t, inputRouteResult);
-      counts.add(
-        l,
-        t,
-        A.TILEBUF_WRITE,
-        Math.ceil((layer.inputElements * elemBits) / spec.tile_buffer.width_bits),
-      );
-      counts.add(l, t, A.TILEBUF_READ, P * passes * Math.ceil(rowsTotal / spec.tile_buffer.width_bits));
-      counts.add(l, t, A.BUS_TRANSFER, P * passes * rowsTotal);
+      const use = countLayerSupport(spec, lm, t, Tl, passes, elemBits, counts, l, t);
+      const memAccesses = use.accesses;
       // --- partial sums between tiles ---
       const psumTime = addRoute(counts, l, t, psumTraffic);
-      // --- neurons and membrane potentials ---
-      let memAccesses = 0;
-      if (layer.spiking) {
-        counts.add(l, t, A.LIF_UPDATE, layer.neurons);
-        const perStep = Math.ceil(potentialBits / spec.membrane_buffer.width_bits);
-        const reads = t > 0 ? 1 : 0;
-        const writes = t < Tl - 1 ? 1 : 0;
-        memAccesses = (reads + writes) * perStep * (1 - spill);
-        counts.add(l, t, A.MEMBRANE_READ, reads * perStep * (1 - spill));
-        counts.add(l, t, A.MEMBRANE_WRITE, writes * perStep * (1 - spill));
-        const gAcc = Math.ceil((potentialBits * spill) / spec.global_buffer.width_bits);
-        counts.add(l, t, A.GLOBAL_READ, reads * gAcc);
-        counts.add(l, t, A.GLOBAL_WRITE, writes * gAcc);
-      } else {
-        // Non-spiking output accumulator: one add per output per timestep.
-        counts.add(l, t, A.SHIFT_ADD, layer.neurons);
-      }
-      if (layer.pooling) {
-        const pooled = layer.neurons / layer.pooling.window;
-        counts.add(l, t, A.SHIFT_ADD, pooled * (layer.pooling.window - 1));
-      }
       // --- contention-free time of this layer at this timestep ---
       const rounds = Math.ceil(lm.colsUsedFull / adcsPerXbar);
       const xbarPhase = passes * maxGroups * (tRead + rounds * tConv + tShift);

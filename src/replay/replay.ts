@@ -27,6 +27,7 @@ import { located } from '../config/errors.js';
 import { A } from '../hw/actions.js';
 import { ceilDiv } from '../hw/mapping.js';
 import { rowFractions, tileRanges } from '../analytic/imcsim-model.js';
+import { countLayerSupport } from '../analytic/layer-counts.js';
 import type { Workload } from '../analytic/workload.js';
 import { ActionCounts } from '../pricing/counts.js';
 import type { TraceHeader, TraceSample } from '../trace/types.js';
@@ -503,32 +504,19 @@ export class Replay {
     countCrossbarWork(spec, plan.geo, active, nPlanes, counts, l, ts);
     st.active[l] = Int32Array.from(active.subarray(0, plan.geo.positions * plan.geo.pieces * nPlanes));
     st.planes[l] = nPlanes;
-    const P = layer.positions;
-    const rowsTotal = plan.geo.rowsTotal;
-    counts.add(l, ts, A.TILEBUF_WRITE, Math.ceil((elements * plan.elemBits) / spec.tile_buffer.width_bits));
-    counts.add(l, ts, A.TILEBUF_READ, P * nPlanes * Math.ceil(rowsTotal / spec.tile_buffer.width_bits));
-    counts.add(l, ts, A.BUS_TRANSFER, P * nPlanes * rowsTotal);
-    counts.add(l, ts, A.SHIFT_ADD, (lm.rowSplits - 1) * layer.outChannels * P);
-    const Tl = this.header.layers[l].timesteps;
-    const pb = spec.lif_unit.potential_bits;
-    const potentialBits = layer.neurons * pb;
-    const capacity = spec.membrane_buffer.capacity_bits * lm.tiles.length * lm.tileShare;
-    const spill = layer.spiking && potentialBits > capacity ? 1 - capacity / potentialBits : 0;
-    const reads = layer.spiking && t > 0 ? 1 : 0;
-    const writes = layer.spiking && t < Tl - 1 ? 1 : 0;
-    st.spill[l] = spill;
-    st.memOps[l] = reads + writes;
-    if (layer.spiking) {
-      counts.add(l, ts, A.LIF_UPDATE, layer.neurons);
-      const perStep = Math.ceil(potentialBits / spec.membrane_buffer.width_bits);
-      counts.add(l, ts, A.MEMBRANE_READ, reads * perStep * (1 - spill));
-      counts.add(l, ts, A.MEMBRANE_WRITE, writes * perStep * (1 - spill));
-      const gAcc = Math.ceil((potentialBits * spill) / spec.global_buffer.width_bits);
-      counts.add(l, ts, A.GLOBAL_READ, reads * gAcc);
-      counts.add(l, ts, A.GLOBAL_WRITE, writes * gAcc);
-    } else counts.add(l, ts, A.SHIFT_ADD, layer.neurons);
-    if (layer.pooling)
-      counts.add(l, ts, A.SHIFT_ADD, (layer.neurons / layer.pooling.window) * (layer.pooling.window - 1));
+    const use = countLayerSupport(
+      spec,
+      lm,
+      t,
+      this.header.layers[l].timesteps,
+      nPlanes,
+      plan.elemBits,
+      counts,
+      l,
+      ts,
+    );
+    st.spill[l] = use.spill;
+    st.memOps[l] = use.opsPerNeuron;
   }
 
   /** The tile's position pipeline: stage A (crossbars, ADCs, shift-add) then stage B (LIF units, membrane ports). */
