@@ -3,6 +3,16 @@
  * The CLI maps every InputError to exit code 2 and prints `message` as is; anything else is an
  * internal failure (exit code 1).
  */
+/** Where an input problem is: file, 1-based line and column, dotted path, what was expected and found. */
+export interface Where {
+  file?: string;
+  line?: number;
+  column?: number;
+  path?: string;
+  expected?: string;
+  found?: string;
+}
+
 export class InputError extends Error {
   /** Source file the problem is in, when there is one. */
   readonly file: string | undefined;
@@ -14,17 +24,7 @@ export class InputError extends Error {
   readonly expected: string | undefined;
   readonly found: string | undefined;
 
-  constructor(
-    message: string,
-    where: {
-      file?: string;
-      line?: number;
-      column?: number;
-      path?: string;
-      expected?: string;
-      found?: string;
-    } = {},
-  ) {
+  constructor(message: string, where: Where = {}) {
     super(message);
     this.name = 'InputError';
     this.file = where.file;
@@ -47,10 +47,7 @@ export class InputErrors extends InputError {
 }
 
 /** Formats `file:line:column: path: message (expected X, found Y)` the same way everywhere. */
-export function formatLocated(
-  message: string,
-  where: { file?: string; line?: number; column?: number; path?: string; expected?: string; found?: string },
-): string {
+export function formatLocated(message: string, where: Where): string {
   let loc = where.file ?? '';
   if (where.line !== undefined) loc += `${loc ? ':' : ''}${where.line}:${where.column ?? 1}`;
   const head = [loc, where.path].filter((s) => s && s.length > 0).join(': ');
@@ -64,16 +61,6 @@ export function formatLocated(
  * The usual way to raise an input error: the message carries its location (`file:line:col: path: …
  * (expected X, found Y)`), and the fields stay available to programs.
  */
-export function located(
-  message: string,
-  where: {
-    file?: string;
-    line?: number;
-    column?: number;
-    path?: string;
-    expected?: string;
-    found?: string;
-  } = {},
-): InputError {
+export function located(message: string, where: Where = {}): InputError {
   return new InputError(formatLocated(message, where), where);
 }
