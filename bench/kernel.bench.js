@@ -77,17 +77,30 @@ function holdSim(pending, table) {
 
 const M = 1e6;
 export const benchmarks = [
-  { name: 'calendar hold, 1,000 pending, near delays', target: 30 * M, q: () => hold(new EventQueue(), 1000, near) },
+  {
+    name: 'calendar hold, 1,000 pending, near delays',
+    target: 30 * M,
+    q: () => hold(new EventQueue(), 1000, near),
+  },
   { name: 'calendar hold, 100,000 pending, near delays', q: () => hold(new EventQueue(), 100_000, near) },
   { name: 'calendar hold, 1,000 pending, far delays', q: () => hold(new EventQueue(), 1000, far) },
   { name: 'calendar hold, 100,000 pending, far delays', q: () => hold(new EventQueue(), 100_000, far) },
   { name: 'calendar burst, 10,000 near events', q: () => burst(new EventQueue()), ops: BURST },
   { name: 'Simulator.run hold, 1,000 pending, near delays', q: () => holdSim(1000, near) },
   { name: 'Simulator.run hold, 100,000 pending, near delays', q: () => holdSim(100_000, near) },
-  { name: 'reference heap hold, 1,000 pending, near delays', q: () => hold(new ReferenceQueue(), 1000, near) },
-  { name: 'reference heap hold, 100,000 pending, near delays', q: () => hold(new ReferenceQueue(), 100_000, near) },
+  {
+    name: 'reference heap hold, 1,000 pending, near delays',
+    q: () => hold(new ReferenceQueue(), 1000, near),
+  },
+  {
+    name: 'reference heap hold, 100,000 pending, near delays',
+    q: () => hold(new ReferenceQueue(), 100_000, near),
+  },
   { name: 'reference heap hold, 1,000 pending, far delays', q: () => hold(new ReferenceQueue(), 1000, far) },
-  { name: 'reference heap hold, 100,000 pending, far delays', q: () => hold(new ReferenceQueue(), 100_000, far) },
+  {
+    name: 'reference heap hold, 100,000 pending, far delays',
+    q: () => hold(new ReferenceQueue(), 100_000, far),
+  },
   { name: 'reference heap burst, 10,000 near events', q: () => burst(new ReferenceQueue()), ops: BURST },
 ].map(({ name, target, q, ops }) => {
   let fn = null;

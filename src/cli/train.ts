@@ -235,7 +235,7 @@ export function registerTrainCommands(program: Command, io: Io): void {
       'stop after E epochs, keeping the checkpoint (for testing --resume)',
       parsePositiveInt('--stop-after'),
     )
-    .action(async (o: TrainFlags) => {
+    .action(async (o: TrainFlags, cmd: Command) => {
       if (!o.model)
         throw located('--model is required', {
           path: '--model',
@@ -254,7 +254,8 @@ export function registerTrainCommands(program: Command, io: Io): void {
       const T = o.timesteps ?? 4;
       const tty = Boolean(process.stdout.isTTY);
       const p = progressFor(io, tty);
-      const command = ['imcsim', ...process.argv.slice(2)].join(' ');
+      const raw = (cmd.parent as (Command & { rawArgs?: string[] }) | null)?.rawArgs ?? process.argv;
+      const command = ['imcsim', ...raw.slice(2)].join(' ');
       try {
         const r = await trainCommand({
           model: o.model,

@@ -60,12 +60,20 @@ export class Simulator {
     this.stopped = false;
     let n = 0;
     try {
-      while (q.pop(until)) {
-        n++;
-        handler(q.kind, q.a, q.b, q.time, q.phase);
-        if (this.stopped) break;
+      if (until === Infinity) {
+        while (q.pop()) {
+          n++;
+          handler(q.kind, q.a, q.b, q.time, q.phase);
+          if (this.stopped) break;
+        }
+      } else {
+        while (q.popUntil(until)) {
+          n++;
+          handler(q.kind, q.a, q.b, q.time, q.phase);
+          if (this.stopped) break;
+        }
+        if (!this.stopped) q.advanceTo(until);
       }
-      if (!this.stopped && until !== Infinity) q.advanceTo(until);
     } finally {
       this.eventsProcessed += n;
       this.running = false;

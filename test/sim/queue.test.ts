@@ -104,7 +104,7 @@ describe('EventQueue vs ReferenceQueue', () => {
             const out: number[][] = [];
             for (const o of ops2) if (o.op === 'schedule') q.schedule(q.now + o.delay, o.phase, o.kind, o.a, o.b);
             const limit = q.now + lim;
-            while (q.pop(limit)) out.push([q.time, q.phase, q.kind, q.a, q.b]);
+            while (q.popUntil(limit)) out.push([q.time, q.phase, q.kind, q.a, q.b]);
             const next = q.peekTime();
             out.push([q.now, next]);
             q.advanceTo(next < 0 ? limit : Math.min(limit, next));
@@ -211,10 +211,10 @@ describe('EventQueue', () => {
     expect(q.now).toBe(50);
     expect(() => q.advanceTo(49)).toThrow(RangeError);
     q.schedule(60, 0, 0, 1, 0);
-    expect(q.pop(50)).toBe(true);
-    expect(q.pop(59)).toBe(false);
+    expect(q.popUntil(50)).toBe(true);
+    expect(q.popUntil(59)).toBe(false);
     expect(q.now).toBe(50);
-    expect(q.pop(60)).toBe(true);
+    expect(q.popUntil(60)).toBe(true);
   });
 });
 
