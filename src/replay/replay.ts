@@ -117,6 +117,8 @@ export interface NocStats {
   /** Sum over links of busy cycles, for utilisation; per directed link. */
   linkBusy: Float64Array;
   maxQueueing_cycles: number;
+  /** Cycles upstream links were held by packets blocked downstream with full input buffers. */
+  backpressure_cycles: number;
 }
 
 export class Replay {
@@ -143,6 +145,7 @@ export class Replay {
   private readonly tLif: number;
   private readonly tRouter: number;
   private readonly tLink: number;
+  private readonly bufferFlits: number;
   private pk = {
     n: 0,
     x: new Int32Array(1024),
@@ -155,6 +158,7 @@ export class Replay {
     k: new Int32Array(1024),
     t: new Int32Array(1024),
     hops: new Int32Array(1024),
+    prevLink: new Int32Array(1024),
     wasted: new Uint8Array(1024),
   };
   private planeBufs: Uint8Array[] = [];
@@ -198,6 +202,7 @@ export class Replay {
       hops: 0,
       linkBusy: new Float64Array(nodes * 4),
       maxQueueing_cycles: 0,
+      backpressure_cycles: 0,
     };
     this.tileBFree = new Float64Array(w.mapping.totalTiles);
     const m = w.models;
@@ -207,6 +212,7 @@ export class Replay {
     this.tLif = this.cyc(m.lif_unit.actions.update!.latency_s);
     this.tRouter = this.cyc(m.router.actions.traverse!.latency_s);
     this.tLink = this.cyc(m.link.actions.traverse!.latency_s);
+    this.bufferFlits = w.spec.noc.buffer_flits;
     this.sample = {
       s: undefined as unknown as TraceSample,
       ended: false,
@@ -708,6 +714,7 @@ export class Replay {
     this.pk.t[id] = t;
     this.pk.wasted[id] = wasted ? 1 : 0;
     this.pk.hops[id] = 0;
+    this.pk.prevLink[id] = -1;
     return id;
   }
 
@@ -717,7 +724,7 @@ export class Replay {
       b.set(a);
       return b;
     };
-    for (const key of ['x', 'y', 'dx', 'dy', 'flits', 'purpose', 'l', 'k', 't', 'hops'] as const)
+    for (const key of ['x', 'y', 'dx', 'dy', 'flits', 'purpose', 'l', 'k', 't', 'hops', 'prevLink'] as const)
       this.pk[key] = grow(this.pk[key]);
     this.pk.wasted = grow(this.pk.wasted);
   }
@@ -750,7 +757,19 @@ export class Replay {
       start = Math.max(ready, this.linkFree[link]);
       if (start - ready > this.noc.maxQueueing_cycles) this.noc.maxQueueing_cycles = start - ready;
       this.linkFree[link] = start + pk.flits[id];
+      // Back-pressure: a blocked packet fills this router's input buffer; flits that do not fit stay on
+      // the upstream link, which stays held until they can move on.
+      const prev = pk.prevLink[id];
+      const overflow = pk.flits[id] - this.bufferFlits;
+      if (start > ready && prev >= 0 && overflow > 0) {
+        const held = start + overflow;
+        if (held > this.linkFree[prev]) {
+          this.noc.backpressure_cycles += held - this.linkFree[prev];
+          this.linkFree[prev] = held;
+        }
+      }
     }
+    pk.prevLink[id] = link;
     this.noc.linkBusy[link] += pk.flits[id];
     if (dir === 0) pk.x[id] = x + 1;
     else if (dir === 1) pk.x[id] = x - 1;

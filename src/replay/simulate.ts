@@ -44,6 +44,7 @@ export interface SimulationResult extends Priced {
     max_link_utilisation: number;
     mean_link_utilisation: number;
     max_queueing_cycles: number;
+    backpressure_cycles: number;
     link_utilisation: number[];
   };
   events: number;
@@ -164,6 +165,7 @@ export async function simulateTrace(
         max_link_utilisation: Math.max(0, ...realLinks),
         mean_link_utilisation: realLinks.length ? realLinks.reduce((a, b) => a + b, 0) / realLinks.length : 0,
         max_queueing_cycles: replay.noc.maxQueueing_cycles,
+        backpressure_cycles: replay.noc.backpressure_cycles,
         link_utilisation: util,
       },
       events: replay.eventsProcessed,
