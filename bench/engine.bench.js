@@ -7,7 +7,7 @@ import { initModel, loadModel } from '../dist/snn/model.js';
 import { loadNetwork } from '../dist/network/load.js';
 import { loadDataset } from '../dist/snn/data/dataset.js';
 
-const trained = existsSync('models/mnist-convnet/weights.safetensors');
+const trained = existsSync('models/mnist-convnet-t4/weights.safetensors');
 const model = trained
   ? loadModel('models/mnist-convnet')
   : initModel(loadNetwork('models/mnist-convnet').spec, 1);
