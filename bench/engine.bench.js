@@ -1,5 +1,5 @@
 // SNN engine inference on the MNIST convnet at T=4 (static policy, direct encoding): samples/s and
-// synaptic operations/s. Uses the shipped trained model when models/mnist-convnet has weights, else a
+// synaptic operations/s. Uses the shipped trained model models/mnist-convnet-t4 when present, else a
 // seeded random initialisation (recorded in the result name).
 import { existsSync } from 'node:fs';
 import { Engine } from '../dist/snn/engine.js';
@@ -9,7 +9,7 @@ import { loadDataset } from '../dist/snn/data/dataset.js';
 
 const trained = existsSync('models/mnist-convnet-t4/weights.safetensors');
 const model = trained
-  ? loadModel('models/mnist-convnet')
+  ? loadModel('models/mnist-convnet-t4')
   : initModel(loadNetwork('models/mnist-convnet').spec, 1);
 const ds = loadDataset('mnist', 'test');
 const eng = new Engine(model);
