@@ -6,7 +6,10 @@ import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 const list = sizes.length ? sizes : [100, 2000, 10000];
 const dir = mkdtempSync(join(tmpdir(), 'imcsim-mem-'));
 const child = `
@@ -26,13 +29,38 @@ console.log(JSON.stringify({ samples: r.samples, base_heap_mb: base.heapUsed / 2
 writeFileSync(new URL('./.replay-memory-child.mjs', import.meta.url), child);
 const results = [];
 for (const n of list) {
-  const out = execFileSync(process.execPath, ['--expose-gc', new URL('./.replay-memory-child.mjs', import.meta.url).pathname, String(n), join(dir, `m${n}.trace`)], { encoding: 'utf8' });
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      new URL('./.replay-memory-child.mjs', import.meta.url).pathname,
+      String(n),
+      join(dir, `m${n}.trace`),
+    ],
+    { encoding: 'utf8' },
+  );
   const r = JSON.parse(out.trim().split('\n').pop());
   results.push(r);
-  console.log(`replay ${r.samples} samples: peak heap ${r.peak_heap_mb.toFixed(1)} MB, max RSS ${r.max_rss_mb.toFixed(1)} MB`);
+  console.log(
+    `replay ${r.samples} samples: peak heap ${r.peak_heap_mb.toFixed(1)} MB, max RSS ${r.max_rss_mb.toFixed(1)} MB`,
+  );
 }
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(
   new URL('./results/replay-memory.json', import.meta.url),
-  JSON.stringify({ benchmark: 'replay-memory', date: new Date().toISOString().slice(0, 10), machine: { cpu: cpus()[0]?.model, cores: cpus().length, memory_gib: +(totalmem() / 2 ** 30).toFixed(1), node: process.version }, results }, null, 2) + '\n',
+  JSON.stringify(
+    {
+      benchmark: 'replay-memory',
+      date: new Date().toISOString().slice(0, 10),
+      machine: {
+        cpu: cpus()[0]?.model,
+        cores: cpus().length,
+        memory_gib: +(totalmem() / 2 ** 30).toFixed(1),
+        node: process.version,
+      },
+      results,
+    },
+    null,
+    2,
+  ) + '\n',
 );

@@ -99,8 +99,8 @@ interface TrainFlags {
   stopAfter?: number;
 }
 
-/** Default worker count: 2 when the machine has two cores or more (measured faster, docs/MODELS.md). */
-export const DEFAULT_WORKERS = 2;
+/** Default worker count: 1, the faster in bench/train.bench.js on the shared 2-core machine (docs/MODELS.md). */
+export const DEFAULT_WORKERS = 1;
 
 function progressFor(
   io: Io,

@@ -16,7 +16,9 @@ export interface SimulatorOptions extends EventQueueOptions {
 }
 
 export class Simulator {
-  readonly queue: Queue;
+  // `declare`: assigned once in the constructor with its final type (a class field would first hold
+  // undefined, and V8 would then check the type on every access).
+  declare readonly queue: Queue;
   /** Events dispatched to handlers since construction (or `reset()`). */
   eventsProcessed = 0;
   private stopped = false;
@@ -101,9 +103,10 @@ export class Simulator {
  * time), `requests`.
  */
 export class Resource {
-  readonly units: number;
+  declare readonly units: number;
   /** Cycle at which each unit becomes free. */
-  readonly freeAt: Float64Array;
+  declare readonly freeAt: Float64Array;
+  declare readonly name: string;
   busyCycles = 0;
   maxWait = 0;
   totalWait = 0;
@@ -111,8 +114,10 @@ export class Resource {
   /** Unit booked by the last `acquire`. */
   lastUnit = -1;
 
-  constructor(units: number, readonly name = 'resource') {
-    if (!Number.isInteger(units) || units < 1) throw new RangeError(`${name}: units ${units} must be an integer ≥ 1`);
+  constructor(units: number, name = 'resource') {
+    this.name = name;
+    if (!Number.isInteger(units) || units < 1)
+      throw new RangeError(`${name}: units ${units} must be an integer ≥ 1`);
     this.units = units;
     this.freeAt = new Float64Array(units);
   }

@@ -41,7 +41,10 @@ export interface Queue {
 export const PHASES = 16;
 
 export interface EventQueueOptions {
-  /** log2 of the number of one-cycle buckets in the ring (5..24); default 12 (4096 buckets). */
+  /**
+   * log2 of the number of one-cycle buckets in the ring (5..20); default 12: 4096 buckets, 272 KiB of list
+   * heads (16 phases × 4 bytes per bucket) plus masks.
+   */
   ringBits?: number;
   /** Initial capacity of the event pool and of the far-event heap (grow by doubling); default 1024. */
   capacity?: number;
@@ -92,14 +95,12 @@ export class EventQueue implements Queue {
   declare private readonly pmask: Int32Array;
   /**
    * Bit (bucket & 31) of word bucket >> 5 set when the bucket is non-empty — exact for every bucket but the
-   * cursor's, whose bit may stay set after it empties (pop does not clear it; `advance` does).
+   * cursor's, whose bit may stay set after it empties (pop does not clear it; it is cleared whenever the
+   * cursor moves on, and by `nextBucket`).
    */
   declare private readonly occ: Int32Array;
-  /**
-   * Summary of the bitmap: bit (w & 31) of word w >> 5 set when occ[w] may be non-zero — always set when it
-   * is; cleared lazily by `seekWord`, so a sparse ring is crossed in a few word reads.
-   */
-  declare private readonly occSum: Int32Array;
+  /** Words in the bitmap − 1. */
+  declare private readonly wordMask: number;
 
   // Event pool (struct of arrays); pNext links the ring lists and the free list.
   declare private cap: number;
@@ -122,14 +123,14 @@ export class EventQueue implements Queue {
 
   constructor(options: EventQueueOptions = {}) {
     const bits = options.ringBits ?? 12;
-    if (!Number.isInteger(bits) || bits < 5 || bits > 24) throw new RangeError(`ringBits ${bits} not in 5..24`);
+    if (!Number.isInteger(bits) || bits < 5 || bits > 20) throw new RangeError(`ringBits ${bits} not in 5..20`);
     const cap = Math.max(16, options.capacity ?? 1024) | 0;
     this.ringSize = 1 << bits;
     this.ringMask = this.ringSize - 1;
     this.tails = new Int32Array(this.ringSize * PHASES).fill(-1);
     this.pmask = new Int32Array(this.ringSize);
     this.occ = new Int32Array(this.ringSize >>> 5);
-    this.occSum = new Int32Array(Math.max(1, this.occ.length >>> 5));
+    this.wordMask = this.occ.length - 1;
     this.cap = cap;
     this.pNext = new Int32Array(cap);
     this.pKind = new Int32Array(cap);
@@ -208,10 +209,7 @@ export class EventQueue implements Queue {
     if (t < 0) {
       next[e] = e;
       const m = this.pmask[bucket];
-      if (m === 0) {
-        this.occ[bucket >>> 5] |= 1 << bucket;
-        this.occSum[bucket >>> 10] |= 1 << (bucket >>> 5);
-      }
+      if (m === 0) this.occ[bucket >>> 5] |= 1 << bucket;
       this.pmask[bucket] = m | (1 << phase);
     } else {
       next[e] = next[t];
@@ -281,7 +279,10 @@ export class EventQueue implements Queue {
       if (r < n) {
         const ct = ht[c];
         const rt = ht[r];
-        if (rt < ct || (rt === ct && hs[r] < hs[c])) c = r;
+        // Branch-free choice (+boolean) when the times differ: random keys make this branch unpredictable.
+        if (rt === ct) {
+          if (hs[r] < hs[c]) c = r;
+        } else c += +(rt < ct);
       }
       ht[i] = ht[c];
       hs[i] = hs[c];
@@ -327,10 +328,7 @@ export class EventQueue implements Queue {
       if (t < 0) {
         next[e] = e;
         const m = pmask[bucket];
-        if (m === 0) {
-          occ[bucket >>> 5] |= 1 << bucket;
-          this.occSum[bucket >>> 10] |= 1 << (bucket >>> 5);
-        }
+        if (m === 0) occ[bucket >>> 5] |= 1 << bucket;
         pmask[bucket] = m | (1 << phase);
       } else {
         next[e] = next[t];
@@ -338,36 +336,6 @@ export class EventQueue implements Queue {
       }
       tails[li] = e;
     }
-  }
-
-  /**
-   * The first word after word w0 (cyclically, ending with w0 itself) with a bucket bit set, found through the
-   * summary; clears the summary bits of words found empty. Called with a non-empty ring.
-   */
-  private seekWord(w0: number): number {
-    const occ = this.occ;
-    const sum = this.occSum;
-    const words = occ.length;
-    let w = w0 + 1;
-    let end = words;
-    for (let pass = 0; pass < 2; pass++) {
-      while (w < end) {
-        const sw = w >>> 5;
-        const sbits = sum[sw] & (-1 << w);
-        if (sbits === 0) {
-          w = (sw + 1) << 5;
-          continue;
-        }
-        const cand = (sw << 5) | (31 - Math.clz32(sbits & -sbits));
-        if (cand >= end) break;
-        if (occ[cand] !== 0) return cand;
-        sum[sw] &= ~(1 << cand);
-        w = cand + 1;
-      }
-      w = 0;
-      end = w0 + 1;
-    }
-    return w0;
   }
 
   /**
@@ -380,7 +348,9 @@ export class EventQueue implements Queue {
     let w = c >>> 5;
     let bits = (occ[w] &= ~(1 << c)) & (-1 << c);
     if (this.size === this.hSize) return -1;
-    if (bits === 0) bits = occ[(w = this.seekWord(w))];
+    // Terminates: the ring is not empty (a wrap revisits the first word with all its bits). A linear scan
+    // of the 128 words of a 4096-bucket ring beats a summary level: it is a tight loop.
+    while (bits === 0) bits = occ[(w = (w + 1) & this.wordMask)];
     return (w << 5) | (31 - Math.clz32(bits & -bits));
   }
 
@@ -430,12 +400,12 @@ export class EventQueue implements Queue {
       const occ = this.occ;
       let w = c >>> 5;
       let bits = (occ[w] &= ~(1 << c)) & (-1 << c);
-      if (bits === 0) bits = occ[(w = this.seekWord(w))];
+      while (bits === 0) bits = occ[(w = (w + 1) & this.wordMask)];
       const bucket = (w << 5) | (31 - Math.clz32(bits & -bits));
-      const t = (this.now += (bucket - c) & this.ringMask);
+      const now = (this.now += (bucket - c) & this.ringMask);
       this.cursor = c = bucket;
       m = pmask[c];
-      if (t > this.heapDue) this.migrate();
+      if (now > this.heapDue) this.migrate();
     }
     const bit = m & -m;
     const li = (c << 4) | (31 - Math.clz32(bit));
@@ -476,8 +446,11 @@ export class EventQueue implements Queue {
       throw new RangeError(`cannot advance to ${time}: an event is pending at ${next}`);
     }
     if (d === 0) return;
-    // Every ring event is at ≥ time, so the buckets from the old cursor up to the new one are empty (peekTime
-    // cleared the cursor's stale bit); when d ≥ B the ring is empty and any bucket may stand for the new now.
+    // Every ring event is at ≥ time > now, so the buckets from the old cursor up to the new one are empty
+    // (clear the cursor's possibly stale bit before it stops being the cursor); when d ≥ B the ring is empty
+    // and any bucket may stand for the new now.
+    const c = this.cursor;
+    this.occ[c >>> 5] &= ~(1 << c);
     if (d < this.ringSize) this.cursor = (this.cursor + d) & this.ringMask;
     this.now = time;
     this.migrate();
@@ -496,7 +469,6 @@ export class EventQueue implements Queue {
       }
       occ[w] = 0;
     }
-    this.occSum.fill(0);
     this.hSize = 0;
     this.heapDue = Infinity;
     this.linkFree(0, this.cap);

@@ -1,12 +1,21 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { Resource, Simulator } from '../../src/sim/kernel.js';
 import { EventQueue, ReferenceQueue, type Queue } from '../../src/sim/queue.js';
 
-const runs = { numRuns: 150, seed: 20261122 };
+const runs = { numRuns: 200, seed: 20261122 };
 
-/** One step of a random script: schedule at now + delay, or pop. */
-type Op = { op: 'schedule'; delay: number; phase: number; kind: number; a: number; b: number } | { op: 'pop' };
+/** One step of a random script: schedule at now + delay, pop, or advance now by up to delay (not past the next event). */
+type Op =
+  | { op: 'schedule'; delay: number; phase: number; kind: number; a: number; b: number }
+  | { op: 'at'; time: number; phase: number; kind: number; a: number; b: number }
+  | { op: 'pop' }
+  | { op: 'advance'; delay: number };
 
 /** Delays mixing same-cycle ties, near events, the ring boundary (small rings), far and huge gaps. */
 const delay = fc.oneof(
@@ -14,6 +23,7 @@ const delay = fc.oneof(
   fc.integer({ min: 0, max: 3 }),
   fc.integer({ min: 0, max: 40 }),
   fc.integer({ min: 28, max: 36 }),
+  fc.integer({ min: 0, max: 80 }),
   fc.integer({ min: 4090, max: 4100 }),
   fc.integer({ min: 0, max: 10_000 }),
   fc.integer({ min: 0, max: 1_000_000 }),
@@ -33,7 +43,20 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       b: fc.integer(),
     }),
   },
-  { weight: 2, arbitrary: fc.constant({ op: 'pop' as const }) },
+  {
+    // Absolute times shared by many events: ties among far (heap) events and with later near ones.
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('at' as const),
+      time: fc.constantFrom(40, 41, 64, 100, 5000, 5001, 1e12),
+      phase: fc.integer({ min: 0, max: 2 }),
+      kind: fc.integer({ min: 0, max: 255 }),
+      a: fc.integer(),
+      b: fc.integer(),
+    }),
+  },
+  { weight: 3, arbitrary: fc.constant({ op: 'pop' as const }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('advance' as const), delay }) },
 );
 
 function popAll(q: Queue, out: number[][]): void {
@@ -45,7 +68,11 @@ function replay(q: Queue, ops: Op[]): number[][] {
   const out: number[][] = [];
   for (const o of ops) {
     if (o.op === 'schedule') q.schedule(q.now + o.delay, o.phase, o.kind, o.a, o.b);
-    else if (q.pop()) out.push([q.time, q.phase, q.kind, q.a, q.b]);
+    else if (o.op === 'at') q.schedule(Math.max(q.now, o.time), o.phase, o.kind, o.a, o.b);
+    else if (o.op === 'advance') {
+      const next = q.peekTime();
+      q.advanceTo(next < 0 ? q.now + o.delay : Math.min(next, q.now + o.delay));
+    } else if (q.pop()) out.push([q.time, q.phase, q.kind, q.a, q.b]);
     else out.push([]);
     out.push([q.size, q.now, q.peekTime()]);
   }
@@ -54,7 +81,7 @@ function replay(q: Queue, ops: Op[]): number[][] {
 }
 
 describe('EventQueue vs ReferenceQueue', () => {
-  for (const ringBits of [5, 12]) {
+  for (const ringBits of [5, 7, 12]) {
     it(`random interleaved schedules and pops give the same events in the same order (ring 2^${ringBits})`, () => {
       fc.assert(
         fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
@@ -67,6 +94,34 @@ describe('EventQueue vs ReferenceQueue', () => {
       );
     });
   }
+
+  it('ring/heap boundary: a far event keeps its place among events at its time scheduled later (exhaustive)', () => {
+    // Far event at T; time moves to X (an event there, or advanceTo); more events at T, T − 1 and T + 1
+    // — every position of T relative to the window [X, X + 32) of a 32-bucket ring.
+    for (let T = 20; T <= 100; T++) {
+      for (let X = 0; X < T; X++) {
+        for (const how of ['pop', 'advance'] as const) {
+          const run = (q: Queue) => {
+            const out: number[][] = [];
+            q.schedule(T, 1, 0, 1, 0);
+            q.schedule(T + 1, 1, 0, 2, 0);
+            if (how === 'pop') {
+              q.schedule(X, 0, 0, 3, 0);
+              q.pop();
+              out.push([q.time, q.a]);
+            } else q.advanceTo(X);
+            q.schedule(T, 1, 0, 4, 0);
+            q.schedule(T, 0, 0, 5, 0);
+            q.schedule(T - 1, 1, 0, 6, 0);
+            q.schedule(T + 1, 1, 0, 7, 0);
+            popAll(q, out);
+            return out;
+          };
+          expect(run(new EventQueue({ ringBits: 5 }))).toEqual(run(new ReferenceQueue()));
+        }
+      }
+    }
+  });
 
   it('schedule-all then pop-all (including far events and growth)', () => {
     fc.assert(
@@ -98,18 +153,21 @@ describe('EventQueue vs ReferenceQueue', () => {
           const qs: Queue[] = [new EventQueue({ ringBits: 5, capacity: 16 }), new ReferenceQueue(16)];
           const outs = qs.map((q) => {
             replay(q, ops1.concat(ops1.filter((o) => o.op === 'schedule')));
-            for (const o of ops1) if (o.op === 'schedule') q.schedule(q.now + o.delay, o.phase, o.kind, o.a, o.b);
+            for (const o of ops1)
+              if (o.op === 'schedule') q.schedule(q.now + o.delay, o.phase, o.kind, o.a, o.b);
             q.clear();
             expect([q.size, q.now, q.peekTime(), q.pop()]).toEqual([0, 0, -1, false]);
             const out: number[][] = [];
-            for (const o of ops2) if (o.op === 'schedule') q.schedule(q.now + o.delay, o.phase, o.kind, o.a, o.b);
+            for (const o of ops2)
+              if (o.op === 'schedule') q.schedule(q.now + o.delay, o.phase, o.kind, o.a, o.b);
             const limit = q.now + lim;
             while (q.popUntil(limit)) out.push([q.time, q.phase, q.kind, q.a, q.b]);
             const next = q.peekTime();
             out.push([q.now, next]);
             q.advanceTo(next < 0 ? limit : Math.min(limit, next));
             out.push([q.now, q.peekTime()]);
-            for (const o of ops2) if (o.op === 'schedule') q.schedule(q.now + o.delay, o.phase, o.kind, o.a, o.b);
+            for (const o of ops2)
+              if (o.op === 'schedule') q.schedule(q.now + o.delay, o.phase, o.kind, o.a, o.b);
             popAll(q, out);
             return out;
           });
@@ -201,6 +259,17 @@ describe('EventQueue', () => {
       q.schedule(100, 0, 0, 7, 0);
       expect(q.pop() && q.a).toBe(7);
     }
+  });
+
+  it('forgets an emptied bucket when time moves on while the queue is empty (no stale bucket after a wrap)', () => {
+    const q = new EventQueue({ ringBits: 5 });
+    q.schedule(5, 0, 0, 1, 0);
+    expect(q.pop()).toBe(true);
+    expect(q.pop()).toBe(false);
+    q.advanceTo(10);
+    q.schedule(40, 0, 0, 2, 0); // bucket scanned after the wrap, beyond the bucket of cycle 5
+    expect(q.peekTime()).toBe(40);
+    expect(q.pop() && [q.time, q.a]).toEqual([40, 2]);
   });
 
   it('advanceTo refuses to pass a pending event', () => {
@@ -308,5 +377,42 @@ describe('Resource', () => {
       units.push(r.lastUnit);
     }
     expect(units).toEqual([0, 1, 2, 3, 0, 1, 2, 3]);
+  });
+});
+
+describe('EventQueue speed guard', () => {
+  // V8 inlines a callee only when its bytecode is under 460 bytes (--max-inlined-bytecode-size); `pop` and
+  // `schedule` inlined into the dispatch loop run about twice as fast, so an edit that grows them past the
+  // limit is a silent 2× regression. Compile the source as the build does and ask V8 for the sizes.
+  it('pop and schedule stay under the inlining limit of V8', () => {
+    const js = ts.transpileModule(readFileSync('src/sim/queue.ts', 'utf8'), {
+      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+    }).outputText;
+    const dir = mkdtempSync(join(tmpdir(), 'imcsim-queue-'));
+    try {
+      writeFileSync(join(dir, 'queue.mjs'), js);
+      writeFileSync(
+        join(dir, 'main.mjs'),
+        "import { EventQueue } from './queue.mjs';\n" +
+          'const q = new EventQueue();\n' +
+          'for (let i = 0; i < 100; i++) q.schedule(q.now + (i % 7), i & 3, 1, i, i);\n' +
+          'while (q.pop());\n',
+      );
+      for (const fn of ['pop', 'schedule']) {
+        const r = spawnSync(
+          process.execPath,
+          ['--print-bytecode', `--print-bytecode-filter=${fn}`, 'main.mjs'],
+          {
+            cwd: dir,
+            encoding: 'utf8',
+          },
+        );
+        const sizes = [...r.stdout.matchAll(/Bytecode length: (\d+)/g)].map((m) => Number(m[1]));
+        expect(sizes.length, `no bytecode printed for ${fn}`).toBeGreaterThan(0);
+        expect(Math.max(...sizes), `${fn} bytecode bytes`).toBeLessThan(460);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
