@@ -47,3 +47,24 @@ export function parsePositiveInt(name: string) {
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+/** A commander parser accepting one of `choices` (bad input: exit code 2, with the choices listed). */
+export function oneOf<T extends string>(flag: string, choices: readonly T[]) {
+  return (v: string): T => {
+    if (!(choices as readonly string[]).includes(v))
+      throw located(`unknown value for ${flag}`, {
+        path: flag,
+        expected: `one of ${choices.join(', ')}`,
+        found: JSON.stringify(v),
+      });
+    return v as T;
+  };
+}
+
+/** A seed: an integer in [0, 2^32). */
+export function parseSeed(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
+    throw located('--seed must be an integer in [0, 2^32)', { path: '--seed', found: JSON.stringify(v) });
+  return n;
+}

@@ -21,21 +21,9 @@ import { exportTraceNirData } from '../trace/nirdata.js';
 import { generateSyntheticTrace } from '../trace/synthetic.js';
 import type { TracePolicy } from '../trace/types.js';
 import { pct } from '../report/format.js';
-import { parsePositiveInt, type Io } from './common.js';
+import { parsePositiveInt, oneOf, parseSeed, type Io } from './common.js';
 
 const POLICIES = ['static', 'entropy', 'confidence', 'layerwise'] as const;
-
-function oneOf<T extends string>(flag: string, choices: readonly T[]) {
-  return (v: string): T => {
-    if (!(choices as readonly string[]).includes(v))
-      throw located(`unknown value for ${flag}`, {
-        path: flag,
-        expected: `one of ${choices.join(', ')}`,
-        found: JSON.stringify(v),
-      });
-    return v as T;
-  };
-}
 
 function parseFraction(flag: string) {
   return (v: string): number => {
@@ -56,13 +44,6 @@ function parseIntList(flag: string) {
       });
     return parts;
   };
-}
-
-function parseSeed(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
-    throw located('--seed must be an integer in [0, 2^32)', { path: '--seed', found: JSON.stringify(v) });
-  return n;
 }
 
 interface PolicyFlags {

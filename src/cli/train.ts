@@ -23,19 +23,7 @@ import { OPTIMIZERS, SCHEDULES, type OptimizerName, type ScheduleName } from '..
 import { SURROGATES, type SurrogateName } from '../snn/train/surrogate.js';
 import type { TrainProgress } from '../snn/train/trainer.js';
 import { pct } from '../report/format.js';
-import { parsePositiveInt, type Io } from './common.js';
-
-function oneOf<T extends string>(flag: string, choices: readonly T[]) {
-  return (v: string): T => {
-    if (!(choices as readonly string[]).includes(v))
-      throw located(`unknown value for ${flag}`, {
-        path: flag,
-        expected: `one of ${choices.join(', ')}`,
-        found: JSON.stringify(v),
-      });
-    return v as T;
-  };
-}
+import { parsePositiveInt, oneOf, parseSeed, type Io } from './common.js';
 
 function positiveNumber(flag: string) {
   return (v: string): number => {
@@ -62,13 +50,6 @@ function nonNegativeInt(flag: string) {
       throw located(`${flag} must be an integer ≥ 0`, { path: flag, found: JSON.stringify(v) });
     return n;
   };
-}
-
-export function parseSeed(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
-    throw located('--seed must be an integer in [0, 2^32)', { path: '--seed', found: JSON.stringify(v) });
-  return n;
 }
 
 interface TrainFlags {
