@@ -3,7 +3,8 @@
 // - burst: schedule 10,000 events at random near times (now + [0, 4096)), then pop them all;
 // - hold model: steady state with P pending events, each pop schedules one event at now + random delay;
 //   near delays are uniform in [0, 2048) (all in the ring), far ones in [0, 2^20) (mostly in the heap);
-// - the same hold model through Simulator.run with a handler (the kernel's real dispatch loop).
+// - the same hold model through Simulator.run with a handler (the kernel's real dispatch loop);
+// - times beyond 2^30 are doubles in V8 rather than small integers: one case starts at cycle 2^40.
 // Target: ≥ 30 M events/s for the calendar hold model with ~1,000 pending.
 import { EventQueue, ReferenceQueue } from '../dist/sim/queue.js';
 import { Simulator } from '../dist/sim/kernel.js';
@@ -41,7 +42,11 @@ function burst(q) {
 }
 
 const HOLDS = 100_000;
-function hold(q, pending, table) {
+function hold(q, pending, table, start = 0) {
+  if (start > 0) {
+    q.schedule(start, 0, 0, 0, 0);
+    q.pop();
+  }
   let k = 0;
   for (let i = 0; i < pending; i++) {
     const d = table[k++ & (TABLE - 1)];
@@ -102,6 +107,11 @@ export const benchmarks = [
     q: () => hold(new ReferenceQueue(), 100_000, far),
   },
   { name: 'reference heap burst, 10,000 near events', q: () => burst(new ReferenceQueue()), ops: BURST },
+  // Last: once any queue holds a time ≥ 2^30, V8 stores `now`/`time` of every EventQueue as doubles.
+  {
+    name: 'calendar hold, 1,000 pending, near delays, times ≥ 2^40 (not small integers)',
+    q: () => hold(new EventQueue(), 1000, near, 2 ** 40),
+  },
 ].map(({ name, target, q, ops }) => {
   let fn = null;
   return {

@@ -19,7 +19,7 @@ export class Simulator {
   // `declare`: assigned once in the constructor with its final type (a class field would first hold
   // undefined, and V8 would then check the type on every access).
   declare readonly queue: Queue;
-  /** Events dispatched to handlers since construction (or `reset()`). */
+  /** Events dispatched to handlers since construction (or `reset()`); updated when `run` returns. */
   eventsProcessed = 0;
   private stopped = false;
   private running = false;

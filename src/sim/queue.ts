@@ -123,7 +123,8 @@ export class EventQueue implements Queue {
 
   constructor(options: EventQueueOptions = {}) {
     const bits = options.ringBits ?? 12;
-    if (!Number.isInteger(bits) || bits < 5 || bits > 20) throw new RangeError(`ringBits ${bits} not in 5..20`);
+    if (!Number.isInteger(bits) || bits < 5 || bits > 20)
+      throw new RangeError(`ringBits ${bits} not in 5..20`);
     const cap = Math.max(16, options.capacity ?? 1024) | 0;
     this.ringSize = 1 << bits;
     this.ringMask = this.ringSize - 1;
