@@ -28,20 +28,33 @@ const near = delays(2048, 0x9e3779b9);
 const burstTimes = delays(4096, 0x85ebca6b);
 const far = delays(1 << 20, 0xc2b2ae35);
 
+// Each benchmark runs its own copy of its loop (compiled from source), so that the type feedback gathered
+// on one queue class cannot make another benchmark's loop polymorphic.
+const fresh = (f) => new Function(`return (${f})`)();
+const MASK = TABLE - 1;
+
 const BURST = 10_000;
-function burst(q) {
+const burstLoop = (q, times, n, mask) => {
   let k = 0;
   return () => {
     const now = q.now;
-    for (let i = 0; i < BURST; i++) {
-      const d = burstTimes[k++ & (TABLE - 1)];
+    for (let i = 0; i < n; i++) {
+      const d = times[k++ & mask];
       q.schedule(now + d, d & 3, 1, i, d);
     }
     while (q.pop());
   };
-}
+};
+const burst = (q) => fresh(burstLoop)(q, burstTimes, BURST, MASK);
 
 const HOLDS = 100_000;
+const holdLoop = (q, table, k, n, mask) => () => {
+  for (let i = 0; i < n; i++) {
+    q.pop();
+    const d = table[k++ & mask];
+    q.schedule(q.now + d, d & 3, q.kind, q.a, d);
+  }
+};
 function hold(q, pending, table, start = 0) {
   if (start > 0) {
     q.schedule(start, 0, 0, 0, 0);
@@ -49,16 +62,10 @@ function hold(q, pending, table, start = 0) {
   }
   let k = 0;
   for (let i = 0; i < pending; i++) {
-    const d = table[k++ & (TABLE - 1)];
+    const d = table[k++ & MASK];
     q.schedule(q.now + d, d & 3, 1, i, d);
   }
-  return () => {
-    for (let i = 0; i < HOLDS; i++) {
-      q.pop();
-      const d = table[k++ & (TABLE - 1)];
-      q.schedule(q.now + d, d & 3, q.kind, q.a, d);
-    }
-  };
+  return fresh(holdLoop)(q, table, k, HOLDS, MASK);
 }
 
 function holdSim(pending, table) {
