@@ -122,7 +122,7 @@ export class Resource {
     this.freeAt = new Float64Array(units);
   }
 
-  /** Books the earliest free unit for `duration` ≥ 0 cycles from `time` at the earliest; returns the start. */
+  /** Books the earliest free unit for `duration` ≥ 0 cycles from `time` on; returns the start cycle. */
   acquire(time: number, duration: number): number {
     if (!(duration >= 0)) throw new RangeError(`${this.name}: duration ${duration} must be ≥ 0`);
     const f = this.freeAt;

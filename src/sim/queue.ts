@@ -2,10 +2,11 @@
  * Integer-cycle event queues for the discrete-event kernel.
  *
  * An event is five numbers: time (integer cycle, 0 ≤ time ≤ 2^53), phase (0..15, orders events of the same
- * cycle), kind (small int), a and b (int32 payload). Events are popped in (time, phase, sequence) order,
- * where sequence is the insertion counter, so equal keys run first-in first-out and a run never depends on
- * anything but the order of calls. No per-event objects: events live in typed-array pools with a free list
- * that grow by doubling; `pop()` copies the popped event into the public fields `time, phase, kind, a, b`.
+ * cycle), kind, a and b (int32 payload: stored in Int32Arrays, so other values wrap). Events are popped in
+ * (time, phase, sequence) order, where sequence is the insertion counter, so equal keys run first-in
+ * first-out and a run never depends on anything but the order of calls. No per-event objects: events live in
+ * typed-array pools with a free list that grow by doubling; `pop()` copies the popped event into the public
+ * fields `time, phase, kind, a, b`.
  *
  * `EventQueue` is the fast one: a calendar of B one-cycle buckets (a ring covering [now, now + B)) for near
  * events and a binary heap for far ones (time ≥ now + B), which migrate into the ring as time advances.
@@ -68,11 +69,17 @@ function badPhase(phase: number): never {
  * sequence) and move into the ring as soon as now + B passes them — before anything else can be scheduled
  * at the new times, so a migrated event always precedes (by sequence) events appended later to its list.
  *
- * Speed notes (V8): every field is created with its final type (typed-array fields are assigned once in the
- * constructor, never initialised to undefined first) so optimised code needs no map checks, and the hot
- * methods `schedule` and `pop` are kept small in bytecode: V8 inlines a callee only under ~460 bytes (with
- * ~920 cumulated per caller), and inlining both into the dispatch loop roughly doubles throughput. Far
- * events, errors, growth and bucket changes go through separate methods.
+ * Speed notes (V8; `test/sim/queue.test.ts` guards the sizes):
+ * - every field is created with its final type (typed-array fields are `declare`d and assigned once in the
+ *   constructor, never first set to undefined by a class field), so optimised code needs no type checks;
+ * - `schedule` and `pop` are kept under 460 bytes of bytecode, V8's limit for inlining a callee (with ~920
+ *   cumulated per caller): inlined into the dispatch loop they run about twice as fast. The scan for the next
+ *   bucket is inline in `pop` (a call per bucket change costs as much as not inlining); far events, errors
+ *   and growth go through separate methods, and the heap-to-ring migration is one method over the limit so
+ *   it never gets inlined into `pop`;
+ * - times up to 2^30 are small integers for V8; once any queue holds a larger time, `now` and `time` of all
+ *   EventQueues become doubles for the rest of the process (about 15–20 % slower, and a handler that is not
+ *   inlined receives a boxed number).
  */
 export class EventQueue implements Queue {
   time = 0;
@@ -259,70 +266,71 @@ export class EventQueue implements Queue {
   }
 
   /**
-   * Removes the heap minimum (the caller reads it first). Bottom-up (Floyd): the hole at the root walks down
-   * to a leaf along the smaller children (one comparison per level), then the last element climbs from there
-   * — usually a level or two, as it came from the bottom.
+   * The slow path of `pop`: when `jump` (the ring is empty), first moves now to the heap minimum (false when
+   * the heap is empty too); then moves every heap event with time < now + B into its ring bucket, in (time,
+   * sequence) order. One method with the heap removal written inline, on purpose: its bytecode is over V8's
+   * inlining limit, so it is never inlined into `pop` — which must stay small enough to be inlined into its
+   * callers whatever the workload (a far-event-heavy phase would otherwise teach V8 to inline this path
+   * into `pop`, and near events would run at half speed for the rest of the process).
    */
-  private heapRemoveMin(): void {
-    const n = --this.hSize;
-    if (n === 0) {
-      this.heapDue = Infinity;
-      return;
-    }
+  private migrate(jump: boolean): boolean {
+    let n = this.hSize;
     const ht = this.hTime;
+    if (jump) {
+      if (n === 0) return false;
+      this.now = ht[0];
+    }
+    const now = this.now;
+    const horizon = now + this.ringSize;
     const hs = this.hSeq;
     const he = this.hEv;
-    let i = 0;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      const r = c + 1;
-      if (r < n) {
-        const ct = ht[c];
-        const rt = ht[r];
-        // Branch-free choice (+boolean) when the times differ: random keys make this branch unpredictable.
-        if (rt === ct) {
-          if (hs[r] < hs[c]) c = r;
-        } else c += +(rt < ct);
-      }
-      ht[i] = ht[c];
-      hs[i] = hs[c];
-      he[i] = he[c];
-      i = c;
-    }
-    const time = ht[n];
-    const seq = hs[n];
-    const e = he[n];
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const pt = ht[p];
-      if (pt < time || (pt === time && hs[p] < seq)) break;
-      ht[i] = pt;
-      hs[i] = hs[p];
-      he[i] = he[p];
-      i = p;
-    }
-    ht[i] = time;
-    hs[i] = seq;
-    he[i] = e;
-    this.heapDue = ht[0] - this.ringSize;
-  }
-
-  /** Moves every heap event with time < now + B into its ring bucket, in (time, sequence) order. */
-  private migrate(): void {
-    const horizon = this.now + this.ringSize;
-    const ht = this.hTime;
     const next = this.pNext;
     const tails = this.tails;
     const pmask = this.pmask;
     const occ = this.occ;
-    const now = this.now;
     const cursor = this.cursor;
     const mask = this.ringMask;
-    while (this.hSize > 0 && ht[0] < horizon) {
-      const e = this.hEv[0];
+    while (n > 0 && ht[0] < horizon) {
+      const e = he[0];
       const bucket = (cursor + (ht[0] - now)) & mask;
-      this.heapRemoveMin();
+      // Remove the root, bottom-up (Floyd): the hole walks down to a leaf along the smaller children (one
+      // comparison per level), then the last element climbs from there — usually a level or two.
+      n--;
+      let i = 0;
+      for (;;) {
+        let c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n) {
+          const ct = ht[c];
+          const rt = ht[c + 1];
+          // Branch-free choice (+boolean) when the times differ: random keys make the branch unpredictable.
+          if (rt === ct) {
+            if (hs[c + 1] < hs[c]) c++;
+          } else c += +(rt < ct);
+        }
+        ht[i] = ht[c];
+        hs[i] = hs[c];
+        he[i] = he[c];
+        i = c;
+      }
+      if (i !== n) {
+        const time = ht[n];
+        const seq = hs[n];
+        const last = he[n];
+        while (i > 0) {
+          const p = (i - 1) >> 1;
+          const pt = ht[p];
+          if (pt < time || (pt === time && hs[p] < seq)) break;
+          ht[i] = pt;
+          hs[i] = hs[p];
+          he[i] = he[p];
+          i = p;
+        }
+        ht[i] = time;
+        hs[i] = seq;
+        he[i] = last;
+      }
+      // Append to the (bucket, phase) list.
       const phase = this.pPhase[e];
       const li = (bucket << 4) | phase;
       const t = tails[li];
@@ -337,11 +345,14 @@ export class EventQueue implements Queue {
       }
       tails[li] = e;
     }
+    this.hSize = n;
+    this.heapDue = n === 0 ? Infinity : ht[0] - this.ringSize;
+    return true;
   }
 
   /**
-   * First non-empty bucket after the (empty) cursor bucket, cyclically, or −1 when the ring is empty. Clears
-   * the cursor bucket's stale bit.
+   * First non-empty bucket after the (empty) cursor bucket, cyclically, or −1 when the ring is empty.
+   * Clears the cursor bucket's stale bit.
    */
   private nextBucket(): number {
     const occ = this.occ;
@@ -374,16 +385,8 @@ export class EventQueue implements Queue {
       if (t > limit) return false;
     }
     this.now = t;
-    this.migrate();
+    this.migrate(false);
     return true;
-  }
-
-  /** The ring is empty: jump to the heap minimum, then pop. */
-  private popFar(): boolean {
-    if (this.hSize === 0) return false;
-    this.now = this.hTime[0];
-    this.migrate();
-    return this.pop();
   }
 
   popUntil(limit: number): boolean {
@@ -397,16 +400,20 @@ export class EventQueue implements Queue {
     if (m === 0) {
       // The cursor's cycle is done: find the next non-empty bucket. Inline on purpose (see the class
       // comment); `nextBucket` + `advance` are the readable version of these lines.
-      if (this.size === this.hSize) return this.popFar();
-      const occ = this.occ;
-      let w = c >>> 5;
-      let bits = (occ[w] &= ~(1 << c)) & (-1 << c);
-      while (bits === 0) bits = occ[(w = (w + 1) & this.wordMask)];
-      const bucket = (w << 5) | (31 - Math.clz32(bits & -bits));
-      const now = (this.now += (bucket - c) & this.ringMask);
-      this.cursor = c = bucket;
+      if (this.size === this.hSize) {
+        // The ring is empty: jump to the heap minimum (which migrates into the cursor bucket).
+        if (!this.migrate(true)) return false;
+      } else {
+        const occ = this.occ;
+        let w = c >>> 5;
+        let bits = (occ[w] &= ~(1 << c)) & (-1 << c);
+        while (bits === 0) bits = occ[(w = (w + 1) & this.wordMask)];
+        const bucket = (w << 5) | (31 - Math.clz32(bits & -bits));
+        const now = (this.now += (bucket - c) & this.ringMask);
+        this.cursor = c = bucket;
+        if (now > this.heapDue) this.migrate(false);
+      }
       m = pmask[c];
-      if (now > this.heapDue) this.migrate();
     }
     const bit = m & -m;
     const li = (c << 4) | (31 - Math.clz32(bit));
@@ -448,13 +455,13 @@ export class EventQueue implements Queue {
     }
     if (d === 0) return;
     // Every ring event is at ≥ time > now, so the buckets from the old cursor up to the new one are empty
-    // (clear the cursor's possibly stale bit before it stops being the cursor); when d ≥ B the ring is empty
-    // and any bucket may stand for the new now.
+    // (clear the cursor's possibly stale bit before it stops being the cursor); when d ≥ B the ring is
+    // empty and any bucket may stand for the new now.
     const c = this.cursor;
     this.occ[c >>> 5] &= ~(1 << c);
     if (d < this.ringSize) this.cursor = (this.cursor + d) & this.ringMask;
     this.now = time;
-    this.migrate();
+    this.migrate(false);
   }
 
   clear(): void {
