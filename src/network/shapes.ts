@@ -208,3 +208,70 @@ export function inferShapes(net: NetworkSpec, file?: string): NetworkShapes {
     });
   return { layers, mapped, outputShape: shape };
 }
+
+/** Geometry of a conv2d or linear layer as a convolution (linear: 1×1 spatial, kernel 1, stride 1). */
+export interface WeightedGeometry {
+  cin: number;
+  h: number;
+  w: number;
+  cout: number;
+  ho: number;
+  wo: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  dh: number;
+  dw: number;
+  groups: number;
+}
+
+/** The one derivation of a weighted layer's geometry, shared by the inference engine and the trainer. */
+export function weightedGeometry(layer: LayerSpec, ls: LayerShapes): WeightedGeometry {
+  if (layer.type === 'conv2d') {
+    const [cin, h, w] = ls.inShape as number[];
+    const [kh, kw] = two(layer.kernel);
+    const [sh, sw] = two(layer.stride);
+    const [ph, pw] = two(layer.padding);
+    const [dh, dw] = two(layer.dilation);
+    const [, ho, wo] = ls.outShape as number[];
+    return {
+      cin,
+      h,
+      w,
+      cout: layer.out_channels,
+      ho,
+      wo,
+      kh,
+      kw,
+      sh,
+      sw,
+      ph,
+      pw,
+      dh,
+      dw,
+      groups: layer.groups,
+    };
+  }
+  if (layer.type === 'linear')
+    return {
+      cin: ls.inShape[0],
+      h: 1,
+      w: 1,
+      cout: layer.out_features,
+      ho: 1,
+      wo: 1,
+      kh: 1,
+      kw: 1,
+      sh: 1,
+      sw: 1,
+      ph: 0,
+      pw: 0,
+      dh: 1,
+      dw: 1,
+      groups: 1,
+    };
+  throw new Error(`weightedGeometry: ${layer.type} is not a weighted layer`);
+}

@@ -8,6 +8,7 @@
  */
 import { located } from '../config/errors.js';
 import type { LayerSpec } from '../network/schema.js';
+import { weightedGeometry } from '../network/shapes.js';
 import type { TracePolicy } from '../trace/types.js';
 import { Rng } from '../util/rng.js';
 import type { SnnModel } from './model.js';
@@ -90,15 +91,8 @@ export function compileModel(model: SnnModel): CompiledNet {
     switch (layer.type) {
       case 'conv2d':
       case 'linear': {
-        const isConv = layer.type === 'conv2d';
-        const [cin, h, w] = isConv ? (inShape as number[]) : [inShape[0], 1, 1];
-        const cout = isConv ? layer.out_channels : layer.out_features;
-        const [ho, wo] = isConv ? [ls.outShape[1], ls.outShape[2]] : [1, 1];
-        const [kh, kw] = isConv ? two(layer.kernel) : [1, 1];
-        const [sh, sw] = isConv ? two(layer.stride) : [1, 1];
-        const [ph, pw] = isConv ? two(layer.padding) : [0, 0];
-        const [dh, dw] = isConv ? two(layer.dilation) : [1, 1];
-        const groups = isConv ? layer.groups : 1;
+        const geo = weightedGeometry(layer, ls);
+        const { cin, h, w, cout, ho, wo, kh, kw, groups } = geo;
         const cpg = cout / groups;
         const cinPg = cin / groups;
         const W = get(`${ls.name}.weight`)!;
@@ -123,21 +117,7 @@ export function compileModel(model: SnnModel): CompiledNet {
           inSize: cin * h * w,
           outSize: cout * ho * wo,
           kind: layer.type,
-          cin,
-          h,
-          w,
-          cout,
-          ho,
-          wo,
-          kh,
-          kw,
-          sh,
-          sw,
-          ph,
-          pw,
-          dh,
-          dw,
-          groups,
+          ...geo,
           wt,
           bias: b,
           spiking: layer.spiking,

@@ -21,6 +21,7 @@
  * reset, 1 for the soft one); ∂u/∂θ = −s for the soft reset; ∂v/∂λ = u_{t−1}.
  */
 import { located } from '../../config/errors.js';
+import { weightedGeometry } from '../../network/shapes.js';
 import type { LayerSpec } from '../../network/schema.js';
 import { Rng } from '../../util/rng.js';
 import type { SnnModel } from '../model.js';
@@ -868,15 +869,10 @@ export class TrainNet {
       switch (layer.type) {
         case 'conv2d':
         case 'linear': {
-          const isConv = layer.type === 'conv2d';
-          const [cin, h, w] = isConv ? (inShape as number[]) : [inShape[0], 1, 1];
-          const cout = isConv ? layer.out_channels : layer.out_features;
-          const [ho, wo] = isConv ? [ls.outShape[1], ls.outShape[2]] : [1, 1];
-          const [kh, kw] = isConv ? two(layer.kernel) : [1, 1];
-          const [sh, sw] = isConv ? two(layer.stride) : [1, 1];
-          const [ph, pw] = isConv ? two(layer.padding) : [0, 0];
-          const [dh, dw] = isConv ? two(layer.dilation) : [1, 1];
-          const groups = isConv ? layer.groups : 1;
+          const { cin, h, w, cout, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw, groups } = weightedGeometry(
+            layer,
+            ls,
+          );
           const weight = param(`${ls.name}.weight`, true);
           const bias = layer.bias ? param(`${ls.name}.bias`, false) : null;
           const conv = new ConvOp(
