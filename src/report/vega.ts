@@ -1,0 +1,104 @@
+/**
+ * Charts as inline SVG: a Vega-Lite spec is compiled to Vega and rendered headless (no canvas, no
+ * browser, no network), so an HTML page made of these SVGs is self-contained and byte-stable.
+ *
+ * Shared by every HTML page imcsim writes (run report, comparison, sweep, studies).
+ */
+import * as vega from 'vega';
+import * as vl from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+
+export type ChartSpec = TopLevelSpec;
+
+/** A font stack that every browser has; Vega measures text with an estimate when there is no canvas. */
+const FONT = 'Helvetica, Arial, sans-serif';
+
+const CONFIG = {
+  font: FONT,
+  background: 'white',
+  view: { stroke: '#ddd' },
+  axis: { labelFontSize: 11, titleFontSize: 12 },
+  legend: { labelFontSize: 11, titleFontSize: 12 },
+} as const;
+
+/**
+ * Render a Vega-Lite spec to an SVG string. Deterministic: same spec, same bytes (no random ids; Vega's
+ * clip-path ids restart per view).
+ */
+export async function renderSvg(spec: ChartSpec): Promise<string> {
+  const withConfig = { ...spec, config: { ...CONFIG, ...(spec.config ?? {}) } } as ChartSpec;
+  const compiled = vl.compile(withConfig).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
+  try {
+    const svg = await view.toSVG();
+    return svg;
+  } finally {
+    view.finalize();
+  }
+}
+
+/** HTML-escape text for element content and attribute values. */
+export function escapeHtml(s: string): string {
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+export interface PageSection {
+  /** Section heading (plain text). */
+  title: string;
+  /** Optional explanation under the heading (plain text). */
+  text?: string;
+  /** Trusted HTML: charts (SVG), tables made with htmlTable(). */
+  html: string;
+}
+
+const STYLE = `
+body{font-family:${FONT};margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
+h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;margin-top:1.8em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+p.sub{color:#666;margin-top:0}p.note{color:#555;font-size:.92em}
+table{border-collapse:collapse;font-size:.9em;margin:.6em 0}
+th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f4f4f4}
+td.l,th.l{text-align:left}
+figure.chart{margin:.6em 0;overflow-x:auto}
+figure.chart svg{max-width:100%;height:auto}
+.warn{background:#fff4e0;border:1px solid #f0c36d;padding:.5em .8em}
+`;
+
+/** One self-contained HTML page: inline CSS and SVG, no scripts, no external resources. */
+export function htmlPage(title: string, subtitle: string, sections: PageSection[]): string {
+  const body = sections
+    .map(
+      (s) =>
+        `<section><h2>${escapeHtml(s.title)}</h2>\n` +
+        (s.text ? `<p class="note">${escapeHtml(s.text)}</p>\n` : '') +
+        s.html +
+        '\n</section>',
+    )
+    .join('\n');
+  return (
+    '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
+    `<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>${escapeHtml(title)}</title>\n` +
+    `<style>${STYLE}</style>\n</head>\n<body>\n<h1>${escapeHtml(title)}</h1>\n<p class="sub">${escapeHtml(subtitle)}</p>\n` +
+    body +
+    '\n</body>\n</html>\n'
+  );
+}
+
+/** A chart wrapped for a page; `name` lets tests and readers find it (data-chart attribute). */
+export async function chartFigure(name: string, spec: ChartSpec): Promise<string> {
+  return `<figure class="chart" data-chart="${escapeHtml(name)}">${await renderSvg(spec)}</figure>`;
+}
+
+/** An HTML table; the first `leftColumns` columns are left-aligned (names), the rest right (numbers). */
+export function htmlTable(head: string[], rows: Array<Array<string | number>>, leftColumns = 1): string {
+  const cls = (i: number) => (i < leftColumns ? ' class="l"' : '');
+  const th = head.map((h, i) => `<th${cls(i)}>${escapeHtml(h)}</th>`).join('');
+  const trs = rows
+    .map((r) => '<tr>' + r.map((c, i) => `<td${cls(i)}>${escapeHtml(String(c))}</td>`).join('') + '</tr>')
+    .join('\n');
+  return `<table>\n<thead><tr>${th}</tr></thead>\n<tbody>\n${trs}\n</tbody>\n</table>`;
+}
