@@ -5,6 +5,7 @@ import { simulateTrace, type SimulationResult } from '../replay/simulate.js';
 import { area, pct, si, table } from '../report/format.js';
 import { writeRunFolder } from '../report/run-folder.js';
 import { collect, parsePositiveInt, type Io } from './common.js';
+import { progressBar } from './progress.js';
 
 export function formatSimulation(r: SimulationResult): string {
   const lines = [
@@ -65,10 +66,12 @@ export function registerSimulateCommand(program: Command, io: Io): void {
         json?: boolean;
       }) => {
         const spec = loadArch(o.arch, o.set.map(parseOverride));
+        const bar = progressBar('simulate');
         const r = await simulateTrace(spec, o.trace, {
           samples: o.samples,
           contentionFree: o.contentionFree,
-        });
+          onSample: (d, n) => bar.update(d, n),
+        }).finally(() => bar.stop());
         if (o.out) await writeRunFolder(o.out, r);
         if (o.json) {
           const { sample_rows: _rows, ...summary } = r;

@@ -16,6 +16,7 @@ import {
 import { exportNir, importNir } from '../snn/io/nir.js';
 import { initModel, loadModel, saveModel } from '../snn/model.js';
 import { evaluateModel, traceModel } from '../snn/run.js';
+import { progressBar } from './progress.js';
 import { formatTraceInfo, traceInfo } from '../trace/info.js';
 import { exportTraceNirData } from '../trace/nirdata.js';
 import { generateSyntheticTrace } from '../trace/synthetic.js';
@@ -150,12 +151,15 @@ export function registerSnnCommands(program: Command, io: Io): void {
       const need = needModelAndDataset(o);
       const model = loadModel(need.model);
       const ds = loadDataset(need.dataset, o.split, { dataDir: o.dataDir });
+      const bar = progressBar(`eval ${o.policy}`);
       const r = evaluateModel(model, ds, {
         policy: policyOf(o, model.spec.timesteps),
         encoding: o.encoding,
         seed: o.seed,
         samples: o.samples,
+        onSample: (d, n) => bar.update(d, n),
       });
+      bar.stop();
       if (o.json) io.out(JSON.stringify(r, null, 2));
       else
         io.out(
@@ -217,6 +221,7 @@ export function registerSnnCommands(program: Command, io: Io): void {
       const model = loadModel(need.model);
       const ds = loadDataset(need.dataset, o.split, { dataDir: o.dataDir });
       const policy = policyOf(o, model.spec.timesteps);
+      const bar = progressBar(`trace ${o.policy}`);
       const summary = await traceModel(model, ds, {
         policy,
         encoding: o.encoding,
@@ -224,7 +229,8 @@ export function registerSnnCommands(program: Command, io: Io): void {
         samples: o.samples,
         modelName: basename(resolve(need.model)),
         out: o.out,
-      });
+        onSample: (d, n) => bar.update(d, n),
+      }).finally(() => bar.stop());
       io.out(
         `wrote ${o.out}: ${summary.samples} samples, accuracy ${summary.accuracy === null ? 'n/a' : pct(summary.accuracy)}, average timesteps ${summary.avg_timesteps.toFixed(3)}`,
       );

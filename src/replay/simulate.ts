@@ -85,6 +85,13 @@ export async function simulateTrace(
     const before = new Float64Array(replay.counts.data.length);
     const rows: SampleRow[] = [];
     const total = opts.samples ?? Infinity;
+    // The footer knows how many samples the trace holds: progress gets a real total (a truncated
+    // trace has no footer; the replay then reports the truncation when it reaches the end).
+    const inTrace = await reader.readSummary().then(
+      (sum) => sum.samples,
+      () => 0,
+    );
+    const expected = Number.isFinite(total) ? (inTrace ? Math.min(total, inTrace) : total) : inTrace;
     let correct = 0;
     let labelled = 0;
     let steps = 0;
@@ -102,7 +109,7 @@ export async function simulateTrace(
         if (s.prediction === s.label) correct++;
       }
       steps += s.exitTimestep;
-      opts.onSample?.(rows.length, Number.isFinite(total) ? total : 0);
+      opts.onSample?.(rows.length, expected);
     }
     const n = rows.length;
     const priced = price(w, {

@@ -1,0 +1,55 @@
+/**
+ * imcsim as a library: everything the CLI does is a function here (the CLI only parses arguments and
+ * prints). Grouped as the folders are: configuration, hardware models, networks, analytic estimates,
+ * the SNN engine and training, traces, the discrete-event simulator and its replay, reports.
+ */
+export { VERSION } from './version.js';
+
+// Configuration (hardware description YAML, overrides, errors with locations)
+export type { ArchSpec } from './config/schema.js';
+export { ArchSchema } from './config/schema.js';
+export {
+  loadArch,
+  parseArch,
+  parseOverride,
+  applyOverrides,
+  checkArch,
+  type Override,
+} from './config/load.js';
+export { InputError, InputErrors, formatLocated, located, type Where } from './config/errors.js';
+
+// Hardware: actions, component models, mapping
+export { COMPONENTS, type ComponentKey } from './hw/actions.js';
+export { buildComponentModels, type ComponentModels } from './hw/components/registry.js';
+export { mapNetwork, hops, type ChipMapping, type LayerMapping } from './hw/mapping.js';
+
+// Networks
+export { loadNetwork, parseNetwork, type LoadedNetwork } from './network/load.js';
+export { inferShapes } from './network/shapes.js';
+
+// Analytic estimate (imcsim rate-based accounting, SpikeSim reproduction)
+export { estimate, buildWorkload, type EstimateOptions, type EstimateResult } from './analytic/estimate.js';
+
+// SNN engine, models, data, training
+export { Engine, compileModel, normalizedEntropy } from './snn/engine.js';
+export { loadModel, saveModel, initModel, type SnnModel } from './snn/model.js';
+export { evaluateModel, traceModel, type EvalResult, type RunOptions } from './snn/run.js';
+export { loadDataset, type Dataset, type DatasetName, type DatasetSplit } from './snn/data/dataset.js';
+export { trainCommand, type TrainCommandOptions, type TrainCommandResult } from './snn/train/api.js';
+export { dtsnnCurve, type DtsnnCurveResult } from './snn/train/dtsnn.js';
+export { ldsnnSearch, type LdsnnResult } from './snn/train/ldsnn.js';
+export { importNir, exportNir } from './snn/io/nir.js';
+
+// Traces
+export { TraceReader, TraceWriter } from './trace/format.js';
+export type { TraceHeader, TraceSample, TraceSummary, TracePolicy } from './trace/types.js';
+export { generateSyntheticTrace, type SyntheticTraceOptions } from './trace/synthetic.js';
+export { traceInfo, type TraceInfo } from './trace/info.js';
+
+// Discrete-event kernel and trace replay
+export { Simulator, Resource } from './sim/kernel.js';
+export { simulateTrace, type SimulationResult, type SimulateOptions } from './replay/simulate.js';
+
+// Reports
+export { writeRunFolder } from './report/run-folder.js';
+export { renderSvg, htmlPage, type ChartSpec } from './report/vega.js';
