@@ -11,6 +11,7 @@ import { registerComponentsCommand } from './components.js';
 import { registerSnnCommands } from './snn.js';
 import { registerSimulateCommand } from './simulate.js';
 import { registerTrainCommands } from './train.js';
+import { registerDemoCommand } from './demo.js';
 import { VERSION } from '../version.js';
 
 export function buildProgram(io: Io): Command {
@@ -34,6 +35,7 @@ export function buildProgram(io: Io): Command {
   registerSnnCommands(program, io);
   registerSimulateCommand(program, io);
   registerTrainCommands(program, io);
+  registerDemoCommand(program, io);
   return program;
 }
 

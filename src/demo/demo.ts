@@ -1,0 +1,132 @@
+/**
+ * The demo: what DT-SNN's entropy exit saves on the default chip, end to end on real data.
+ *
+ * A shipped trained model (models/mnist-convnet-t4) runs on the bundled MNIST test split twice — static
+ * T=4 and the entropy exit — recording spike traces; both traces are replayed cycle by cycle on
+ * arch-configs/default.yaml; both run folders and their comparison are written.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadArch } from '../config/load.js';
+import { located } from '../config/errors.js';
+import { simulateTrace, type SimulationResult } from '../replay/simulate.js';
+import { writeRunFolder } from '../report/run-folder.js';
+import { loadDataset } from '../snn/data/dataset.js';
+import { loadModel } from '../snn/model.js';
+import { traceModel } from '../snn/run.js';
+import type { TracePolicy, TraceSummary } from '../trace/types.js';
+
+/** The installed package's root (dist/demo/demo.js → ../..): the shipped models and configs live there. */
+export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export const DEMO_DEFAULTS = {
+  model: join(PACKAGE_ROOT, 'models', 'mnist-convnet-t4'),
+  arch: join(PACKAGE_ROOT, 'arch-configs', 'default.yaml'),
+  samples: 200,
+  /**
+   * Entropy-exit threshold: exit when 1 − H(softmax(Σ_t o_t))/log K > θ (REFERENCES.md §1, DT-SNN).
+   * 0.9 keeps the static T=4 accuracy of mnist-convnet-t4 on these samples (docs/MODELS.md).
+   */
+  theta: 0.9,
+  seed: 0,
+} as const;
+
+export interface DemoOptions {
+  out: string;
+  model?: string;
+  arch?: string;
+  samples?: number;
+  theta?: number;
+  seed?: number;
+  /** Progress of the current step: step name, done, total. */
+  onProgress?: (step: DemoStep, done: number, total: number) => void;
+  /** Called when a step is finished. */
+  onStepDone?: (step: DemoStep) => void;
+}
+
+export type DemoStep = 'trace static' | 'trace dtsnn' | 'simulate static' | 'simulate dtsnn';
+
+export interface DemoRun {
+  label: 'static' | 'dtsnn';
+  policy: TracePolicy;
+  trace: string;
+  folder: string;
+  traceSummary: TraceSummary;
+  result: SimulationResult;
+}
+
+export interface DemoResult {
+  out: string;
+  model: string;
+  arch: string;
+  dataset: string;
+  samples: number;
+  runs: [DemoRun, DemoRun];
+  seconds: number;
+}
+
+/** Runs the demo; writes OUT/static, OUT/dtsnn (run folders with their traces). */
+export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
+  const t0 = performance.now();
+  const modelDir = resolve(opts.model ?? DEMO_DEFAULTS.model);
+  const archFile = resolve(opts.arch ?? DEMO_DEFAULTS.arch);
+  const samples = opts.samples ?? DEMO_DEFAULTS.samples;
+  const theta = opts.theta ?? DEMO_DEFAULTS.theta;
+  const seed = opts.seed ?? DEMO_DEFAULTS.seed;
+  if (!existsSync(join(modelDir, 'weights.safetensors')))
+    throw located('the demo needs a trained model directory', {
+      file: modelDir,
+      expected: 'network.yaml and weights.safetensors (models/mnist-convnet-t4 ships with imcsim)',
+      found: 'no weights.safetensors',
+    });
+  const spec = loadArch(archFile);
+  const model = loadModel(modelDir);
+  const T = model.spec.timesteps;
+  const ds = loadDataset('mnist', 'test');
+  const policies: Array<[DemoRun['label'], TracePolicy]> = [
+    ['static', { name: 'static', timesteps: T }],
+    ['dtsnn', { name: 'entropy', timesteps: T, theta }],
+  ];
+  const runs: DemoRun[] = [];
+  for (const [label, policy] of policies) {
+    const folder = join(opts.out, label);
+    const trace = join(folder, `${label}.trace`);
+    const step: DemoStep = `trace ${label}`;
+    const traceSummary = await traceModel(model, ds, {
+      policy,
+      encoding: model.spec.input.encoding,
+      seed,
+      samples,
+      modelName: 'mnist-convnet-t4',
+      out: trace,
+      onSample: (d, n) => opts.onProgress?.(step, d, n),
+    });
+    opts.onStepDone?.(step);
+    runs.push({
+      label,
+      policy,
+      trace,
+      folder,
+      traceSummary,
+      result: undefined as unknown as SimulationResult,
+    });
+  }
+  for (const run of runs) {
+    const step: DemoStep = `simulate ${run.label}`;
+    run.result = await simulateTrace(spec, run.trace, {
+      onSample: (d, n) => opts.onProgress?.(step, d, n),
+    });
+    await writeRunFolder(run.folder, run.result);
+    opts.onStepDone?.(step);
+  }
+  return {
+    out: opts.out,
+    model: modelDir,
+    arch: archFile,
+    dataset: `${ds.name}/${ds.split}`,
+    samples,
+    runs: runs as [DemoRun, DemoRun],
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
