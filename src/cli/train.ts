@@ -78,6 +78,7 @@ interface TrainFlags {
   fromTimesteps?: number;
   toTimesteps?: number;
   stopAfter?: number;
+  keepStages?: boolean;
 }
 
 /** Default worker count: 1, the faster in bench/train.bench.js on the shared 2-core machine (docs/MODELS.md). */
@@ -211,6 +212,7 @@ export function registerTrainCommands(program: Command, io: Io): void {
       parsePositiveInt('--workers'),
       DEFAULT_WORKERS,
     )
+    .option('--keep-stages', 'iir: keep every stage’s model in OUT/stages/T<n>')
     .option(
       '--stop-after <E>',
       'stop after E epochs, keeping the checkpoint (for testing --resume)',
@@ -264,6 +266,7 @@ export function registerTrainCommands(program: Command, io: Io): void {
           valSamples: o.valSamples,
           resume: o.resume,
           stopAfter: o.stopAfter,
+          keepStages: o.keepStages,
           command,
           progress: p.progress,
           onStage: (t, e) => {

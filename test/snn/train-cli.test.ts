@@ -132,12 +132,16 @@ describe('imcsim train', () => {
       '20',
       '--workers',
       '1',
+      '--keep-stages',
       '--out',
       out,
     );
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/T=3: validation accuracy/);
+    // --keep-stages: each stage's model stays, at its own T, for the IIR hardware study.
+    for (const T of [3, 2, 1]) expect(loadModel(join(out, 'stages', `T${T}`)).spec.timesteps).toBe(T);
+    expect(existsSync(join(out, 'checkpoint-stages'))).toBe(false);
     expect(r.out).toMatch(/T=1: validation accuracy/);
     const m = loadModel(out);
     expect(m.spec.timesteps).toBe(1);

@@ -5,7 +5,7 @@
  * Writes <out>/network.yaml + weights.safetensors (with metadata), <out>/train-log.csv, and a checkpoint
  * each epoch (removed when the run completes).
  */
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { writeToString } from 'fast-csv';
 import { located } from '../../config/errors.js';
@@ -40,6 +40,8 @@ export interface TrainCommandOptions extends TrainConfig {
   valSamples?: number;
   resume?: boolean;
   stopAfter?: number;
+  /** IIR-SNN: keep every stage's model in OUT/stages/T<n> (the IIR study simulates each stage). */
+  keepStages?: boolean;
   /** The command line, kept in the weights' metadata. */
   command: string;
   progress?: TrainProgress;
@@ -255,7 +257,10 @@ export async function trainCommand(o: TrainCommandOptions): Promise<TrainCommand
     const final = { ...model!, metadata: meta(model!, log, stages, seconds) };
     saveModel(o.out, final);
     await writeLog(log);
-    rmSync(join(o.out, STAGES), { recursive: true, force: true });
+    if (o.keepStages) {
+      rmSync(join(o.out, 'stages'), { recursive: true, force: true });
+      renameSync(join(o.out, STAGES), join(o.out, 'stages'));
+    } else rmSync(join(o.out, STAGES), { recursive: true, force: true });
     return { model: final, log, complete, stages, seconds };
   }
   return { model: model!, log, complete, stages, seconds };
