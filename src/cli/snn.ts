@@ -187,14 +187,22 @@ export function registerSnnCommands(program: Command, io: Io): void {
       .option('--synthetic', 'generate a synthetic trace from spike rates (networks without reachable data)')
       .option('--network <path>', 'synthetic: network topology (YAML file or model directory)')
       .option('--rates <file>', 'synthetic: per-layer, per-timestep spike rates (YAML/JSON)')
+      .option('--rate <r>', 'synthetic: one spike rate for every layer and timestep', parseFraction('--rate'))
       .option(
-        '--rate <r>',
-        'synthetic: one spike rate for every layer and timestep',
-        parseFraction('--rate'),
+        '--exit-distribution <p1,…,pT>',
+        'synthetic with --policy entropy|confidence: probability of exiting after t = 1..T timesteps',
+        (v: string) => v.split(',').map((x) => parseFraction('--exit-distribution')(x)),
       ),
   ).action(
     async (
-      o: RunFlags & { out: string; synthetic?: boolean; network?: string; rates?: string; rate?: number },
+      o: RunFlags & {
+        out: string;
+        synthetic?: boolean;
+        network?: string;
+        rates?: string;
+        rate?: number;
+        exitDistribution?: number[];
+      },
     ) => {
       if (o.synthetic) {
         if (!o.network) throw located('--synthetic needs --network', { path: '--network' });
@@ -211,6 +219,8 @@ export function registerSnnCommands(program: Command, io: Io): void {
           timesteps: o.timesteps ?? net.spec.timesteps,
           out: o.out,
           model: net.spec.name,
+          policy: policyOf(o, net.spec.timesteps),
+          exitDistribution: o.exitDistribution,
         });
         io.out(
           `wrote ${o.out}: ${summary.samples} synthetic samples of ${net.spec.name}, T=${o.timesteps ?? net.spec.timesteps}`,

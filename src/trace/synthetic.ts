@@ -9,7 +9,7 @@ import { inferShapes, type NetworkShapes } from '../network/shapes.js';
 import { Rng } from '../util/rng.js';
 import { VERSION } from '../version.js';
 import { TRACE_FORMAT_VERSION, TraceWriter, traceLayersOf, type TraceWriterOptions } from './format.js';
-import type { TraceHeader, TraceSample, TraceSummary } from './types.js';
+import type { TraceHeader, TracePolicy, TraceSample, TraceSummary } from './types.js';
 
 export interface SyntheticTraceOptions {
   network: NetworkSpec;
@@ -24,6 +24,14 @@ export interface SyntheticTraceOptions {
   model?: string;
   /** Chunking and frame encoding (tests, benchmarks). */
   writer?: TraceWriterOptions;
+  /**
+   * Exit policy recorded in the header (default static T). With `entropy` or `confidence`, each
+   * sample's exit timestep is drawn from `exitDistribution`; frames after the exit are not recorded,
+   * as in an engine trace of a sample that exited.
+   */
+  policy?: TracePolicy;
+  /** P(exit after t timesteps) for t = 1..T (non-negative, sums to 1); needed by a dynamic policy. */
+  exitDistribution?: number[];
 }
 
 /**
@@ -75,6 +83,25 @@ export async function generateSyntheticTrace(opts: SyntheticTraceOptions): Promi
   } else {
     rates = resolveRates(opts.rates, mapped, () => timesteps);
   }
+  const policy: TracePolicy = opts.policy ?? { name: 'static', timesteps };
+  if (policy.timesteps !== timesteps)
+    bad('policy.timesteps', `the trace's timesteps (${timesteps})`, policy.timesteps);
+  if (policy.name === 'layerwise') bad('policy.name', 'static | entropy | confidence', policy.name);
+  const dynamic = policy.name === 'entropy' || policy.name === 'confidence';
+  // Cumulative exit distribution: a sample exits after the first t whose cumulative share exceeds u.
+  let exitCdf: Float64Array | null = null;
+  if (dynamic) {
+    const d = opts.exitDistribution;
+    if (!d || d.length !== timesteps || d.some((p) => !(p >= 0)))
+      bad('exitDistribution', `${timesteps} non-negative probabilities (exit after t = 1..${timesteps})`, d);
+    const sum = d!.reduce((a, b) => a + b, 0);
+    if (Math.abs(sum - 1) > 1e-9) bad('exitDistribution', 'probabilities summing to 1', sum);
+    exitCdf = new Float64Array(timesteps);
+    let c = 0;
+    d!.forEach((p, t) => (exitCdf![t] = c += p));
+    exitCdf[timesteps - 1] = 1;
+  } else if (opts.exitDistribution)
+    bad('exitDistribution', `none with the ${policy.name} policy`, opts.exitDistribution);
   const layers = traceLayersOf(mapped, () => timesteps);
   const header: TraceHeader = {
     format: 'imcsim-trace',
@@ -86,7 +113,7 @@ export async function generateSyntheticTrace(opts: SyntheticTraceOptions): Promi
     dataset: null,
     split: null,
     network,
-    policy: { name: 'static', timesteps },
+    policy,
     encoding: network.input.encoding,
     seed,
     classes: network.classes,
@@ -95,6 +122,7 @@ export async function generateSyntheticTrace(opts: SyntheticTraceOptions): Promi
       rates_requested: opts.rates,
       rates: Object.fromEntries(layers.map((l, i) => [l.name, rates[i]])),
       values: 'uniform in (0, 1] at a fraction `rate` of the elements of values layers',
+      ...(exitCdf ? { exit_distribution: opts.exitDistribution, logits: 'zeros (no network ran)' } : {}),
     },
   };
 
@@ -106,13 +134,14 @@ export async function generateSyntheticTrace(opts: SyntheticTraceOptions): Promi
         : new Float32Array(l.input_elements),
     ),
   );
+  const fullLogits = new Float32Array(timesteps * network.classes);
   const sample: TraceSample = {
     index: 0,
     label: -1,
     prediction: -1,
     exitTimestep: timesteps,
-    logits: new Float32Array(timesteps * network.classes),
-    inputs,
+    logits: fullLogits,
+    inputs: inputs.slice(),
   };
   const rng = new Rng(seed);
   const positions = new Uint32Array(Math.max(...layers.map((l) => l.input_elements)));
@@ -120,9 +149,18 @@ export async function generateSyntheticTrace(opts: SyntheticTraceOptions): Promi
   try {
     for (let s = 0; s < samples; s++) {
       sample.index = s;
+      let exitT = timesteps;
+      if (exitCdf) {
+        const u = rng.next();
+        exitT = 1;
+        while (exitT < timesteps && u >= exitCdf[exitT - 1]) exitT++;
+      }
+      sample.exitTimestep = exitT;
+      sample.logits = exitT === timesteps ? fullLogits : new Float32Array(exitT * network.classes);
       for (let l = 0; l < layers.length; l++) {
         const n = layers[l].input_elements;
-        for (let t = 0; t < timesteps; t++) {
+        sample.inputs[l] = exitT === timesteps ? inputs[l] : inputs[l].slice(0, exitT);
+        for (let t = 0; t < exitT; t++) {
           const p = rates[l][t];
           const f = inputs[l][t];
           f.fill(0);

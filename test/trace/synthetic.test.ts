@@ -75,6 +75,47 @@ async function measure(path: string): Promise<Measured> {
 }
 
 describe('synthetic traces', () => {
+  it('draws exit timesteps from a distribution under a dynamic policy and records no frames after the exit', async () => {
+    const path = tmp();
+    const dist = [0.5, 0.3, 0, 0.2];
+    const summary = await generateSyntheticTrace({
+      network: mnist.spec,
+      shapes: mnist.shapes,
+      rates: 0.1,
+      samples: 400,
+      seed: 5,
+      timesteps: 4,
+      out: path,
+      policy: { name: 'entropy', timesteps: 4, theta: 0.9 },
+      exitDistribution: dist,
+    });
+    const r = await TraceReader.open(path);
+    expect(r.header.policy).toEqual({ name: 'entropy', timesteps: 4, theta: 0.9 });
+    const hist = [0, 0, 0, 0];
+    for await (const x of r) {
+      hist[x.exitTimestep - 1]++;
+      for (const frames of x.inputs) expect(frames.length).toBe(x.exitTimestep);
+      expect(x.logits.length).toBe(x.exitTimestep * 10);
+    }
+    await r.close();
+    expect(summary.exit_histogram).toEqual(hist);
+    expect(hist[2]).toBe(0);
+    dist.forEach((p, t) => {
+      const tol = 5 * Math.sqrt((p * (1 - p)) / 400) + 1e-12;
+      expect(Math.abs(hist[t] / 400 - p), `t=${t + 1}`).toBeLessThanOrEqual(tol);
+    });
+    // Bad distributions are named.
+    const base = { network: mnist.spec, rates: 0.1, samples: 1, seed: 0, timesteps: 4, out: tmp() };
+    const entropy = { name: 'entropy' as const, timesteps: 4, theta: 0.9 };
+    await expect(generateSyntheticTrace({ ...base, policy: entropy })).rejects.toThrow(/exitDistribution/);
+    await expect(
+      generateSyntheticTrace({ ...base, policy: entropy, exitDistribution: [0.5, 0.5, 0.5, 0] }),
+    ).rejects.toThrow(/summing to 1/);
+    await expect(generateSyntheticTrace({ ...base, exitDistribution: [1, 0, 0, 0] })).rejects.toThrow(
+      /none with the static policy/,
+    );
+  });
+
   it('meets the requested per-layer, per-timestep rates', async () => {
     const path = tmp();
     const rates = {
