@@ -11,7 +11,10 @@ import { registerComponentsCommand } from './components.js';
 import { registerSnnCommands } from './snn.js';
 import { registerSimulateCommand } from './simulate.js';
 import { registerTrainCommands } from './train.js';
+import { registerSweepCommands } from './sweep.js';
+import { registerReportCommands } from './report.js';
 import { registerDemoCommand } from './demo.js';
+import { registerStudyCommand } from './study.js';
 import { VERSION } from '../version.js';
 
 export function buildProgram(io: Io): Command {
@@ -35,7 +38,10 @@ export function buildProgram(io: Io): Command {
   registerSnnCommands(program, io);
   registerSimulateCommand(program, io);
   registerTrainCommands(program, io);
+  registerSweepCommands(program, io);
+  registerReportCommands(program, io);
   registerDemoCommand(program, io);
+  registerStudyCommand(program, io);
   return program;
 }
 

@@ -1,0 +1,163 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runStudy } from '../../src/studies/index.js';
+import { runCli } from '../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'imcsim-studies-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Rows of a CSV written by a study (no quoted commas in these files). */
+function readCsv(file: string): Array<Record<string, string>> {
+  const [head, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
+  const keys = head.split(',');
+  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [keys[i], v])));
+}
+
+function checkFolder(out: string, csvs: string[], charts: string[]): void {
+  for (const f of [...csvs, 'index.html', 'SUMMARY.md', ...charts.map((c) => `${c}.svg`)])
+    expect(existsSync(join(out, f)), f).toBe(true);
+  const html = readFileSync(join(out, 'index.html'), 'utf8');
+  for (const c of charts) expect(html).toContain(`data-chart="${c}"`);
+  expect(html).not.toMatch(/<script/);
+  const md = readFileSync(join(out, 'SUMMARY.md'), 'utf8');
+  expect(md).toMatch(/\*\*Findings\*\*/);
+  expect(md).toMatch(/\*\*Assumptions\*\*/);
+  // Units in every numeric column name (or a count / label / ratio).
+  for (const f of csvs) {
+    const head = readFileSync(join(out, f), 'utf8').split('\n')[0].split(',');
+    for (const h of head)
+      expect(h, `${f}: ${h}`).toMatch(
+        /_(j|s|js|m2|w)$|^(network|policy|kind|schedule|group|layer_timesteps|timesteps|theta|classes|samples|accuracy|validation_accuracy|avg_timesteps)$|_per_sample$|_share$|_vs_t1$/,
+      );
+  }
+}
+
+describe('co-design studies (tiny configurations)', () => {
+  it('dtsnn: static T against the entropy exit, the claim check, T scaling and the energy split', async () => {
+    const out = join(dir, 'dtsnn');
+    const { result } = await runStudy('dtsnn', { out, tiny: true });
+    checkFolder(
+      out,
+      ['dtsnn-points.csv', 'dtsnn-t-scaling.csv', 'dtsnn-energy-split.csv'],
+      ['accuracy-vs-timesteps', 'edp-vs-timesteps', 'energy-latency-vs-t', 'energy-split'],
+    );
+    const rows = readCsv(join(out, 'dtsnn-points.csv'));
+    const mnist = rows.filter((r) => r.network === 'mnist-convnet-t4' && r.policy === 'static');
+    expect(mnist.map((r) => Number(r.timesteps))).toEqual([1, 2, 3, 4]);
+    // More timesteps cost more energy and time on the chip (static).
+    for (let i = 1; i < mnist.length; i++) {
+      expect(Number(mnist[i].energy_per_sample_j)).toBeGreaterThan(Number(mnist[i - 1].energy_per_sample_j));
+      expect(Number(mnist[i].latency_per_sample_s)).toBeGreaterThan(
+        Number(mnist[i - 1].latency_per_sample_s),
+      );
+    }
+    const ent = rows.find((r) => r.policy === 'entropy')!;
+    expect(Number(ent.avg_timesteps)).toBeLessThan(4);
+    expect(rows.some((r) => r.network === 'vgg16-cifar10 (synthetic)')).toBe(true);
+    // The split shares of each network sum to 1.
+    const split = readCsv(join(out, 'dtsnn-energy-split.csv'));
+    for (const n of new Set(split.map((r) => r.network)))
+      expect(
+        split.filter((r) => r.network === n).reduce((a, r) => a + Number(r.energy_share), 0),
+      ).toBeCloseTo(1, 9);
+    // The claim is stated with the numbers of the CSV.
+    const st4 = mnist[3];
+    const md = readFileSync(join(out, 'SUMMARY.md'), 'utf8');
+    expect(md).toMatch(/claim .* \*\*(holds|does not hold)\*\*/);
+    expect(result.tables[0].rows[0][2]).toBe(
+      String(Number((Number(st4.edp_per_sample_js) * 1e12).toPrecision(4))),
+    );
+    expect(md).toMatch(/SYNTHETIC/);
+  });
+
+  it('exit-overhead: the entropy unit grows with the classes; only pipelining wastes work', async () => {
+    const out = join(dir, 'exit');
+    await runStudy('exit-overhead', { out, tiny: true });
+    checkFolder(out, ['exit-overhead.csv'], ['exit-unit-energy-vs-classes', 'exit-saving-vs-overhead']);
+    const rows = readCsv(join(out, 'exit-overhead.csv'));
+    const e = (k: number, s: string) =>
+      rows.find((r) => r.classes === String(k) && r.schedule === s && r.policy === 'entropy')!;
+    for (const s of ['layer-sequential', 'timestep-pipelined']) {
+      expect(Number(e(1000, s).exit_unit_energy_per_sample_j)).toBeGreaterThan(
+        Number(e(10, s).exit_unit_energy_per_sample_j),
+      );
+      expect(Number(e(10, s).exit_unit_evaluations_per_sample)).toBeGreaterThan(0);
+    }
+    for (const r of rows) {
+      if (r.schedule === 'layer-sequential' || r.policy === 'static')
+        expect(Number(r.wasted_energy_per_sample_j)).toBe(0);
+      if (r.policy === 'static') expect(Number(r.exit_unit_evaluations_per_sample)).toBe(0);
+    }
+    expect(Number(e(10, 'timestep-pipelined').wasted_energy_per_sample_j)).toBeGreaterThan(0);
+  });
+
+  it('iir: every stage simulated; T=1 keeps no membrane potential and costs less', async () => {
+    const stages = join(dir, 'iir-model');
+    const r = await runCli(
+      'train',
+      '--method',
+      'iir',
+      '--from-timesteps',
+      '3',
+      '--to-timesteps',
+      '1',
+      '--model',
+      'models/mnist-convnet-t4',
+      '--dataset',
+      'mnist',
+      '--epochs',
+      '1',
+      '--samples',
+      '32',
+      '--val-samples',
+      '16',
+      '--keep-stages',
+      '--out',
+      stages,
+    );
+    expect(r.code, r.err).toBe(0);
+    const out = join(dir, 'iir');
+    await runStudy('iir', { out, tiny: true, stagesDir: join(stages, 'stages') } as Parameters<
+      typeof runStudy
+    >[1]);
+    checkFolder(out, ['iir-stages.csv'], ['iir-stages', 'iir-energy-by-component']);
+    const rows = readCsv(join(out, 'iir-stages.csv'));
+    expect(rows.map((x) => Number(x.timesteps))).toEqual([3, 2, 1]);
+    expect(Number(rows[2].membrane_accesses_per_sample)).toBe(0);
+    expect(Number(rows[0].membrane_accesses_per_sample)).toBeGreaterThan(0);
+    expect(Number(rows[2].energy_per_sample_j)).toBeLessThan(Number(rows[0].energy_per_sample_j));
+    // A missing stage folder is a clear input error.
+    await expect(
+      runStudy('iir', { out: join(dir, 'iir2'), stagesDir: join(dir, 'nope') } as Parameters<
+        typeof runStudy
+      >[1]),
+    ).rejects.toThrow(/stage models/);
+  });
+
+  it('ldsnn: uniform T against per-layer timesteps, work and cost per point', async () => {
+    const out = join(dir, 'ldsnn');
+    await runStudy('ldsnn', { out, tiny: true });
+    checkFolder(out, ['ldsnn-points.csv'], ['ldsnn-energy-latency', 'ldsnn-accuracy']);
+    const rows = readCsv(join(out, 'ldsnn-points.csv'));
+    const uni = rows.filter((r) => r.kind === 'uniform');
+    expect(uni.map((r) => r.layer_timesteps)).toEqual(['1 1 1 1', '2 2 2 2', '3 3 3 3', '4 4 4 4']);
+    for (let i = 1; i < uni.length; i++)
+      expect(Number(uni[i].synaptic_updates_per_sample)).toBeGreaterThan(
+        Number(uni[i - 1].synaptic_updates_per_sample),
+      );
+    const ld = rows.filter((r) => r.kind === 'ld-snn');
+    expect(ld.length).toBeGreaterThan(0);
+    for (const r of ld) expect(new Set(r.layer_timesteps.split(' ')).size).toBeGreaterThan(1);
+  });
+
+  it('the CLI runs a study and rejects an unknown one with exit code 2', async () => {
+    const bad = await runCli('study', 'nonsense', '--out', join(dir, 'x'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/one of dtsnn, iir, ldsnn, exit-overhead/);
+    const ok = await runCli('study', 'exit-overhead', '--tiny', '--quiet', '--out', join(dir, 'cli'));
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toMatch(/exit unit/);
+  });
+});
