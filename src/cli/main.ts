@@ -15,6 +15,8 @@ import { registerSweepCommands } from './sweep.js';
 import { registerReportCommands } from './report.js';
 import { registerDemoCommand } from './demo.js';
 import { registerStudyCommand } from './study.js';
+import { cliMarkdown } from './cli-docs.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { VERSION } from '../version.js';
 
 export function buildProgram(io: Io): Command {
@@ -42,6 +44,17 @@ export function buildProgram(io: Io): Command {
   registerReportCommands(program, io);
   registerDemoCommand(program, io);
   registerStudyCommand(program, io);
+  program
+    .command('docs-cli')
+    .description('Generate the command reference (docs/CLI.md) from the command definitions')
+    .option('--out <file>', 'write to a file instead of standard output')
+    .action((o: { out?: string }) => {
+      const md = cliMarkdown(program);
+      if (o.out) {
+        writeFileAtomic(o.out, md);
+        io.out(`wrote ${o.out}`);
+      } else io.out(md);
+    });
   return program;
 }
 

@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { archConfigMarkdown } from '../../src/config/docs.js';
+import { cliMarkdown } from '../../src/cli/cli-docs.js';
+import { buildProgram } from '../../src/cli/main.js';
 import { runCli } from '../helpers/cli.js';
 
 describe('imcsim config', () => {
@@ -34,6 +36,12 @@ describe('imcsim config', () => {
   });
   it('docs/CONFIG.md is the generated reference (regenerate with npm run docs)', () => {
     expect(readFileSync('docs/CONFIG.md', 'utf8')).toBe(archConfigMarkdown());
+  });
+  it('docs/CLI.md is the generated command reference and names every command (npm run docs)', () => {
+    const program = buildProgram({ out: () => {}, err: () => {} });
+    const md = cliMarkdown(program);
+    expect(readFileSync('docs/CLI.md', 'utf8')).toBe(md);
+    for (const c of program.commands) expect(md).toContain(`### \`imcsim ${c.name()}\``);
   });
 });
 
