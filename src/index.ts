@@ -52,4 +52,53 @@ export { simulateTrace, type SimulationResult, type SimulateOptions } from './re
 
 // Reports
 export { writeRunFolder } from './report/run-folder.js';
+export {
+  readRunFolder,
+  parseRunFolder,
+  RUN_FILES,
+  type RunFolder,
+  type RunSummary,
+  type RunLayerRow,
+  type RunTimestepRow,
+  type RunComponentRow,
+  type RunSampleRow,
+} from './report/read-run-folder.js';
+export { writeReport, buildReportHtml, REPORT_CHARTS } from './report/report-html.js';
+export {
+  compareRuns,
+  writeComparison,
+  buildCompareHtml,
+  compareCsv,
+  COMPARE_CHARTS,
+  type Comparison,
+  type CompareRow,
+  type Delta,
+} from './report/compare.js';
+export type { RunAssumptions } from './report/assumptions.js';
 export { renderSvg, htmlPage, type ChartSpec } from './report/vega.js';
+
+// Design-space sweeps (local worker threads, or BullMQ workers on Redis)
+export {
+  loadSweepSpec,
+  parseSweepSpec,
+  planSweep,
+  runSweep,
+  evaluatePoint,
+  createExecutor,
+  runQueued,
+  startQueueWorker,
+  parseRedisUrl,
+  checkRedis,
+  QueueUnavailableError,
+  sweepHtml,
+  paretoMin,
+  METRICS as SWEEP_METRICS,
+  type SweepSpec,
+  type SweepPlan,
+  type SweepPoint,
+  type SweepRunOptions,
+  type SweepOutcome,
+  type PointTask,
+  type PointMetrics,
+  type MetricName as SweepMetricName,
+} from './sweep/index.js';

@@ -77,7 +77,7 @@ export function formatDemo(r: DemoResult): string {
     ),
     '',
     `run folders: ${r.runs.map((x) => x.folder).join(', ')}`,
-    `reports: ${r.runs.map((x) => join(x.folder, 'report.html')).join(', ')}`,
+    `reports: ${join(r.compare, 'compare.html')} (side by side), ${r.runs.map((x) => join(x.folder, 'report.html')).join(', ')}`,
     `done in ${r.seconds.toFixed(1)} s`,
   ].join('\n');
 }
@@ -111,7 +111,13 @@ export function registerDemoCommand(program: Command, io: Io): void {
           void _rows;
           return { label: x.label, folder: x.folder, trace: x.trace, summary };
         };
-        io.out(JSON.stringify({ out: r.out, samples: r.samples, runs: r.runs.map(strip) }, null, 2));
+        io.out(
+          JSON.stringify(
+            { out: r.out, samples: r.samples, compare: r.compare, runs: r.runs.map(strip) },
+            null,
+            2,
+          ),
+        );
       } else io.out(formatDemo(r));
     });
 }

@@ -49,7 +49,7 @@ export function registerSimulateCommand(program: Command, io: Io): void {
     .requiredOption('--trace <file>', 'spike trace (imcsim trace)')
     .option(
       '--out <dir>',
-      'run folder to write (summary.json, layers.csv, timesteps.csv, components.csv, samples.csv)',
+      'run folder to write (summary.json, layers.csv, timesteps.csv, components.csv, samples.csv, report.html)',
     )
     .option('--samples <N>', 'replay only the first N samples', parsePositiveInt('--samples'))
     .option('--contention-free', 'ignore NoC link reservations (the contention-free reference)')

@@ -3,7 +3,8 @@
  *
  * A shipped trained model (models/mnist-convnet-t4) runs on the bundled MNIST test split twice — static
  * T=4 and the entropy exit — recording spike traces; both traces are replayed cycle by cycle on
- * arch-configs/default.yaml; both run folders and their comparison are written.
+ * arch-configs/default.yaml; both run folders (with report.html) and their comparison (OUT/compare) are
+ * written.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { loadArch } from '../config/load.js';
 import { located } from '../config/errors.js';
 import { simulateTrace, type SimulationResult } from '../replay/simulate.js';
+import { writeComparison } from '../report/compare.js';
 import { writeRunFolder } from '../report/run-folder.js';
 import { loadDataset } from '../snn/data/dataset.js';
 import { loadModel } from '../snn/model.js';
@@ -45,7 +47,7 @@ export interface DemoOptions {
   onStepDone?: (step: DemoStep) => void;
 }
 
-export type DemoStep = 'trace static' | 'trace dtsnn' | 'simulate static' | 'simulate dtsnn';
+export type DemoStep = 'trace static' | 'trace dtsnn' | 'simulate static' | 'simulate dtsnn' | 'compare';
 
 export interface DemoRun {
   label: 'static' | 'dtsnn';
@@ -63,6 +65,8 @@ export interface DemoResult {
   dataset: string;
   samples: number;
   runs: [DemoRun, DemoRun];
+  /** OUT/compare: compare.html, compare.csv, compare.json. */
+  compare: string;
   seconds: number;
 }
 
@@ -120,8 +124,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     await writeRunFolder(run.folder, run.result);
     opts.onStepDone?.(step);
   }
+  const compare = join(opts.out, 'compare');
+  await writeComparison(runs[0].folder, runs[1].folder, compare);
+  opts.onStepDone?.('compare');
   return {
     out: opts.out,
+    compare,
     model: modelDir,
     arch: archFile,
     dataset: `${ds.name}/${ds.split}`,

@@ -7,6 +7,7 @@ import type { ArchSpec } from '../config/schema.js';
 import { COMPONENTS, NUM_ACTIONS } from '../hw/actions.js';
 import { inferShapes } from '../network/shapes.js';
 import { actionEnergies, price, type Priced } from '../pricing/price.js';
+import { runAssumptions, type RunAssumptions } from '../report/assumptions.js';
 import { TraceReader } from '../trace/format.js';
 import { VERSION } from '../version.js';
 import { Replay, type SampleOutcome } from './replay.js';
@@ -51,6 +52,8 @@ export interface SimulationResult extends Priced {
   contention_free: boolean;
   sample_rows: SampleRow[];
   notes: string[];
+  /** Component models, chip-wide choices and the mesh (summary.json `assumptions`, docs/RUN_FOLDER.md). */
+  assumptions: RunAssumptions;
 }
 
 export interface SimulateOptions {
@@ -136,7 +139,10 @@ export async function simulateTrace(
     const notes: string[] = [];
     if (header.synthetic)
       notes.push('synthetic trace: spike activity drawn from rates, not from a trained network on real data');
-    if (opts.contentionFree) notes.push('contention-free reference: NoC link reservations ignored');
+    if (opts.contentionFree)
+      notes.push(
+        "contention-free reference: NoC link reservations ignored, each layer owns its tiles' LIF stage",
+      );
     notes.push(
       'NoC: XY routing, one flit per link per cycle, first come first served; router buffers unbounded (virtual cut-through)',
     );
@@ -161,7 +167,8 @@ export async function simulateTrace(
         energy_j: priced.components.entropy_unit.energy_j,
         area_m2: priced.components.entropy_unit.area_m2,
         evaluations: priced.components.entropy_unit.actions.decide?.count ?? 0,
-        latency_s: 0,
+        // Time the entropy unit spent evaluating: evaluations × its cycles per evaluation, as replayed.
+        latency_s: replay.exitUnitCycles / spec.chip.clock_hz,
       },
       wasted_j: wasted,
       noc: {
@@ -179,6 +186,7 @@ export async function simulateTrace(
       contention_free: !!opts.contentionFree,
       sample_rows: rows,
       notes,
+      assumptions: runAssumptions(spec, w, header, priced, !!opts.contentionFree),
       ...priced,
     };
   } finally {

@@ -22,6 +22,19 @@ export function si(value: number, unit: string, digits = 4): string {
   return `${Number((value / chosen[0]).toPrecision(digits))} ${chosen[1]}${unit}`;
 }
 
+/**
+ * The SI prefix that suits a set of values of largest magnitude `maxAbs`: divide by `factor`, write
+ * `prefix` before the unit (charts scale their axes this way).
+ */
+export function siScale(maxAbs: number): { factor: number; prefix: string } {
+  let chosen = PREFIXES[5];
+  if (Number.isFinite(maxAbs) && maxAbs > 0) {
+    chosen = PREFIXES[0];
+    for (const p of PREFIXES) if (maxAbs >= p[0]) chosen = p;
+  }
+  return { factor: chosen[0], prefix: chosen[1] };
+}
+
 /** Area: m² shown in mm² or µm². */
 export function area(m2: number): string {
   if (m2 === 0) return '0 mm²';

@@ -1,12 +1,21 @@
 /**
- * A run folder: summary.json, layers.csv, timesteps.csv, components.csv, samples.csv. Units in every
- * column name; files appear whole or not at all.
+ * A run folder: summary.json, layers.csv, timesteps.csv, components.csv, samples.csv and report.html
+ * (docs/RUN_FOLDER.md). Units in every column name; files appear whole or not at all. report.html is
+ * built from the files' texts read back (parseRunFolder), exactly as `imcsim report` rebuilds it.
  */
 import { writeToString } from 'fast-csv';
 import { join } from 'node:path';
 import { COMPONENTS } from '../hw/actions.js';
 import type { SimulationResult } from '../replay/simulate.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import {
+  parseRunFolder,
+  RUN_FOLDER_FORMAT,
+  RUN_FOLDER_FORMAT_VERSION,
+  type RunFileName,
+  type RunFolderTexts,
+} from './read-run-folder.js';
+import { buildReportHtml } from './report-html.js';
 
 async function csv(rows: Record<string, string | number | null>[]): Promise<string> {
   return (await writeToString(rows, { headers: true })) + '\n';
@@ -15,11 +24,13 @@ async function csv(rows: Record<string, string | number | null>[]): Promise<stri
 export async function writeRunFolder(dir: string, r: SimulationResult): Promise<string[]> {
   const { sample_rows, noc, ...rest } = r;
   const summary = {
+    format: RUN_FOLDER_FORMAT,
+    format_version: RUN_FOLDER_FORMAT_VERSION,
     ...rest,
     noc: { ...noc, link_utilisation: undefined },
     link_utilisation: noc.link_utilisation,
   };
-  const files: Array<[string, string]> = [];
+  const files: Array<[RunFileName | 'report.html', string]> = [];
   files.push(['summary.json', JSON.stringify(summary, null, 2) + '\n']);
   files.push([
     'layers.csv',
@@ -88,6 +99,8 @@ export async function writeRunFolder(dir: string, r: SimulationResult): Promise<
       })),
     ),
   ]);
+  const texts = Object.fromEntries(files) as RunFolderTexts;
+  files.push(['report.html', await buildReportHtml(await parseRunFolder(dir, texts))]);
   for (const [name, text] of files) writeFileAtomic(join(dir, name), text);
   return files.map(([n]) => join(dir, n));
 }

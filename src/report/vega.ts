@@ -22,19 +22,35 @@ const CONFIG = {
 } as const;
 
 /**
- * Render a Vega-Lite spec to an SVG string. Deterministic: same spec, same bytes (no random ids; Vega's
- * clip-path ids restart per view).
+ * Render a Vega-Lite spec to an SVG string. Deterministic: same spec, same bytes. Vega numbers gradient
+ * and clip-path ids with process-wide counters; they are reset before each render, so the ids do not
+ * depend on what was rendered before. `idPrefix` (letters, digits, '-', '_') is put before every id and
+ * reference to it, so several SVGs can share one page without their ids colliding.
  */
-export async function renderSvg(spec: ChartSpec): Promise<string> {
+export async function renderSvg(spec: ChartSpec, idPrefix?: string): Promise<string> {
   const withConfig = { ...spec, config: { ...CONFIG, ...(spec.config ?? {}) } } as ChartSpec;
   const compiled = vl.compile(withConfig).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
   try {
+    vega.resetSVGDefIds();
     const svg = await view.toSVG();
-    return svg;
+    return idPrefix ? prefixIds(svg, idPrefix) : svg;
   } finally {
     view.finalize();
   }
+}
+
+/** Renames every `id="X"` of an SVG to `id="P-X"`, and every `url(#X)` / `href="#X"` to match. */
+function prefixIds(svg: string, prefix: string): string {
+  const p = prefix.replace(/[^A-Za-z0-9_-]/g, '_');
+  const ids = new Set<string>();
+  for (const m of svg.matchAll(/\sid="([^"]+)"/g)) ids.add(m[1]);
+  if (ids.size === 0) return svg;
+  const ref = (id: string) => (ids.has(id) ? `${p}-${id}` : id);
+  return svg
+    .replace(/(\sid=")([^"]+)"/g, (_, a: string, id: string) => `${a}${ref(id)}"`)
+    .replace(/url\(#([^)]+)\)/g, (_, id: string) => `url(#${ref(id)})`)
+    .replace(/(href=")#([^"]+)"/g, (_, a: string, id: string) => `${a}#${ref(id)}"`);
 }
 
 /** HTML-escape text for element content and attribute values. */
@@ -90,7 +106,7 @@ export function htmlPage(title: string, subtitle: string, sections: PageSection[
 
 /** A chart wrapped for a page; `name` lets tests and readers find it (data-chart attribute). */
 export async function chartFigure(name: string, spec: ChartSpec): Promise<string> {
-  return `<figure class="chart" data-chart="${escapeHtml(name)}">${await renderSvg(spec)}</figure>`;
+  return `<figure class="chart" data-chart="${escapeHtml(name)}">${await renderSvg(spec, name)}</figure>`;
 }
 
 /** An HTML table; the first `leftColumns` columns are left-aligned (names), the rest right (numbers). */

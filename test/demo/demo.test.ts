@@ -18,8 +18,17 @@ describe('imcsim demo', () => {
       runs: Array<{ label: string; folder: string; summary: Record<string, unknown> }>;
     };
     expect(printed.runs.map((x) => x.label)).toEqual(['static', 'dtsnn']);
+    for (const f of ['compare.html', 'compare.csv', 'compare.json'])
+      expect(existsSync(join(out, 'compare', f)), `compare/${f}`).toBe(true);
     for (const run of printed.runs) {
-      for (const f of ['summary.json', 'layers.csv', 'timesteps.csv', 'components.csv', 'samples.csv'])
+      for (const f of [
+        'summary.json',
+        'layers.csv',
+        'timesteps.csv',
+        'components.csv',
+        'samples.csv',
+        'report.html',
+      ])
         expect(existsSync(join(run.folder, f)), `${run.label}/${f}`).toBe(true);
       expect(existsSync(join(run.folder, `${run.label}.trace`))).toBe(true);
       const summary = JSON.parse(readFileSync(join(run.folder, 'summary.json'), 'utf8')) as Record<
@@ -45,16 +54,27 @@ describe('imcsim demo', () => {
     expect(d.latency_per_sample_s).toBeLessThan(s.latency_per_sample_s);
   });
 
-  it('is deterministic: a second run writes byte-identical summaries and CSVs', async () => {
+  it('is deterministic: running again into the same folder rewrites byte-identical files', async () => {
     const a = join(dir, 'a');
-    const b = join(dir, 'b');
+    const files = [
+      'layers.csv',
+      'timesteps.csv',
+      'components.csv',
+      'samples.csv',
+      'summary.json',
+      'report.html',
+    ];
+    const read = () => [
+      ...['static', 'dtsnn'].flatMap((run) => files.map((f) => readFileSync(join(a, run, f), 'utf8'))),
+      ...['compare.csv', 'compare.json', 'compare.html'].map((f) =>
+        readFileSync(join(a, 'compare', f), 'utf8'),
+      ),
+    ];
     expect((await runCli('demo', '--out', a, '--samples', '8', '--json')).code).toBe(0);
-    expect((await runCli('demo', '--out', b, '--samples', '8', '--json')).code).toBe(0);
-    for (const run of ['static', 'dtsnn'])
-      for (const f of ['layers.csv', 'timesteps.csv', 'components.csv', 'samples.csv'])
-        expect(readFileSync(join(b, run, f), 'utf8'), `${run}/${f}`).toBe(
-          readFileSync(join(a, run, f), 'utf8'),
-        );
+    const first = read();
+    expect((await runCli('demo', '--out', a, '--samples', '8', '--json')).code).toBe(0);
+    const second = read();
+    second.forEach((text, i) => expect(text, `file ${i}`).toBe(first[i]));
   });
 
   it('rejects bad input with exit code 2 and names a missing model directory', async () => {

@@ -1,0 +1,137 @@
+/**
+ * What a run's numbers rest on: every component model (class, source, nodes), the chip-wide choices
+ * (accounting, ADC family, schedule, clock, leakage) and the mesh the NoC heat map is drawn on. Written to
+ * summary.json as `assumptions` (docs/RUN_FOLDER.md).
+ */
+import type { Workload } from '../analytic/workload.js';
+import type { ArchSpec } from '../config/schema.js';
+import { COMPONENTS } from '../hw/actions.js';
+import type { Priced } from '../pricing/price.js';
+import type { TraceHeader } from '../trace/types.js';
+
+export interface ComponentAssumption {
+  component: string;
+  class: string;
+  description: string;
+  source: string;
+  /** Node the model is scaled to (nm). */
+  tech_node_nm: number;
+  /** Node of the published numbers (nm); null when not scaled by CMOS rules (the RRAM array). */
+  ref_tech_node_nm: number | null;
+  area_unit: string;
+  leakage_note: string;
+}
+
+export interface MeshTile {
+  tile: number;
+  x: number;
+  y: number;
+  /** Layers with crossbars on this tile, in network order. */
+  layers: string[];
+}
+
+export interface MeshAssumption {
+  columns: number;
+  rows: number;
+  /** Mesh node of the global buffer and entropy unit. */
+  io_x: number;
+  io_y: number;
+  /** How summary.json's link_utilisation is indexed. */
+  link_index: string;
+  tiles: MeshTile[];
+}
+
+export interface RunAssumptions {
+  accounting: string;
+  adc_family: string;
+  schedule: string;
+  mapping_scheme: string;
+  tile_packing: string;
+  synthetic_trace: boolean;
+  /** The trace's exit policy: name, maximum timesteps, θ when there is one. */
+  trace_policy: { name: string; timesteps: number; theta: number | null };
+  trace_encoding: string;
+  contention_free: boolean;
+  clock_hz: number;
+  tech_node_nm: number;
+  supply_v: number;
+  leakage_model: string;
+  power_gating: string;
+  noc: {
+    routing: string;
+    flit_bits: number;
+    buffer_flits: number;
+    router_pipeline_stages: number;
+    link_latency_cycles: number;
+    spike_encoding: string;
+  };
+  mesh: MeshAssumption;
+  components: ComponentAssumption[];
+}
+
+/** The link index convention of `link_utilisation` (see replay/simulate.ts). */
+export const LINK_INDEX =
+  'node * 4 + dir, node = y * columns + x; dir 0 = east (x+1), 1 = west (x-1), 2 = south (y+1), 3 = north (y-1)';
+
+export function runAssumptions(
+  spec: ArchSpec,
+  w: Workload,
+  header: TraceHeader,
+  priced: Priced,
+  contentionFree: boolean,
+): RunAssumptions {
+  const m = w.mapping;
+  const tiles: MeshTile[] = [];
+  for (let i = 0; i < m.totalTiles; i++)
+    tiles.push({ tile: i, x: m.tileXY[2 * i], y: m.tileXY[2 * i + 1], layers: [] });
+  for (const lm of m.layers) for (const t of lm.tiles) tiles[t]?.layers.push(lm.layer.name);
+  return {
+    accounting: spec.accounting,
+    adc_family: spec.adc.family,
+    schedule: spec.schedule.policy,
+    mapping_scheme: spec.mapping.scheme,
+    tile_packing: spec.mapping.tile_packing,
+    synthetic_trace: header.synthetic,
+    trace_policy: {
+      name: header.policy.name,
+      timesteps: header.policy.timesteps,
+      theta: header.policy.theta ?? null,
+    },
+    trace_encoding: header.encoding,
+    contention_free: contentionFree,
+    clock_hz: spec.chip.clock_hz,
+    tech_node_nm: spec.chip.tech_node_nm,
+    supply_v: spec.chip.supply_v,
+    leakage_model: spec.leakage.model,
+    power_gating: spec.leakage.power_gating,
+    noc: {
+      routing: 'XY',
+      flit_bits: spec.noc.flit_bits,
+      buffer_flits: spec.noc.buffer_flits,
+      router_pipeline_stages: spec.noc.router_pipeline_stages,
+      link_latency_cycles: spec.noc.link_latency_cycles,
+      spike_encoding: spec.noc.spike_encoding,
+    },
+    mesh: {
+      columns: m.meshColumns,
+      rows: m.meshRows,
+      io_x: m.ioXY[0],
+      io_y: m.ioXY[1],
+      link_index: LINK_INDEX,
+      tiles,
+    },
+    components: COMPONENTS.map((c) => {
+      const x = priced.components[c];
+      return {
+        component: c,
+        class: x.class,
+        description: x.description,
+        source: x.source,
+        tech_node_nm: x.tech_node_nm,
+        ref_tech_node_nm: x.ref_tech_node_nm,
+        area_unit: x.area_unit,
+        leakage_note: x.leakage_note,
+      };
+    }),
+  };
+}
