@@ -125,6 +125,25 @@ describe('replay invariants', () => {
     expect(pipeStatic.latency_s).toBeLessThanOrEqual(seqStatic.latency_s);
   });
 
+  it('reports the time the exit unit spends: evaluations × (K class steps through its lanes + the decision)', async () => {
+    // The entropy unit's component model: a class step takes cycle / lanes, a decision 4 cycles; K = 10.
+    const e = await simulateTrace(arch(), join(dir, 'entropy.trace'));
+    expect(e.exit_unit.evaluations).toBeGreaterThan(0);
+    expect(e.exit_unit.latency_s).toBe((e.exit_unit.evaluations * (10 + 4)) / 1e9);
+    // Four lanes: the ten class steps take ⌈10/4⌉ = 3 cycles, not 10 (no rounding per step).
+    const wide = await simulateTrace(
+      loadArch('arch-configs/default.yaml', [parseOverride('entropy_unit.lanes=4')]),
+      join(dir, 'entropy.trace'),
+    );
+    expect(wide.exit_unit.evaluations).toBe(e.exit_unit.evaluations);
+    expect(wide.exit_unit.latency_s).toBe((e.exit_unit.evaluations * (3 + 4)) / 1e9);
+    expect(wide.latency_s).toBeLessThan(e.latency_s);
+    // Static: the unit never runs.
+    const s = await simulateTrace(arch(), join(dir, 'static.trace'));
+    expect(s.exit_unit.evaluations).toBe(0);
+    expect(s.exit_unit.latency_s).toBe(0);
+  });
+
   it('is deterministic: same trace and chip, identical results', async () => {
     const a = await simulateTrace(arch(), join(dir, 'entropy.trace'));
     const b = await simulateTrace(arch(), join(dir, 'entropy.trace'));
