@@ -4,6 +4,7 @@
  */
 import { dtsnnStudy } from './dtsnn.js';
 import { exitOverheadStudy } from './exit-overhead.js';
+import { hardwareStudy } from './hardware.js';
 import { iirStudy } from './iir.js';
 import { ldsnnStudy } from './ldsnn.js';
 import { writeStudy, type StudyOptions, type StudyResult } from './common.js';
@@ -13,6 +14,7 @@ export const STUDIES = {
   iir: iirStudy,
   ldsnn: ldsnnStudy,
   'exit-overhead': exitOverheadStudy,
+  hardware: hardwareStudy,
 } as const satisfies Record<string, (o: StudyOptions) => Promise<StudyResult>>;
 
 export type StudyName = keyof typeof STUDIES;

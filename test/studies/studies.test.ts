@@ -29,7 +29,7 @@ function checkFolder(out: string, csvs: string[], charts: string[]): void {
     const head = readFileSync(join(out, f), 'utf8').split('\n')[0].split(',');
     for (const h of head)
       expect(h, `${f}: ${h}`).toMatch(
-        /_(j|s|js|m2|w)$|^(network|policy|kind|schedule|group|layer_timesteps|timesteps|theta|classes|samples|accuracy|validation_accuracy|avg_timesteps)$|_per_sample$|_share$|_vs_t1$/,
+        /_(j|s|js|m2|w|bits)$|^(id|axis|value|points|pareto|network|policy|kind|schedule|group|layer_timesteps|timesteps|theta|classes|samples|accuracy|validation_accuracy|avg_timesteps|crossbar\.rows|crossbar\.columns|adc\.columns_per_adc)$|_per_sample$|_share$|_vs_t1$/,
       );
   }
 }
@@ -152,10 +152,47 @@ describe('co-design studies (tiny configurations)', () => {
     for (const r of ld) expect(new Set(r.layer_timesteps.split(' ')).size).toBeGreaterThan(1);
   });
 
+  it('hardware: a cycle-level sweep underneath, the Pareto front and sensitivities on top', async () => {
+    const out = join(dir, 'hardware');
+    const { result } = await runStudy('hardware', { out, tiny: true });
+    checkFolder(
+      out,
+      ['hardware-points.csv', 'hardware-sensitivity.csv'],
+      ['hardware-pareto', 'hardware-sensitivity'],
+    );
+    expect(existsSync(join(out, 'sweep', 'sweep.csv'))).toBe(true);
+    expect(existsSync(join(out, 'sweep', 'sweep.html'))).toBe(true);
+    const rows = readCsv(join(out, 'hardware-points.csv'));
+    expect(rows.length).toBe(4);
+    // The front: no point on it is beaten on both energy and latency by any point.
+    const front = rows.filter((r) => r.pareto === '1');
+    expect(front.length).toBeGreaterThan(0);
+    for (const f of front)
+      for (const r of rows)
+        expect(
+          Number(r.energy_per_sample_j) < Number(f.energy_per_sample_j) &&
+            Number(r.latency_per_sample_s) < Number(f.latency_per_sample_s),
+        ).toBe(false);
+    const sens = readCsv(join(out, 'hardware-sensitivity.csv'));
+    expect(sens.map((r) => `${r.axis}=${r.value}`)).toEqual([
+      'crossbar.rows=64',
+      'crossbar.rows=128',
+      'adc.columns_per_adc=8',
+      'adc.columns_per_adc=16',
+    ]);
+    // A marginal mean is the mean over the points sharing the value.
+    const mean = (axis: string, v: string) => {
+      const sel = rows.filter((r) => r[axis] === v);
+      return sel.reduce((a, r) => a + Number(r.edp_per_sample_js), 0) / sel.length;
+    };
+    expect(Number(sens[0].mean_edp_per_sample_js)).toBeCloseTo(mean('crossbar.rows', '64'), 20);
+    expect(result.tables[0].rows.length).toBe(front.length);
+  });
+
   it('the CLI runs a study and rejects an unknown one with exit code 2', async () => {
     const bad = await runCli('study', 'nonsense', '--out', join(dir, 'x'));
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/one of dtsnn, iir, ldsnn, exit-overhead/);
+    expect(bad.err).toMatch(/one of dtsnn, iir, ldsnn, exit-overhead, hardware/);
     const ok = await runCli('study', 'exit-overhead', '--tiny', '--quiet', '--out', join(dir, 'cli'));
     expect(ok.code, ok.err).toBe(0);
     expect(ok.out).toMatch(/exit unit/);

@@ -1,0 +1,228 @@
+/**
+ * Study `hardware`: one algorithm held fixed (the DT-SNN entropy exit, θ = 0.9, on the shipped MNIST model),
+ * the chip varied — crossbar size, ADC resolution and sharing, NoC link width, membrane-buffer size — as a
+ * cycle-level sweep (src/sweep underneath: the same planner, worker threads and sweep.csv as `imcsim
+ * sweep`), with the energy–latency Pareto front and each axis's sensitivity on top.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { parseSweepSpec } from '../sweep/spec.js';
+import { planSweep } from '../sweep/plan.js';
+import { runSweep } from '../sweep/run.js';
+import { paretoMin, rowsFromCsv, type ReportRow } from '../sweep/report.js';
+import { parseCsvLine } from '../sweep/csv.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import {
+  DEFAULT_ARCH,
+  fmt,
+  modelPath,
+  pct1,
+  type CsvRow,
+  type StudyOptions,
+  type StudyResult,
+} from './common.js';
+
+/** The chip axes of the study: each one value of a real design decision. */
+export const HARDWARE_AXES: Record<string, number[]> = {
+  'crossbar.rows': [64, 128],
+  'crossbar.columns': [64, 128],
+  'adc.bits': [4, 6],
+  'adc.columns_per_adc': [4, 8, 16],
+  'noc.flit_bits': [32, 64, 128],
+  'membrane_buffer.capacity_bits': [65536, 262144],
+};
+const TINY_AXES: Record<string, number[]> = { 'crossbar.rows': [64, 128], 'adc.columns_per_adc': [8, 16] };
+
+export interface HardwareStudyOptions extends StudyOptions {
+  /** Local worker threads for the sweep (default: one per core; 0 runs in this thread). */
+  workers?: number;
+}
+
+export async function hardwareStudy(opts: HardwareStudyOptions): Promise<StudyResult> {
+  const t0 = performance.now();
+  const tiny = !!opts.tiny;
+  const samples = opts.samples ?? (tiny ? 4 : 100);
+  const axes = tiny ? TINY_AXES : HARDWARE_AXES;
+  const theta = 0.9;
+  // The sweep spec, written beside the results so the sweep can be rerun (and resumed) on its own.
+  const specFile = join(opts.out, 'hardware-sweep.yaml');
+  const specText =
+    '# Written by `imcsim study hardware`: rerun with `imcsim sweep hardware-sweep.yaml --out sweep`.\n' +
+    stringify({
+      name: 'hardware',
+      description: `The chip varied under the DT-SNN entropy exit (θ = ${theta}), MNIST convnet, cycle-level`,
+      mode: 'cycle',
+      arch: opts.arch ?? DEFAULT_ARCH,
+      workload: { model: modelPath('mnist-convnet-t4'), dataset: 'mnist', split: 'test', samples, seed: 0 },
+      axes,
+      algorithm: { policy: ['entropy'], theta: [theta], timesteps: [4] },
+      metrics: [
+        'energy_per_sample_j',
+        'latency_per_sample_s',
+        'edp_per_sample_js',
+        'area_m2',
+        'accuracy',
+        'avg_timesteps',
+        'noc_max_link_utilisation',
+      ],
+    });
+  writeFileAtomic(specFile, specText);
+  const plan = await planSweep(parseSweepSpec(specText, specFile));
+  const sweepDir = join(opts.out, 'sweep');
+  const outcome = await runSweep(plan, {
+    out: sweepDir,
+    workers: opts.workers ?? (tiny ? 0 : undefined),
+    cacheDir: opts.tracesDir,
+    onMessage: opts.log,
+  });
+  if (outcome.failed.length)
+    throw new Error(
+      `hardware study: ${outcome.failed.length} sweep points failed (${outcome.failed[0].message}); see ${outcome.csv}`,
+    );
+  const lines = new Map<string, string>();
+  for (const line of readFileSync(outcome.csv, 'utf8').trim().split('\n').slice(1))
+    lines.set(parseCsvLine(line)[0], line);
+  const rows = rowsFromCsv(plan, lines);
+  const axisNames = Object.keys(axes);
+  const m = (
+    r: ReportRow,
+    k: 'energy_per_sample_j' | 'latency_per_sample_s' | 'edp_per_sample_js' | 'area_m2',
+  ) => r.metrics[k] as number;
+  const front = paretoMin(rows, 'energy_per_sample_j', 'latency_per_sample_s');
+  const onFront = new Set(front.map((r) => r.id));
+  const best = [...rows].sort(
+    (a, b) => m(a, 'edp_per_sample_js') - m(b, 'edp_per_sample_js') || a.index - b.index,
+  )[0];
+  const worst = [...rows].sort(
+    (a, b) => m(b, 'edp_per_sample_js') - m(a, 'edp_per_sample_js') || a.index - b.index,
+  )[0];
+  const base = rows[0];
+  // Sensitivity: the mean of each metric over the points that share an axis value (marginal means).
+  const sensitivity: CsvRow[] = [];
+  const swing: Array<{ axis: string; ratio: number }> = [];
+  for (const a of axisNames) {
+    const means: number[] = [];
+    for (const v of axes[a]) {
+      const sel = rows.filter((r) => r.values[a] === v);
+      const mean = (k: Parameters<typeof m>[1]) => sel.reduce((s, r) => s + m(r, k), 0) / sel.length;
+      const e = mean('edp_per_sample_js');
+      means.push(e);
+      sensitivity.push({
+        axis: a,
+        value: v,
+        points: sel.length,
+        mean_energy_per_sample_j: mean('energy_per_sample_j'),
+        mean_latency_per_sample_s: mean('latency_per_sample_s'),
+        mean_edp_per_sample_js: e,
+        mean_area_m2: mean('area_m2'),
+      });
+    }
+    swing.push({ axis: a, ratio: Math.max(...means) / Math.min(...means) });
+  }
+  swing.sort((x, y) => y.ratio - x.ratio);
+  const describe = (r: ReportRow) => axisNames.map((a) => `${a}=${r.values[a]}`).join(', ');
+  const findings = [
+    `${rows.length} chips simulated cycle by cycle on ${samples} MNIST test images (accuracy ${pct1(base.metrics.accuracy ?? 0)}, ${fmt(base.metrics.avg_timesteps ?? 0)} average timesteps — the algorithm is the same on every chip). ${front.length} of them are on the energy–latency Pareto front.`,
+    `Lowest EDP: ${describe(best)} — ${fmt(m(best, 'energy_per_sample_j') * 1e6)} µJ, ${fmt(m(best, 'latency_per_sample_s') * 1e6)} µs, ${fmt(m(best, 'edp_per_sample_js') * 1e12)} pJ·s per sample, ${fmt(m(best, 'area_m2') * 1e6)} mm²; the highest-EDP chip (${describe(worst)}) is ×${fmt(m(worst, 'edp_per_sample_js') / m(best, 'edp_per_sample_js'), 3)} worse.`,
+    `Axes by influence on EDP (ratio of the worst to the best marginal mean): ${swing.map((s) => `${s.axis} ×${fmt(s.ratio, 3)}`).join(', ')}.`,
+  ];
+  const pointRows: CsvRow[] = rows.map((r) => ({
+    id: r.id,
+    ...Object.fromEntries(axisNames.map((a) => [a, r.values[a] as number])),
+    energy_per_sample_j: m(r, 'energy_per_sample_j'),
+    latency_per_sample_s: m(r, 'latency_per_sample_s'),
+    edp_per_sample_js: m(r, 'edp_per_sample_js'),
+    area_m2: m(r, 'area_m2'),
+    pareto: onFront.has(r.id) ? 1 : 0,
+  }));
+  return {
+    name: 'hardware',
+    title: 'Hardware: the chip varied under a fixed algorithm',
+    question:
+      'With the DT-SNN exit held fixed, which chip parameters move energy, latency and EDP, and which chips are Pareto-optimal?',
+    findings,
+    assumptions: [
+      `Base chip ${opts.arch ?? 'arch-configs/default.yaml'}; axes ${axisNames.map((a) => `${a} ∈ {${axes[a].join(', ')}}`).join('; ')} (full factorial). Cycle-level replay of one engine trace (models/mnist-convnet-t4, entropy exit θ = ${theta}, first ${samples} MNIST test images) on every chip.`,
+      'ADC resolution changes energy, latency and area only: the engine trace is the same on every chip (the accuracy effect of ADC quantisation is not modelled).',
+      `The sweep is in sweep/ (sweep.csv, sweep.html with its own Pareto and sensitivity charts); its spec is hardware-sweep.yaml.`,
+    ],
+    csvs: [
+      { file: 'hardware-points.csv', rows: pointRows },
+      { file: 'hardware-sensitivity.csv', rows: sensitivity },
+    ],
+    tables: [
+      {
+        title: 'Pareto front (energy against latency per sample)',
+        head: [...axisNames, 'energy (µJ)', 'latency (µs)', 'EDP (pJ·s)', 'area (mm²)'],
+        rows: front.map((r) => [
+          ...axisNames.map((a) => String(r.values[a])),
+          fmt(m(r, 'energy_per_sample_j') * 1e6),
+          fmt(m(r, 'latency_per_sample_s') * 1e6),
+          fmt(m(r, 'edp_per_sample_js') * 1e12),
+          fmt(m(r, 'area_m2') * 1e6),
+        ]),
+      },
+    ],
+    charts: [
+      {
+        name: 'hardware-pareto',
+        title: 'Energy against latency per sample; the Pareto front highlighted',
+        spec: {
+          data: {
+            values: rows.map((r) => ({
+              energy_uj: m(r, 'energy_per_sample_j') * 1e6,
+              latency_us: m(r, 'latency_per_sample_s') * 1e6,
+              area_mm2: m(r, 'area_m2') * 1e6,
+              front: onFront.has(r.id) ? 'Pareto front' : 'dominated',
+            })),
+          },
+          width: 460,
+          height: 300,
+          mark: { type: 'point', filled: true },
+          encoding: {
+            x: {
+              field: 'latency_us',
+              type: 'quantitative',
+              title: 'latency per sample (µs)',
+              scale: { zero: false },
+            },
+            y: {
+              field: 'energy_uj',
+              type: 'quantitative',
+              title: 'energy per sample (µJ)',
+              scale: { zero: false },
+            },
+            color: { field: 'front', type: 'nominal', title: null },
+            size: { field: 'area_mm2', type: 'quantitative', title: 'area (mm²)' },
+          },
+        },
+      },
+      {
+        name: 'hardware-sensitivity',
+        title: 'Sensitivity: mean EDP per sample for each axis value',
+        spec: {
+          data: {
+            values: sensitivity.map((s) => ({
+              axis: s.axis,
+              value: String(s.value),
+              edp_pjs: (s.mean_edp_per_sample_js as number) * 1e12,
+            })),
+          },
+          facet: { column: { field: 'axis', type: 'nominal', title: null } },
+          spec: {
+            width: 90,
+            height: 180,
+            mark: 'bar',
+            encoding: {
+              x: { field: 'value', type: 'ordinal', title: null, sort: null },
+              y: { field: 'edp_pjs', type: 'quantitative', title: 'mean EDP per sample (pJ·s)' },
+            },
+          },
+          resolve: { scale: { x: 'independent' } },
+        },
+      },
+    ],
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
