@@ -2,23 +2,28 @@
  * The critical path of one sample through the chip, in closed form: the latency the schedule implies when
  * no resource is contended (every packet takes its contention-free path, every layer has its tiles'
  * stage B to itself), computed without an event queue from the same per-timestep work and the same timing
- * rules as the replay (`work.ts`). With contention made impossible (`Replay` with `contentionFree`) the
- * replay's latency equals it exactly, in integer cycles; with contention it is never below it.
+ * rules as the replay (`work.ts`) and the same step dependencies (`steps.ts`). With contention made
+ * impossible (`Replay` with `contentionFree`) the replay's latency equals it exactly, in integer cycles;
+ * with contention it is never below it.
  *
- * Recurrence (cycles from the sample's start; tile k of layer l at timestep t):
+ * Recurrence over the steps in a topological order (cycles from the sample's start; tile k of layer l at
+ * its timestep t):
  * - input: layer 0's frame leaves the global buffer `globalReads × read` after it is sent (at 0; then
- *   layer-sequential: when the exit decision of t−1 ended; pipelined: when every layer-0 tile finished
- *   t−1); layer l > 0 receives one packet from each home tile j of layer l−1, sent when j finished t:
- *   in(l,k,t) = max over senders of (send + packetCycles(hops, flits));
- * - start: S(l,k,t) = max(in(l,k,t), Aend(l,k,t−1), and under pipelining max_k' S(l+1,k',t−1): a layer
- *   runs at most one timestep ahead of the next);
+ *   layer-sequential: when the step or exit step before it in the order finished; pipelined: when every
+ *   layer-0 tile finished t−1); layer l > 0, when its frame is sent, receives one packet from each home
+ *   tile j of layer l−1, sent when j finished the last frame the input is made of (`depHi`):
+ *   in(l,k,t) = max over senders of (send + packetCycles(hops, flits)); a frame not sent (a zero frame,
+ *   or the frame held again) waits for nothing;
+ * - start: S(l,k,t) = max(in(l,k,t), Aend(l,k,t−1), layer-sequential: the step before it in the order
+ *   done on every tile, or the exit step before it; pipelined: max_k' S(l+1,k',gate(l,t)) — the frame of
+ *   layer l+1 made from t−1 started);
  * - stage A ends Aend = S + aCycles; a tile without home neurons is done then and ships its partial sums;
  *   a home tile waiting for none runs stage B as positions come out of A (`pipelinedBEnd`); a home tile
  *   with partial sums runs stage B over all positions once they and its own stage A are in;
- * - exit step at t: the logits reach the I/O node (dynamic policies every timestep, static at the last),
- *   the entropy unit evaluates, and at the exit timestep the output is written — the sample ends.
+ * - exit step at τ: the logits reach the I/O node (dynamic policies every timestep, static at the last),
+ *   the entropy unit evaluates, and at the exit timestep the output is written; the sample ends then, or
+ *   when the last required step ends if later (frames `pad` drops, pipelined).
  */
-import { located } from '../config/errors.js';
 import type { Workload } from '../analytic/workload.js';
 import type { TraceHeader, TraceSample } from '../trace/types.js';
 import {
@@ -34,51 +39,58 @@ import {
   type LayerPlan,
 } from './work.js';
 import { checkTraceMatches } from './replay.js';
+import { StepGraph } from './steps.js';
 
 export class CriticalPath {
   readonly w: Workload;
   readonly header: TraceHeader;
   readonly plans: LayerPlan[];
   readonly costs: CycleCosts;
+  readonly graph: StepGraph;
   private readonly work: SampleWork;
   /** Mesh node of each tile of each layer: x, y. */
   private readonly xs: Int32Array[];
   private readonly ys: Int32Array[];
-  // Per layer and tile: start and stage-A end of the latest timestep, done of the latest, stage B free.
+  // Per layer, [t * tiles + k]: start, stage-A end and done of every step; per tile the stage-B free cycle.
   private readonly S: Float64Array[];
   private readonly aEnd: Float64Array[];
   private readonly done: Float64Array[];
   private readonly bFree: Float64Array[];
+  /** [item]: cycle a step is done on every tile, or an exit step ended. */
+  private readonly itemEnd: Float64Array;
   private readonly input: Float64Array;
+  private readonly psumIn: Float64Array;
 
-  constructor(w: Workload, header: TraceHeader) {
-    checkTraceMatches(w, header);
+  constructor(w: Workload, header: TraceHeader, source?: string) {
+    checkTraceMatches(w, header, source);
     this.w = w;
     this.header = header;
+    this.graph = new StepGraph(w, header, source);
     this.costs = cycleCosts(w);
     this.plans = planLayers(w, header);
     this.work = new SampleWork(w, this.plans, this.costs);
     const m = w.mapping;
     this.xs = this.plans.map((p) => Int32Array.from(p.tiles, (ti) => m.tileXY[2 * ti.tile]));
     this.ys = this.plans.map((p) => Int32Array.from(p.tiles, (ti) => m.tileXY[2 * ti.tile + 1]));
-    const per = () => this.plans.map((p) => new Float64Array(p.tiles.length));
-    this.S = per();
-    this.aEnd = per();
-    this.done = per();
-    this.bFree = per();
-    this.input = new Float64Array(Math.max(...this.plans.map((p) => p.tiles.length)));
+    const T2 = this.graph.T2;
+    const per = (rows: number) => this.plans.map((p) => new Float64Array(rows * p.tiles.length));
+    this.S = per(T2);
+    this.aEnd = per(T2);
+    this.done = per(T2);
+    this.bFree = per(1);
+    this.itemEnd = new Float64Array((this.plans.length + 1) * T2);
+    const maxTiles = Math.max(...this.plans.map((p) => p.tiles.length));
+    this.input = new Float64Array(maxTiles);
+    this.psumIn = new Float64Array(maxTiles);
   }
 
   /** Latency of one sample in cycles. */
   sampleCycles(s: TraceSample): number {
-    const { plans, costs: c, work } = this;
+    const { plans, costs: c, work, graph } = this;
     const spec = this.w.spec;
     const L = plans.length;
-    if (s.inputs.length !== L)
-      throw located('trace sample has the wrong number of layers', {
-        expected: String(L),
-        found: String(s.inputs.length),
-      });
+    graph.checkSample(s);
+    const T2 = graph.T2;
     const pipelined = spec.schedule.policy === 'timestep-pipelined';
     const dynamic = this.header.policy.name === 'entropy' || this.header.policy.name === 'confidence';
     const flitBits = spec.noc.flit_bits;
@@ -86,114 +98,134 @@ export class CriticalPath {
     const exitT = s.exitTimestep;
     work.begin(s);
     for (const b of this.bFree) b.fill(0);
-    let exitEnd = 0;
-    for (let t = 0; t < exitT; t++) {
-      for (let l = 0; l < L; l++) {
-        const plan = plans[l];
-        if (t >= plan.timesteps || t >= s.inputs[l].length)
-          throw located('critical path: a layer does not run a timestep the exit needs', {
-            path: `layers[${l}]`,
-            expected: `≥ ${exitT} timesteps`,
-            found: String(Math.min(plan.timesteps, s.inputs[l].length)),
-          });
-        const n = plan.tiles.length;
-        const xs = this.xs[l];
-        const ys = this.ys[l];
-        const S = this.S[l];
-        const aEnd = this.aEnd[l];
-        const done = this.done[l];
-        const bFree = this.bFree[l];
-        const input = this.input;
-        const key = work.ensure(l, t);
-        const payload = work.payload[key];
-        // --- input arrival ---
-        if (l === 0) {
-          let send = 0;
-          if (t > 0) {
-            if (pipelined) for (let k = 0; k < n; k++) send = Math.max(send, done[k]);
-            else send = exitEnd;
-          }
-          const leave = send + globalReads(spec, plan) * c.globalRead;
-          for (let k = 0; k < n; k++) {
-            const hops = Math.abs(xs[k] - io[0]) + Math.abs(ys[k] - io[1]);
-            input[k] = leave + packetCycles(c, hops, flitsOf(payload * plan.tiles[k].fraction, flitBits));
-          }
-        } else {
-          const prev = plans[l - 1];
-          const px = this.xs[l - 1];
-          const py = this.ys[l - 1];
-          const pDone = this.done[l - 1];
-          const bits = payload / prev.homes;
-          for (let k = 0; k < n; k++) {
-            const flits = flitsOf(bits * plan.tiles[k].fraction, flitBits);
-            let arrive = 0;
-            for (let j = 0; j < prev.tiles.length; j++) {
-              if (prev.tiles[j].homeNeurons === 0) continue;
-              const hops = Math.abs(xs[k] - px[j]) + Math.abs(ys[k] - py[j]);
-              arrive = Math.max(arrive, pDone[j] + packetCycles(c, hops, flits));
-            }
-            input[k] = arrive;
-          }
+    const itemEnd = this.itemEnd;
+    /** When the item before `item` in the layer-sequential order ended (0: none before it). */
+    const predEnd = (item: number) => {
+      const p = graph.seqPred[item];
+      return p < 0 ? 0 : itemEnd[p];
+    };
+    const order = pipelined ? graph.pipeOrder : graph.seqOrder;
+    let end = 0;
+    for (let i = 0; i < order.length; i++) {
+      const item = order[i];
+      const l = (item / T2) | 0;
+      const t = item - l * T2;
+      if (l === L) {
+        // --- exit step ---
+        if (t >= exitT) continue;
+        const last = plans[L - 1];
+        const lx = this.xs[L - 1];
+        const ly = this.ys[L - 1];
+        const lDone = this.done[L - 1];
+        const nl = last.tiles.length;
+        const send = dynamic || t === exitT - 1;
+        const flits = flitsOf((this.w.network.classes * spec.noc.psum_bits) / last.homes, flitBits);
+        let at = 0;
+        for (let k = 0; k < nl; k++) {
+          if (last.tiles[k].homeNeurons === 0) continue;
+          const hops = Math.abs(lx[k] - io[0]) + Math.abs(ly[k] - io[1]);
+          at = Math.max(at, lDone[t * nl + k] + (send ? packetCycles(c, hops, flits) : 0));
         }
-        // --- start: input in, stage A free, and (pipelined) the next layer started t−1 everywhere ---
-        let gate = 0;
-        if (pipelined && l < L - 1 && t > 0) for (const x of this.S[l + 1]) gate = Math.max(gate, x);
-        const aCycles = work.aCycles[l];
-        const bSpan = work.bSpan[l];
-        const dB = work.dB[l];
-        const P = plan.geo.positions;
+        itemEnd[item] = at + (dynamic ? c.entropy : 0);
+        if (t === exitT - 1) end = Math.max(end, itemEnd[item] + outputWrites(this.w) * c.globalWrite);
+        continue;
+      }
+      if (t >= graph.required(l, s)) continue;
+      const plan = plans[l];
+      const n = plan.tiles.length;
+      const xs = this.xs[l];
+      const ys = this.ys[l];
+      const S = this.S[l];
+      const aEnd = this.aEnd[l];
+      const done = this.done[l];
+      const bFree = this.bFree[l];
+      const input = this.input;
+      const key = work.ensure(l, t);
+      const payload = work.payload[key];
+      // --- input arrival ---
+      if (l === 0) {
+        let sent = 0;
+        if (pipelined) {
+          if (t > 0) for (let k = 0; k < n; k++) sent = Math.max(sent, done[(t - 1) * n + k]);
+        } else sent = predEnd(item);
+        const leave = sent + globalReads(spec, plan) * c.globalRead;
         for (let k = 0; k < n; k++) {
-          let start = Math.max(input[k], gate);
-          if (t > 0) start = Math.max(start, aEnd[k]);
-          S[k] = start;
-          aEnd[k] = start + aCycles[t * n + k];
+          const hops = Math.abs(xs[k] - io[0]) + Math.abs(ys[k] - io[1]);
+          input[k] = leave + packetCycles(c, hops, flitsOf(payload * plan.tiles[k].fraction, flitBits));
         }
-        // --- done: stage B ---
+      } else if (graph.sends[item]) {
+        const prev = plans[l - 1];
+        const np = prev.tiles.length;
+        const px = this.xs[l - 1];
+        const py = this.ys[l - 1];
+        const pDone = this.done[l - 1];
+        const src = graph.depHi[item] * np;
+        const bits = payload / prev.homes;
         for (let k = 0; k < n; k++) {
-          const ti = plan.tiles[k];
-          const i = t * n + k;
-          if (ti.homeNeurons === 0) done[k] = aEnd[k];
-          else if (ti.psumFrom === 0) done[k] = bFree[k] = pipelinedBEnd(S[k], bFree[k], P, dB[i], bSpan[i]);
-        }
-        // Partial sums leave their tiles when stage A ends; a home tile runs stage B once all arrived.
-        input.fill(0, 0, n);
-        for (let j = 0; j < n; j++) {
-          const tj = plan.tiles[j];
-          for (let q = 0; q < tj.psumTo.length; q++) {
-            const k = tj.psumTo[q];
-            const hops = Math.abs(xs[k] - xs[j]) + Math.abs(ys[k] - ys[j]);
-            const arrive = aEnd[j] + packetCycles(c, hops, flitsOf(tj.psumBits[q] * P, flitBits));
-            if (arrive > input[k]) input[k] = arrive;
+          const flits = flitsOf(bits * plan.tiles[k].fraction, flitBits);
+          let arrive = 0;
+          for (let j = 0; j < np; j++) {
+            if (prev.tiles[j].homeNeurons === 0) continue;
+            const hops = Math.abs(xs[k] - px[j]) + Math.abs(ys[k] - py[j]);
+            arrive = Math.max(arrive, pDone[src + j] + packetCycles(c, hops, flits));
           }
+          input[k] = arrive;
         }
-        for (let k = 0; k < n; k++) {
-          const ti = plan.tiles[k];
-          if (ti.homeNeurons === 0 || ti.psumFrom === 0) continue;
-          const ready = Math.max(aEnd[k], input[k]);
-          done[k] = bFree[k] = Math.max(ready, bFree[k]) + P * dB[t * n + k];
+      } else input.fill(0, 0, n);
+      // --- start: input in, stage A free, and the schedule's hold ---
+      let gate = 0;
+      if (pipelined) {
+        const g = graph.gate[item];
+        if (g >= 0) {
+          const next = this.S[l + 1];
+          const nn = plans[l + 1].tiles.length;
+          for (let k = 0; k < nn; k++) gate = Math.max(gate, next[g * nn + k]);
+        }
+      } else if (l > 0) gate = predEnd(item);
+      const aCycles = work.aCycles[l];
+      const bSpan = work.bSpan[l];
+      const dB = work.dB[l];
+      const P = plan.geo.positions;
+      const row = t * n;
+      for (let k = 0; k < n; k++) {
+        let start = Math.max(input[k], gate);
+        if (t > 0) start = Math.max(start, aEnd[row - n + k]);
+        S[row + k] = start;
+        aEnd[row + k] = start + aCycles[row + k];
+      }
+      // --- done: stage B ---
+      for (let k = 0; k < n; k++) {
+        const ti = plan.tiles[k];
+        const i = row + k;
+        if (ti.homeNeurons === 0) done[i] = aEnd[i];
+        else if (ti.psumFrom === 0) done[i] = bFree[k] = pipelinedBEnd(S[i], bFree[k], P, dB[i], bSpan[i]);
+      }
+      // Partial sums leave their tiles when stage A ends; a home tile runs stage B once all arrived.
+      const psumIn = this.psumIn;
+      psumIn.fill(0, 0, n);
+      for (let j = 0; j < n; j++) {
+        const tj = plan.tiles[j];
+        for (let q = 0; q < tj.psumTo.length; q++) {
+          const k = tj.psumTo[q];
+          const hops = Math.abs(xs[k] - xs[j]) + Math.abs(ys[k] - ys[j]);
+          const arrive = aEnd[row + j] + packetCycles(c, hops, flitsOf(tj.psumBits[q] * P, flitBits));
+          if (arrive > psumIn[k]) psumIn[k] = arrive;
         }
       }
-      // --- exit step ---
-      const last = plans[L - 1];
-      const lx = this.xs[L - 1];
-      const ly = this.ys[L - 1];
-      const lDone = this.done[L - 1];
-      const send = dynamic || t === exitT - 1;
-      const flits = flitsOf((this.w.network.classes * spec.noc.psum_bits) / last.homes, flitBits);
-      let at = 0;
-      for (let k = 0; k < last.tiles.length; k++) {
-        if (last.tiles[k].homeNeurons === 0) continue;
-        const hops = Math.abs(lx[k] - io[0]) + Math.abs(ly[k] - io[1]);
-        at = Math.max(at, lDone[k] + (send ? packetCycles(c, hops, flits) : 0));
+      let stepEnd = 0;
+      for (let k = 0; k < n; k++) {
+        const ti = plan.tiles[k];
+        const i = row + k;
+        if (ti.homeNeurons > 0 && ti.psumFrom > 0) {
+          const ready = Math.max(aEnd[i], psumIn[k]);
+          done[i] = bFree[k] = Math.max(ready, bFree[k]) + P * dB[i];
+        }
+        if (done[i] > stepEnd) stepEnd = done[i];
       }
-      exitEnd = at + (dynamic ? c.entropy : 0);
-      if (t === exitT - 1) return exitEnd + outputWrites(this.w) * c.globalWrite;
+      itemEnd[item] = stepEnd;
+      if (stepEnd > end) end = stepEnd;
     }
-    throw located('critical path: the sample has no exit timestep', {
-      path: 'exitTimestep',
-      expected: '≥ 1',
-      found: String(exitT),
-    });
+    return end;
   }
 }
 

@@ -16,11 +16,14 @@
  *   the upstream link (one-hop back-pressure); router pipeline and link latency per hop.
  * - Entropy unit: after the last layer's timestep the logits travel to the I/O node; the unit runs K
  *   class steps and one decision; at the trace's exit timestep the sample ends.
- * - Schedules: layer-sequential (layer l+1 starts timestep t when layer l finished it and its input
- *   arrived; the next timestep after the exit decision) and timestep-pipelined (layer l may start t+1 as
- *   soon as its stage A finished t, its input for t+1 arrived and layer l+1 started t). Under pipelining,
- *   work started on timesteps after an exit is wasted: it is counted apart (priced with the layer's last
- *   recorded frame, since the engine never computed later ones).
+ * - Steps (a layer at one of its timesteps) and what they wait for come from `steps.ts`: each layer runs
+ *   its own T_l (LD-SNN), its input frame waits for the frames of the layer before it is made of.
+ *   Schedules: layer-sequential (one step at a time in demand order; uniform T: layer l+1 starts
+ *   timestep t when layer l finished it and its input arrived, the next timestep after the exit decision)
+ *   and timestep-pipelined (a step starts when its input arrived and stage A is free, a layer at most one
+ *   frame ahead of the next). Under pipelining, work started on timesteps after an exit is wasted: it is
+ *   counted apart (priced with the layer's last recorded frame, since the engine never computed later
+ *   ones). A layerwise sample ends after the output layer's last timestep, once every recorded frame ran.
  * Samples run back to back: a sample starts when the previous one ended and its packets drained.
  *
  * Speed: the event loop is written here over the kernel's `EventQueue` (integer kinds dispatched by a
@@ -49,6 +52,7 @@ import {
   type CycleCosts,
   type LayerPlan,
 } from './work.js';
+import { StepGraph } from './steps.js';
 
 const EV_HOP = 0;
 const EV_ARRIVE = 1;
@@ -82,6 +86,8 @@ export interface ReplayOptions {
    * gives each layer its own stage B. The reference the critical path equals and contention never beats.
    */
   contentionFree?: boolean;
+  /** The trace file, to locate input errors. */
+  source?: string;
 }
 
 export interface SampleOutcome {
@@ -120,6 +126,8 @@ export class Replay {
   lastLatencyCycles = 0;
   readonly plans: LayerPlan[];
   readonly costs: CycleCosts;
+  /** What each step waits for (per-layer timesteps, alignment, the schedule's order). */
+  readonly graph: StepGraph;
   private readonly work: SampleWork;
   private readonly contentionFree: boolean;
   private readonly pipelined: boolean;
@@ -170,7 +178,16 @@ export class Replay {
   declare private readonly pending: Int32Array;
   declare private readonly psumPending: Int32Array;
   declare private readonly aDoneAt: Float64Array;
-  declare private readonly expected: Int32Array;
+  /** [l * T2 + t]: input packets a tile of layer l waits for at timestep t (0: nothing to wait for). */
+  declare private readonly pendingInit: Int32Array;
+  /** [l * T2 + t]: layer-sequential hold of a step released by its predecessor (1: may start). */
+  declare private readonly seqOpen: Uint8Array;
+  declare private readonly seqOpenInit: Uint8Array;
+  /** Frames each layer must run this sample, and the steps (all tiles) still to finish. */
+  declare private readonly required: Int32Array;
+  private stepsLeft = 0;
+  /** The exit decision was made; the sample ends once every required step finished. */
+  private exitDone = false;
   /** [l * T2 + t]: tiles done, tiles started, cycle the first tile started. */
   declare private readonly doneCount: Int32Array;
   declare private readonly startedCount: Int32Array;
@@ -196,7 +213,7 @@ export class Replay {
         expected: '"im2col"',
         found: JSON.stringify(w.spec.mapping.scheme),
       });
-    checkTraceMatches(w, header);
+    checkTraceMatches(w, header, opts.source);
     this.w = w;
     this.header = header;
     this.contentionFree = !!opts.contentionFree;
@@ -204,8 +221,9 @@ export class Replay {
     this.dynamic = header.policy.name === 'entropy' || header.policy.name === 'confidence';
     const L = w.mapping.layers.length;
     this.L = L;
+    this.graph = new StepGraph(w, header, opts.source);
     const T = Math.max(...header.layers.map((l) => l.timesteps));
-    this.T2 = T + 2;
+    this.T2 = this.graph.T2;
     this.counts = new ActionCounts(L + 1, T);
     this.wasted = new ActionCounts(L + 1, T);
     this.busy = new Float64Array((L + 1) * T);
@@ -241,7 +259,6 @@ export class Replay {
     this.slotX = new Int32Array(G);
     this.slotY = new Int32Array(G);
     this.slotB = new Int32Array(G);
-    this.expected = new Int32Array(G);
     let g = 0;
     for (let l = 0; l < L; l++) {
       this.tileBase[l] = g;
@@ -254,13 +271,23 @@ export class Replay {
         this.slotY[g] = m.tileXY[2 * tile + 1];
         // Without contention every (layer, tile) has its own stage B; else layers sharing a tile share it.
         this.slotB[g] = this.contentionFree ? g : tile;
-        // Input packets a tile waits for per timestep: one per producing tile of the layer before.
-        this.expected[g] = l === 0 ? 1 : this.plans[l - 1].homes;
       }
     }
+    const T2 = this.T2;
+    // Input packets a tile waits for per timestep: one per producing tile of the layer before, when the
+    // frame is sent (not a zero frame, not the same frame again).
+    this.pendingInit = new Int32Array(L * T2);
+    this.seqOpenInit = new Uint8Array(L * T2);
+    for (let l = 0; l < L; l++)
+      for (let t = 0; t < T2; t++) {
+        const key = l * T2 + t;
+        this.pendingInit[key] = this.graph.sends[key] ? (l === 0 ? 1 : this.plans[l - 1].homes) : 0;
+        this.seqOpenInit[key] = this.graph.seqExplicit[key] ? 0 : 1;
+      }
+    this.seqOpen = new Uint8Array(L * T2);
+    this.required = new Int32Array(L);
     this.tileBase[L] = G;
     this.bFree = new Float64Array(this.contentionFree ? G : m.totalTiles);
-    const T2 = this.T2;
     this.nextT = new Int32Array(G);
     this.busyUntil = new Float64Array(G);
     this.pending = new Int32Array(G * T2);
@@ -284,13 +311,10 @@ export class Replay {
   /** Replays one sample, starting when the previous one ended; returns its outcome. */
   replaySample(s: TraceSample): SampleOutcome {
     const L = this.L;
-    if (s.inputs.length !== L)
-      throw located('trace sample has the wrong number of layers', {
-        expected: String(L),
-        found: String(s.inputs.length),
-      });
+    this.graph.checkSample(s);
     this.s = s;
     this.ended = false;
+    this.exitDone = false;
     // The chip drains packets still in flight from the previous sample before this one starts; then
     // every resource is free (each link and stage B frees no later than the last event that used it).
     this.base = Math.max(this.nowCycle, this.base + this.q.now);
@@ -303,14 +327,19 @@ export class Replay {
     this.exitT = s.exitTimestep;
     this.pkN = 0;
     const T2 = this.T2;
+    this.stepsLeft = 0;
     for (let l = 0; l < L; l++) {
       this.frames[l] = s.inputs[l].length;
+      this.required[l] = this.graph.required(l, s);
+      this.stepsLeft += this.required[l];
       const plan = this.plans[l];
+      const init = this.pendingInit.subarray(l * T2, (l + 1) * T2);
       for (let k = 0, g = this.tileBase[l]; k < plan.tiles.length; k++, g++) {
-        this.pending.fill(this.expected[g], g * T2, (g + 1) * T2);
+        this.pending.set(init, g * T2);
         this.psumPending.fill(plan.tiles[k].psumFrom, g * T2, (g + 1) * T2);
       }
     }
+    if (!this.pipelined) this.seqOpen.set(this.seqOpenInit);
     this.nextT.fill(0);
     this.busyUntil.fill(now);
     this.aDoneAt.fill(-1);
@@ -463,6 +492,8 @@ export class Replay {
     const plan = this.plans[l];
     const t = this.nextT[g];
     if (t >= plan.timesteps || this.pending[g * T2 + t] > 0) return;
+    // Layer-sequential: a step whose predecessor in the order is not its producer waits to be released.
+    if (!this.pipelined && this.seqOpen[l * T2 + t] === 0) return;
     const F = this.frames[l];
     const pipelined = this.pipelined;
     // Beyond the recorded frames only pipelined run-ahead happens (wasted work), one timestep at most.
@@ -471,14 +502,10 @@ export class Replay {
       this.q.schedule(this.busyUntil[g], 2, EV_TRY_START, g, 0);
       return;
     }
-    const L = this.L;
-    // Pipelined run-ahead: layer l may be at most one timestep ahead of layer l+1 (double-buffered outputs).
-    if (
-      pipelined &&
-      l < L - 1 &&
-      t > 0 &&
-      this.startedCount[(l + 1) * T2 + t - 1] < this.plans[l + 1].tiles.length
-    ) {
+    // Pipelined run-ahead (double-buffered outputs): layer l starts t only once layer l+1 started the first
+    // frame made from t−1 (uniform T: layer l at most one timestep ahead of layer l+1; steps.ts).
+    const gate = this.graph.gate[l * T2 + t];
+    if (pipelined && gate >= 0 && this.startedCount[(l + 1) * T2 + gate] < this.plans[l + 1].tiles.length) {
       this.waitingNext[l] = 1;
       return;
     }
@@ -560,6 +587,9 @@ export class Replay {
         time,
       );
     if (ti.homeNeurons === 0) this.q.schedule(time, 1, EV_TILE_DONE, g, t);
+    // A next frame that needs no packet (a zero frame, or the frame held again) starts when stage A frees.
+    if (t + 1 < plan.timesteps && this.pendingInit[l * this.T2 + t + 1] === 0)
+      this.q.schedule(time, 2, EV_TRY_START, g, 0);
   }
 
   /** A tile that waited for partial sums runs stage B over every position. */
@@ -582,19 +612,18 @@ export class Replay {
     const wasted = t >= this.frames[l];
     const nTiles = plan.tiles.length;
     const done = ++this.doneCount[l * T2 + t];
-    if (done === nTiles) {
-      const c = this.counts.timesteps;
-      this.busy[l * c + Math.min(t, c - 1)] += (time - this.layerStart[l * T2 + t]) * this.cycle;
-    }
     if (ti.homeNeurons > 0) {
       if (l < L - 1) {
+        // The frames of layer l+1 whose last source frame is t (uniform T: frame t), one packet per tile.
+        const graph = this.graph;
         const next = this.plans[l + 1];
-        if (t < next.timesteps) {
-          const nextWasted = wasted || t >= this.frames[l + 1];
-          const bits = this.work.payload[this.work.ensure(l + 1, t)] / plan.homes;
-          const x = this.slotX[g];
-          const y = this.slotY[g];
-          const base = this.tileBase[l + 1];
+        const x = this.slotX[g];
+        const y = this.slotY[g];
+        const base = this.tileBase[l + 1];
+        for (let ci = graph.consStart[l * T2 + t], ce = graph.consStart[l * T2 + t + 1]; ci < ce; ci++) {
+          const tn = graph.cons[ci];
+          const nextWasted = wasted || tn >= this.frames[l + 1];
+          const bits = this.work.payload[this.work.ensure(l + 1, tn)] / plan.homes;
           for (let nk = 0; nk < next.tiles.length; nk++)
             this.launch(
               this.newPacket(
@@ -604,7 +633,7 @@ export class Replay {
                 bits * next.tiles[nk].fraction,
                 PURPOSE_INPUT,
                 l + 1,
-                t,
+                tn,
                 nextWasted,
               ),
               time,
@@ -628,9 +657,39 @@ export class Replay {
         else if (--this.logitsPending[t] === 0) this.q.schedule(time, 3, EV_EXIT_STEP, t, 0);
       }
     }
-    // Timestep-pipelined: layer 0 fetches its next frame as soon as it finished this one.
-    if (l === 0 && done === nTiles && this.pipelined) this.sendLayerInputs(t + 1, time);
+    if (done === nTiles) {
+      const c = this.counts.timesteps;
+      this.busy[l * c + Math.min(t, c - 1)] += (time - this.layerStart[l * T2 + t]) * this.cycle;
+      // Timestep-pipelined: layer 0 fetches its next frame as soon as it finished this one.
+      if (this.pipelined) {
+        if (l === 0) this.sendLayerInputs(t + 1, time);
+      } else this.release(this.graph.seqNext[l * T2 + t], time);
+      if (t < this.required[l] && --this.stepsLeft === 0 && this.exitDone) {
+        // Work the exit did not wait for (frames `pad` drops) ran to its end.
+        this.ended = true;
+        if (time > this.endCycle) this.endCycle = time;
+      }
+    }
     this.q.schedule(time, 2, EV_TRY_START, g, 0);
+  }
+
+  /**
+   * Layer-sequential: the item after a finished one in the order may go — layer 0's frame leaves the
+   * global buffer; a step its producer does not already release is released; an exit step waits for
+   * its logits.
+   */
+  private release(item: number, time: number): void {
+    if (item < 0) return;
+    const T2 = this.T2;
+    const l = (item / T2) | 0;
+    if (l === this.L) return;
+    const t = item - l * T2;
+    if (l === 0) this.sendLayerInputs(t, time);
+    else if (this.seqOpen[item] === 0) {
+      this.seqOpen[item] = 1;
+      for (let g = this.tileBase[l]; g < this.tileBase[l + 1]; g++)
+        this.q.schedule(time, 2, EV_TRY_START, g, 0);
+    }
   }
 
   /** The logits of timestep t reached the entropy unit (or, static, the output buffer). */
@@ -649,13 +708,14 @@ export class Replay {
       this.counts.add(L, t, A.GLOBAL_WRITE, writes);
       end += writes * this.costs.globalWrite;
       this.busy[L * T + t] += (end - time) * this.cycle;
-      this.ended = true;
+      this.exitDone = true;
       this.endCycle = end;
+      if (this.stepsLeft === 0) this.ended = true;
       return;
     }
     this.busy[L * T + t] += (end - time) * this.cycle;
-    // Layer-sequential: the next timestep starts after the decision.
-    if (!this.pipelined) this.sendLayerInputs(t + 1, end);
+    // Layer-sequential: the next step starts after the decision.
+    if (!this.pipelined) this.release(this.graph.seqNext[L * this.T2 + t], end);
   }
 
   /** A packet at a router: route it one hop (XY), or deliver it. Links are granted first come, first served. */
@@ -727,12 +787,13 @@ export class Replay {
 }
 
 /** The trace must come from this network: same weighted layers, same input sizes. */
-export function checkTraceMatches(w: Workload, header: TraceHeader): void {
+export function checkTraceMatches(w: Workload, header: TraceHeader, file?: string): void {
   if (
     header.layers.length !== w.mapping.layers.length ||
     header.layers.some((l, i) => l.input_elements !== w.mapping.layers[i].layer.inputElements)
   )
     throw located('the trace does not match the network: weighted layers or their input sizes differ', {
+      file,
       expected: w.mapping.layers.map((l) => `${l.layer.name}:${l.layer.inputElements}`).join(', '),
       found: header.layers.map((l) => `${l.name}:${l.input_elements}`).join(', '),
     });

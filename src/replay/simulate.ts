@@ -76,11 +76,13 @@ export async function simulateTrace(
       header.network,
       {
         timesteps: Math.max(...header.layers.map((l) => l.timesteps)),
-        policy: header.policy.name === 'static' ? 'static' : 'entropy',
+        // Layerwise (LD-SNN) is static: the exit follows the output layer's last timestep.
+        policy:
+          header.policy.name === 'entropy' || header.policy.name === 'confidence' ? 'entropy' : 'static',
       },
       shapes,
     );
-    const replay = new Replay(w, header, { contentionFree: opts.contentionFree });
+    const replay = new Replay(w, header, { contentionFree: opts.contentionFree, source: tracePath });
     const energies = actionEnergies(w.models);
     const area = imcsimArea(w);
     let leakW = 0;
