@@ -5,7 +5,7 @@
  */
 import { writeToString } from 'fast-csv';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { loadArch, type Override } from '../config/load.js';
 import type { ArchSpec } from '../config/schema.js';
 import { PACKAGE_ROOT } from '../demo/demo.js';
@@ -22,6 +22,11 @@ import { writeFileAtomic } from '../util/atomic.js';
 
 export const DEFAULT_ARCH = join(PACKAGE_ROOT, 'arch-configs', 'default.yaml');
 export const modelPath = (name: string) => join(PACKAGE_ROOT, 'models', name);
+/** A path as a reader of the docs knows it: relative to the package root when inside it. */
+export function shownPath(p: string): string {
+  const r = relative(PACKAGE_ROOT, p);
+  return r && !r.startsWith('..') && !isAbsolute(r) ? r.split(sep).join('/') : p;
+}
 
 export interface StudyOptions {
   out: string;
@@ -303,9 +308,13 @@ export async function writeStudy(out: string, r: StudyResult): Promise<string[]>
 }
 
 /** Assumption lines every study states for the chip it simulated. */
-export function chipAssumptions(runner: StudyRunner, r: SimulationResult): string[] {
+export function chipAssumptions(
+  runner: StudyRunner,
+  r: SimulationResult,
+  schedule: string = r.schedule,
+): string[] {
   return [
-    `Chip: ${r.arch} (${runner.archFile.startsWith(PACKAGE_ROOT) ? runner.archFile.slice(PACKAGE_ROOT.length) : runner.archFile}), ${runner.spec.chip.tech_node_nm} nm, ${runner.spec.crossbar.rows}×${runner.spec.crossbar.columns} crossbars, ADC model ${r.adc_family} (${runner.spec.adc.bits} b), schedule ${r.schedule}, accounting ${r.accounting}.`,
+    `Chip: ${r.arch} (${shownPath(runner.archFile)}), ${runner.spec.chip.tech_node_nm} nm, ${runner.spec.crossbar.rows}×${runner.spec.crossbar.columns} crossbars, ADC model ${r.adc_family} (${runner.spec.adc.bits} b), schedule ${schedule}, accounting ${r.accounting}.`,
     'Every run is cycle-level: traces replayed by the discrete-event simulator with NoC contention; energy priced by the component models listed in each run folder’s components.csv (docs/CONFIG.md gives every source).',
   ];
 }

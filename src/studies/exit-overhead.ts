@@ -109,7 +109,7 @@ export async function exitOverheadStudy(opts: StudyOptions): Promise<StudyResult
       'What does the entropy exit unit cost as the number of classes grows, under each schedule, and how much work do exits waste under pipelining?',
     findings,
     assumptions: [
-      ...chipAssumptions(runner, points[0].sim),
+      ...chipAssumptions(runner, points[0].sim, 'layer-sequential and timestep-pipelined (one run each)'),
       `SYNTHETIC traces of the mnist-convnet topology with a K-class classifier, ${RATE * 100} % input spike rate, ${samples} samples per point, T=${T}; entropy-policy samples exit after t = 1..4 with probabilities ${EXIT_DISTRIBUTION.join(', ')} (drawn, seeded) — the exits are assumed, not computed from logits.`,
       'Entropy unit model: per class a LUT exp, accumulate, LUT log, multiply-add; per decision a reciprocal LUT, two multiplies and a compare (Horowitz ISSCC 2014 energies at 45 nm, scaled; area [our estimate]).',
     ],

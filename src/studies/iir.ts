@@ -14,6 +14,7 @@ import {
   modelPath,
   pct1,
   runMetrics,
+  shownPath,
   StudyRunner,
   type CsvRow,
   type StudyOptions,
@@ -77,7 +78,7 @@ export async function iirStudy(opts: IirStudyOptions): Promise<StudyResult> {
   const mb = last.sim.components.membrane_buffer;
   const leakPerSample = mb.leakage_w * last.sim.latency_per_sample_s;
   const findings = [
-    `Accuracy on ${first.sim.samples} MNIST test images: T=${first.T} ${pct1(first.sim.accuracy ?? 0)} → T=1 ${pct1(last.sim.accuracy ?? 0)} (${fmt(100 * ((last.sim.accuracy ?? 0) - (first.sim.accuracy ?? 0)), 2)} points; IIR-SNN's target: within 1 point).`,
+    `Accuracy on ${first.sim.samples} MNIST test images: T=${first.T} ${pct1(first.sim.accuracy ?? 0)} → T=1 ${pct1(last.sim.accuracy ?? 0)} (${(100 * ((last.sim.accuracy ?? 0) - (first.sim.accuracy ?? 0))).toFixed(1)} points on these images; IIR-SNN's target: within 1 point; docs/MODELS.md gives the full test split).`,
     `Energy per sample: T=${first.T} ${fmt(first.sim.energy_per_sample_j * 1e6)} µJ → T=1 ${fmt(last.sim.energy_per_sample_j * 1e6)} µJ (×${fmt(first.sim.energy_per_sample_j / last.sim.energy_per_sample_j, 3)} less); latency ${fmt(first.sim.latency_per_sample_s * 1e6)} µs → ${fmt(last.sim.latency_per_sample_s * 1e6)} µs (×${fmt(first.sim.latency_per_sample_s / last.sim.latency_per_sample_s, 3)} faster); EDP ×${fmt(first.sim.edp_per_sample_js / last.sim.edp_per_sample_js, 3)} lower.`,
     `Membrane-buffer traffic: ${fmt(membraneAccesses(first.sim) / first.sim.samples)} accesses per sample at T=${first.T}, ${fmt(membraneAccesses(last.sim) / last.sim.samples)} at T=1 — at T=1 no potential is kept between timesteps.`,
     `What a T=1 design no longer needs: the membrane-potential buffers, ${fmt(mb.area_m2 * 1e6)} mm² (${pct1(mb.area_m2 / last.sim.area_m2)} of the chip's ${fmt(last.sim.area_m2 * 1e6)} mm²) and ${fmt(mb.leakage_w * 1e3)} mW of leakage (${fmt(leakPerSample * 1e9)} nJ per T=1 inference, ${pct1(leakPerSample / last.sim.energy_per_sample_j)} of its energy).`,
@@ -90,7 +91,7 @@ export async function iirStudy(opts: IirStudyOptions): Promise<StudyResult> {
     findings,
     assumptions: [
       ...chipAssumptions(runner, first.sim),
-      `Stage models from ${stagesDir.startsWith(modelPath('')) ? 'models/' + stagesDir.slice(modelPath('').length) : stagesDir} (one IIR-SNN training, each stage initialised from the previous one; docs/MODELS.md), traced by the engine on the first ${runner.samples} MNIST test images at their own T.`,
+      `Stage models from ${shownPath(stagesDir)} (one IIR-SNN training, each stage initialised from the previous one; docs/MODELS.md), traced by the engine on the first ${runner.samples} MNIST test images at their own T.`,
       'The membrane-buffer area and leakage are those of the configured buffers (membrane_buffer.capacity_bits per tile); a T=1 chip could omit them because the replay records no membrane traffic at T=1.',
     ],
     csvs: [{ file: 'iir-stages.csv', rows }],

@@ -15,6 +15,7 @@ import {
   modelPath,
   pct1,
   runMetrics,
+  shownPath,
   StudyRunner,
   type CsvRow,
   type StudyOptions,
@@ -134,7 +135,7 @@ export async function ldsnnStudy(opts: LdsnnStudyOptions): Promise<StudyResult> 
     findings,
     assumptions: [
       ...chipAssumptions(runner, uniformT.sim),
-      `Model ${dir.startsWith(modelPath('')) ? 'models/' + dir.slice(modelPath('').length) : dir} on the first ${runner.samples} MNIST test images; per-layer settings are the accepted moves of the shipped LD-SNN search (validation split), frames aligned between layers by repetition (REFERENCES.md §1 [our design]).`,
+      `Model ${shownPath(dir)} on the first ${runner.samples} MNIST test images; per-layer settings are the accepted moves of the shipped LD-SNN search (validation split), frames aligned between layers by repetition (REFERENCES.md §1 [our design]).`,
       'Synaptic updates and neurons evaluated are the engine’s counts (REFERENCES.md §1 definitions); energy and latency are the cycle-level replay of each trace.',
     ],
     csvs: [{ file: 'ldsnn-points.csv', rows }],
