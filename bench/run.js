@@ -49,3 +49,7 @@ for (const f of files) {
   const out = { benchmark: name, date: new Date().toISOString().slice(0, 10), machine, results };
   writeFileSync(join(here, 'results', `${name}.json`), JSON.stringify(out, null, 2) + '\n');
 }
+
+// Standalone benchmarks (their own worker threads and processes): bench/sweep.js → results/sweep.json.
+if (only.length === 0 || only.some((o) => 'sweep'.startsWith(o))) await import('./sweep.js');
+if (only.length === 0 || only.some((o) => 'demo'.startsWith(o))) await import('./demo.js');
