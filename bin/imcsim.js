@@ -5,6 +5,9 @@ import { main } from '../dist/cli/main.js';
 main(process.argv).then(
   (code) => {
     process.exitCode = code;
+    // After a failure (e.g. a Redis server lost mid-sweep) client reconnection timers may linger: exit
+    // anyway once they had a few seconds to close. unref(): never keeps a finished process alive.
+    if (code !== 0) setTimeout(() => process.exit(code), 5000).unref();
   },
   (err) => {
     process.stderr.write(`imcsim: internal error: ${err && err.stack ? err.stack : String(err)}\n`);

@@ -16,14 +16,31 @@ export const processIo: Io = {
 };
 
 /**
+ * A failure of the environment, not of the input nor of imcsim: a Redis server that cannot be reached or
+ * was lost, sweep points that failed at run time. Reported in the error style with exit code 1, without
+ * the "this is a bug" line.
+ */
+export class OperationalError extends Error {
+  constructor(readonly lines: string[]) {
+    super(lines.join('\n'));
+    this.name = 'OperationalError';
+  }
+}
+
+/**
  * One consistent style for every error: `imcsim: error: <file:line:col: path: message (expected, found)>`
- * and exit code 2 for bad input; `imcsim: internal error:` and exit code 1 for anything else.
+ * and exit code 2 for bad input; `imcsim: error:` and exit code 1 for an operational failure;
+ * `imcsim: internal error:` and exit code 1 for anything else.
  */
 export function reportError(e: unknown, io: Io): number {
   if (e instanceof InputError) {
     const all = e instanceof InputErrors ? e.errors : [e];
     for (const x of all) io.err(`imcsim: error: ${x.message}`);
     return EXIT_INPUT;
+  }
+  if (e instanceof OperationalError) {
+    for (const l of e.lines) io.err(`imcsim: error: ${l}`);
+    return EXIT_INTERNAL;
   }
   const err = e as Error;
   io.err(`imcsim: internal error: ${err?.stack ?? String(e)}`);

@@ -14,7 +14,7 @@ import {
   startQueueWorker,
 } from '../sweep/queue.js';
 import { runSweep, type SweepProgress } from '../sweep/run.js';
-import { parsePositiveInt, processIo, type Io } from './common.js';
+import { OperationalError, parsePositiveInt, processIo, type Io } from './common.js';
 import { progressEnabled } from './progress.js';
 
 function parseCount(flag: string, min: number) {
@@ -26,21 +26,9 @@ function parseCount(flag: string, min: number) {
   };
 }
 
-/**
- * Exit code 1 with a clear message for operational failures (Redis unreachable, points that failed):
- * main() maps only InputError to a code, anything else it reports as an internal error. When this runs as
- * the real CLI (processIo), the code is forced at process exit; embedded callers get the message only.
- */
-function operationalFailure(io: Io, lines: string[]): void {
-  for (const l of lines) io.err(`imcsim: error: ${l}`);
-  if (io === processIo) {
-    process.exitCode = 1;
-    process.once('exit', () => {
-      process.exitCode = 1;
-    });
-    // A dead server can leave client reconnection timers behind: never linger more than a few seconds.
-    setTimeout(() => process.exit(1), 5000).unref();
-  }
+/** Exit code 1 with a clear message (not an internal error): Redis unreachable or lost, points failed. */
+function operationalFailure(lines: string[]): never {
+  throw new OperationalError(lines);
 }
 
 /** The sweep's bar: on stderr like every imcsim bar; only on a terminal (stdout and stderr), not with IMCSIM_QUIET. */
@@ -126,8 +114,7 @@ export function registerSweepCommands(program: Command, io: Io): void {
         } catch (e) {
           bar.stop();
           if (e instanceof QueueUnavailableError) {
-            operationalFailure(io, [e.message]);
-            return;
+            operationalFailure([e.message]);
           }
           throw e;
         }
@@ -158,8 +145,7 @@ export function registerSweepCommands(program: Command, io: Io): void {
             for (const l of lines) io.err(`imcsim: error: ${l}`);
             throw located(`sweep ${spec.name}: points failed on bad input`);
           }
-          operationalFailure(io, lines);
-          return;
+          operationalFailure(lines);
         }
         io.out(`wrote ${outcome.csv}, ${outcome.html}`);
       },
@@ -215,8 +201,7 @@ export function registerSweepCommands(program: Command, io: Io): void {
         } catch (e) {
           await exec.close();
           if (e instanceof QueueUnavailableError) {
-            operationalFailure(io, [e.message]);
-            return;
+            operationalFailure([e.message]);
           }
           throw e;
         }
@@ -230,7 +215,7 @@ export function registerSweepCommands(program: Command, io: Io): void {
           await w.finished;
           io.out('worker: stopped');
         } catch (e) {
-          if (e instanceof QueueUnavailableError) operationalFailure(io, [e.message]);
+          if (e instanceof QueueUnavailableError) operationalFailure([e.message]);
           else throw e;
         } finally {
           process.off('SIGINT', stop);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { archConfigMarkdown } from '../../src/config/docs.js';
 import { cliMarkdown } from '../../src/cli/cli-docs.js';
 import { buildProgram } from '../../src/cli/main.js';
+import { OperationalError, reportError } from '../../src/cli/common.js';
 import { runCli } from '../helpers/cli.js';
 
 describe('imcsim config', () => {
@@ -173,5 +174,17 @@ describe('the installed binary', () => {
     );
     expect(ok.status).toBe(0);
     expect(JSON.parse(ok.stdout).energy_j * 1e12).toBeCloseTo(15906934.03, 1);
+  });
+});
+
+describe('error style', () => {
+  it('operational failures: exit code 1, the error style, no "bug" line; internal errors say it is a bug', () => {
+    let err = '';
+    const io = { out: () => {}, err: (s: string) => (err += s + '\n') };
+    expect(reportError(new OperationalError(['Redis at 127.0.0.1:1 refused the connection']), io)).toBe(1);
+    expect(err).toBe('imcsim: error: Redis at 127.0.0.1:1 refused the connection\n');
+    err = '';
+    expect(reportError(new Error('boom'), io)).toBe(1);
+    expect(err).toMatch(/^imcsim: internal error: Error: boom[\s\S]*This is a bug in imcsim/);
   });
 });
