@@ -5,7 +5,7 @@
  * sweep`), with the energy–latency Pareto front and each axis's sensitivity on top.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { stringify } from 'yaml';
 import { parseSweepSpec } from '../sweep/spec.js';
 import { planSweep } from '../sweep/plan.js';
@@ -53,8 +53,17 @@ export async function hardwareStudy(opts: HardwareStudyOptions): Promise<StudyRe
       name: 'hardware',
       description: `The chip varied under the DT-SNN entropy exit (θ = ${theta}), MNIST convnet, cycle-level`,
       mode: 'cycle',
-      arch: opts.arch ?? DEFAULT_ARCH,
-      workload: { model: modelPath('mnist-convnet-t4'), dataset: 'mnist', split: 'test', samples, seed: 0 },
+      // Paths relative to the spec's folder (the loader resolves them there): the file stays valid when moved with the package.
+      arch: relative(dirname(specFile), opts.arch ?? DEFAULT_ARCH)
+        .split(sep)
+        .join('/'),
+      workload: {
+        model: relative(dirname(specFile), modelPath('mnist-convnet-t4')).split(sep).join('/'),
+        dataset: 'mnist',
+        split: 'test',
+        samples,
+        seed: 0,
+      },
       axes,
       algorithm: { policy: ['entropy'], theta: [theta], timesteps: [4] },
       metrics: [
