@@ -7,6 +7,7 @@
  */
 import { loadNetwork } from '../network/load.js';
 import type { SimulationResult } from '../replay/simulate.js';
+import type { ChartSpec } from '../report/vega.js';
 import type { DatasetName } from '../snn/data/dataset.js';
 import {
   chipAssumptions,
@@ -226,69 +227,33 @@ export async function dtsnnStudy(opts: StudyOptions): Promise<StudyResult> {
         name: 'accuracy-vs-timesteps',
         title: 'Accuracy against average timesteps',
         text: 'Static T=1..8 (the same model truncated or extended) against the entropy exit over θ.',
-        spec: {
-          data: { values: engine.map((p) => ({ ...rowOf(p), accuracy_pct: 100 * (p.sim.accuracy ?? 0) })) },
-          facet: { column: { field: 'network', type: 'nominal', title: null } },
-          spec: {
-            width: 300,
-            height: 220,
-            mark: { type: 'line', point: true },
-            encoding: {
-              x: { field: 'avg_timesteps', type: 'quantitative', title: 'average timesteps' },
-              y: {
-                field: 'accuracy_pct',
-                type: 'quantitative',
-                title: 'accuracy (%)',
-                scale: { zero: false },
-              },
-              color: { field: 'policy', type: 'nominal' },
-              order: { field: 'avg_timesteps', type: 'quantitative' },
-            },
-          },
-        },
+        spec: facetedLines(
+          engine.map((p) => ({ ...rowOf(p), accuracy_pct: 100 * (p.sim.accuracy ?? 0) })),
+          { facet: 'network', x: 'avg_timesteps', xTitle: 'average timesteps', color: 'policy', order: true },
+          { y: 'accuracy_pct', yTitle: 'accuracy (%)', zero: false },
+        ),
       },
       {
         name: 'edp-vs-timesteps',
         title: 'EDP per sample against average timesteps',
-        spec: {
-          data: { values: engine.map(rowOf) },
-          facet: { column: { field: 'network', type: 'nominal', title: null } },
-          spec: {
-            width: 300,
-            height: 220,
-            mark: { type: 'line', point: true },
-            encoding: {
-              x: { field: 'avg_timesteps', type: 'quantitative', title: 'average timesteps' },
-              y: { field: 'edp_pjs', type: 'quantitative', title: 'EDP per sample (pJ·s)' },
-              color: { field: 'policy', type: 'nominal' },
-              order: { field: 'avg_timesteps', type: 'quantitative' },
-            },
-          },
-        },
+        spec: facetedLines(
+          engine.map(rowOf),
+          { facet: 'network', x: 'avg_timesteps', xTitle: 'average timesteps', color: 'policy', order: true },
+          { y: 'edp_pjs', yTitle: 'EDP per sample (pJ·s)' },
+        ),
       },
       {
         name: 'energy-latency-vs-t',
         title: 'Energy and latency against T, relative to T=1 (static)',
         text: `DT-SNN reports ×${DTSNN_CLAIM.energyT8overT1} energy and ×${DTSNN_CLAIM.latencyT8overT1} latency from T=1 to T=8.`,
-        spec: {
-          data: {
-            values: scaling.flatMap((s) => [
-              { network: s.network, timesteps: s.timesteps, metric: 'energy', ratio: s.energy_vs_t1 },
-              { network: s.network, timesteps: s.timesteps, metric: 'latency', ratio: s.latency_vs_t1 },
-            ]),
-          },
-          facet: { column: { field: 'metric', type: 'nominal', title: null } },
-          spec: {
-            width: 300,
-            height: 220,
-            mark: { type: 'line', point: true },
-            encoding: {
-              x: { field: 'timesteps', type: 'quantitative', title: 'timesteps T' },
-              y: { field: 'ratio', type: 'quantitative', title: 'relative to T=1' },
-              color: { field: 'network', type: 'nominal' },
-            },
-          },
-        },
+        spec: facetedLines(
+          scaling.flatMap((s) => [
+            { network: s.network, timesteps: s.timesteps, metric: 'energy', ratio: s.energy_vs_t1 },
+            { network: s.network, timesteps: s.timesteps, metric: 'latency', ratio: s.latency_vs_t1 },
+          ]),
+          { facet: 'metric', x: 'timesteps', xTitle: 'timesteps T', color: 'network', order: false },
+          { y: 'ratio', yTitle: 'relative to T=1' },
+        ),
       },
       {
         name: 'energy-split',
@@ -321,4 +286,32 @@ function rowOf(p: Point) {
     latency_us: p.sim.latency_per_sample_s * 1e6,
     edp_pjs: p.sim.edp_per_sample_js * 1e12,
   };
+}
+
+/** Line charts side by side, one per value of `facet` (Vega-Lite facet over a line-and-point layer). */
+function facetedLines(
+  values: object[],
+  o: { facet: string; x: string; xTitle: string; color: string; order: boolean },
+  y: { y: string; yTitle: string; zero?: boolean },
+): ChartSpec {
+  return {
+    data: { values },
+    facet: { column: { field: o.facet, type: 'nominal', title: null } },
+    spec: {
+      width: 300,
+      height: 220,
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: o.x, type: 'quantitative', title: o.xTitle },
+        y: {
+          field: y.y,
+          type: 'quantitative',
+          title: y.yTitle,
+          ...(y.zero === false ? { scale: { zero: false } } : {}),
+        },
+        color: { field: o.color, type: 'nominal' },
+        ...(o.order ? { order: { field: o.x, type: 'quantitative' } } : {}),
+      },
+    },
+  } as ChartSpec;
 }
