@@ -152,7 +152,7 @@ export async function dtsnnStudy(opts: StudyOptions): Promise<StudyResult> {
       findings.push(
         `**${n}**: a straight-line fit E(T) = a + b·T over T = ${xs[0]}..${xs[xs.length - 1]} gives a fixed part of ${pct1(Math.max(0, a) / one.sim.energy_per_sample_j)} of the T=1 energy (DT-SNN's chip: ≈44 %)` +
           (a < 0
-            ? ' — energy grows faster than T here (later timesteps spike more), so nothing of it is fixed.'
+            ? ' — every timestep after the first costs more than the first (a single timestep keeps no membrane potential; later timesteps may also spike more), so nothing of it is fixed per inference.'
             : a / one.sim.energy_per_sample_j < 0.2
               ? ': on this chip nearly all energy is spent per timestep (crossbar reads, conversions, membrane traffic), little per inference.'
               : '.'),
