@@ -118,3 +118,33 @@ describe('report pages in headless Chromium', () => {
     TIMEOUT,
   );
 });
+
+describe('study and sweep pages in headless Chromium', () => {
+  // The pages `npm run studies` committed under docs/studies/: what a reader of docs/STUDIES.md opens.
+  const studies: Array<[string, string[]]> = [
+    ['dtsnn', ['accuracy-vs-timesteps', 'edp-vs-timesteps', 'energy-latency-vs-t', 'energy-split']],
+    ['iir', ['iir-stages', 'iir-energy-by-component']],
+    ['ldsnn', ['ldsnn-energy-latency', 'ldsnn-accuracy']],
+    ['exit-overhead', ['exit-unit-energy-vs-classes', 'exit-saving-vs-overhead']],
+    ['hardware', ['hardware-pareto', 'hardware-sensitivity']],
+  ];
+  it(
+    'every study page and the hardware sweep page: charts rendered, no errors',
+    async () => {
+      for (const [name, expected] of studies) {
+        const { charts, errors } = await inspect(
+          resolve('docs/studies', name, 'index.html'),
+          `study-${name}.png`,
+        );
+        expect(errors, name).toEqual([]);
+        expect(charts.map((c) => c.name)).toEqual(expected);
+        for (const c of charts) expect(c.visibleMarks, `${name}/${c.name}`).toBeGreaterThan(0);
+      }
+      const sweep = await inspect(resolve('docs/studies/hardware/sweep/sweep.html'), 'sweep-hardware.png');
+      expect(sweep.errors).toEqual([]);
+      expect(sweep.charts.length).toBeGreaterThan(0);
+      for (const c of sweep.charts) expect(c.visibleMarks, `sweep/${c.name}`).toBeGreaterThan(0);
+    },
+    TIMEOUT,
+  );
+});
