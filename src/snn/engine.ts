@@ -8,7 +8,7 @@
  */
 import { located } from '../config/errors.js';
 import type { LayerSpec } from '../network/schema.js';
-import { weightedGeometry } from '../network/shapes.js';
+import { weightedGeometry, type WeightedGeometry } from '../network/shapes.js';
 import type { TracePolicy } from '../trace/types.js';
 import { Rng } from '../util/rng.js';
 import type { SnnModel } from './model.js';
@@ -36,29 +36,14 @@ type Transform =
     }
   | { kind: 'affine'; c: number; hw: number; scale: Float32Array; shift: Float32Array };
 
-interface Stage {
+/** A weighted layer compiled for inference; its conv geometry (linear: 1×1, kernel 1) is weightedGeometry()'s. */
+interface Stage extends WeightedGeometry {
   name: string;
   /** Transforms applied to the previous stage's output (or the encoded input) to make this layer's input. */
   pre: Transform[];
   inSize: number;
   outSize: number;
   kind: 'conv2d' | 'linear';
-  // conv geometry (linear: c = nin, h = w = 1, cout = nout, ho = wo = 1, k = 1)
-  cin: number;
-  h: number;
-  w: number;
-  cout: number;
-  ho: number;
-  wo: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
-  dh: number;
-  dw: number;
-  groups: number;
   /** Weights transposed to [cin][kh][kw][cout/groups]. */
   wt: Float32Array;
   bias: Float32Array | null;
