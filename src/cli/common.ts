@@ -61,6 +61,27 @@ export function parsePositiveInt(name: string) {
   };
 }
 
+/**
+ * A numeric flag: finite, an integer if asked, at least `min` (above it when `exclusive`). The message
+ * says which: "a positive number", "a number ≥ 0", "an integer ≥ 0".
+ */
+export function parseNumber(flag: string, o: { min: number; exclusive?: boolean; integer?: boolean }) {
+  const what = o.integer
+    ? `an integer ${o.exclusive ? '>' : '≥'} ${o.min}`
+    : o.exclusive && o.min === 0
+      ? 'a positive number'
+      : `a number ${o.exclusive ? '>' : '≥'} ${o.min}`;
+  return (v: string): number => {
+    const n = Number(v);
+    const ok =
+      v.trim() !== '' &&
+      (o.integer ? Number.isInteger(n) : Number.isFinite(n)) &&
+      (o.exclusive ? n > o.min : n >= o.min);
+    if (!ok) throw located(`${flag} must be ${what}`, { path: flag, found: JSON.stringify(v) });
+    return n;
+  };
+}
+
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }

@@ -23,34 +23,11 @@ import { OPTIMIZERS, SCHEDULES, type OptimizerName, type ScheduleName } from '..
 import { SURROGATES, type SurrogateName } from '../snn/train/surrogate.js';
 import type { TrainProgress } from '../snn/train/trainer.js';
 import { pct } from '../report/format.js';
-import { parsePositiveInt, oneOf, parseSeed, type Io } from './common.js';
+import { parseNumber, parsePositiveInt, oneOf, parseSeed, type Io } from './common.js';
 
-function positiveNumber(flag: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0)
-      throw located(`${flag} must be a positive number`, { path: flag, found: JSON.stringify(v) });
-    return n;
-  };
-}
-
-function nonNegativeNumber(flag: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0)
-      throw located(`${flag} must be a number ≥ 0`, { path: flag, found: JSON.stringify(v) });
-    return n;
-  };
-}
-
-function nonNegativeInt(flag: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0)
-      throw located(`${flag} must be an integer ≥ 0`, { path: flag, found: JSON.stringify(v) });
-    return n;
-  };
-}
+const positiveNumber = (flag: string) => parseNumber(flag, { min: 0, exclusive: true });
+const nonNegativeNumber = (flag: string) => parseNumber(flag, { min: 0 });
+const nonNegativeInt = (flag: string) => parseNumber(flag, { min: 0, integer: true });
 
 interface TrainFlags {
   model?: string;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { archConfigMarkdown } from '../../src/config/docs.js';
 import { cliMarkdown } from '../../src/cli/cli-docs.js';
 import { buildProgram } from '../../src/cli/main.js';
-import { OperationalError, reportError } from '../../src/cli/common.js';
+import { OperationalError, parseNumber, reportError } from '../../src/cli/common.js';
 import { runCli } from '../helpers/cli.js';
 
 describe('imcsim config', () => {
@@ -186,5 +186,19 @@ describe('error style', () => {
     err = '';
     expect(reportError(new Error('boom'), io)).toBe(1);
     expect(err).toMatch(/^imcsim: internal error: Error: boom[\s\S]*This is a bug in imcsim/);
+  });
+});
+
+describe('numeric flags', () => {
+  it('parseNumber: bounds, integers, and a message naming flag, rule and value', () => {
+    const pos = parseNumber('--lr', { min: 0, exclusive: true });
+    expect(pos('0.001')).toBe(0.001);
+    expect(() => pos('0')).toThrow(/--lr must be a positive number.*found "0"/);
+    expect(() => pos('abc')).toThrow(/--lr must be a positive number/);
+    const nn = parseNumber('--augment', { min: 0, integer: true });
+    expect(nn('0')).toBe(0);
+    expect(() => nn('1.5')).toThrow(/--augment must be an integer ≥ 0/);
+    expect(() => nn('')).toThrow(/--augment must be an integer ≥ 0/);
+    expect(() => parseNumber('--weight-decay', { min: 0 })('-1')).toThrow(/must be a number ≥ 0/);
   });
 });
