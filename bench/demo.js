@@ -2,9 +2,10 @@
 // two engine traces of 200 test images, two cycle-level replays, both run folders with report.html and
 // the comparison). Issue target: under 60 s on this machine. Standalone (a child process per run), run by
 // bench/run.js; results in bench/results/demo.json.
+import { machine } from './machine.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,12 +30,7 @@ const median = [...seconds].sort((a, b) => a - b)[Math.floor(runs / 2)];
 const out = {
   benchmark: 'demo',
   date: new Date().toISOString().slice(0, 10),
-  machine: {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    memory_gib: +(totalmem() / 2 ** 30).toFixed(1),
-    node: process.version,
-  },
+  machine: machine(),
   load_average_1min_at_start: +load.toFixed(2),
   results: [
     {

@@ -1,9 +1,10 @@
 // Peak memory of a full replay as the trace grows (target: flat). Replays synthetic MNIST-convnet traces
 // of increasing length through `simulateTrace` in a fresh process each and records peak RSS and heap.
 // Usage: node bench/replay-memory.js [sizes...]   (default 100 2000 10000)
+import { machine } from './machine.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir, cpus, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const sizes = process.argv
@@ -52,12 +53,7 @@ writeFileSync(
     {
       benchmark: 'replay-memory',
       date: new Date().toISOString().slice(0, 10),
-      machine: {
-        cpu: cpus()[0]?.model,
-        cores: cpus().length,
-        memory_gib: +(totalmem() / 2 ** 30).toFixed(1),
-        node: process.version,
-      },
+      machine: machine(),
       results,
     },
     null,

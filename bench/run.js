@@ -3,9 +3,9 @@
 // reported, never asserted in timed tests.
 import Benchmark from 'benchmark';
 import { readdirSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { machine } from './machine.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
@@ -15,12 +15,7 @@ const files = readdirSync(here)
   .sort();
 
 mkdirSync(join(here, 'results'), { recursive: true });
-const machine = {
-  cpu: cpus()[0]?.model ?? 'unknown',
-  cores: cpus().length,
-  memory_gib: +(totalmem() / 2 ** 30).toFixed(1),
-  node: process.version,
-};
+const host = machine();
 
 for (const f of files) {
   const mod = await import(pathToFileURL(join(here, f)).href);
@@ -46,7 +41,7 @@ for (const f of files) {
         (r.target ? ` (target ≥ ${r.target.toLocaleString('en')}: ${r.met ? 'met' : 'NOT met'})` : ''),
     );
   }
-  const out = { benchmark: name, date: new Date().toISOString().slice(0, 10), machine, results };
+  const out = { benchmark: name, date: new Date().toISOString().slice(0, 10), machine: host, results };
   writeFileSync(join(here, 'results', `${name}.json`), JSON.stringify(out, null, 2) + '\n');
 }
 

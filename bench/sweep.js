@@ -5,11 +5,12 @@
 // bench/results/sweep.json with the machine load (1/5/15-minute load averages) around each figure: the
 // machine has 2 cores and background jobs may run at nice 19.
 // Usage: npm run build && node bench/sweep.js   (also run by bench/run.js)
+import { machine } from './machine.js';
 import Benchmark from 'benchmark';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { stringify } from 'yaml';
@@ -254,12 +255,7 @@ writeFileSync(
     {
       benchmark: 'sweep',
       date: new Date().toISOString().slice(0, 10),
-      machine: {
-        cpu: cpus()[0]?.model ?? 'unknown',
-        cores: cpus().length,
-        memory_gib: +(totalmem() / 2 ** 30).toFixed(1),
-        node: process.version,
-      },
+      machine: machine(),
       note: 'value: mean of the runs; min: from the fastest runs. load_before/load_after: 1, 5 and 15-minute load averages; the machine has 2 cores and may run background jobs (nice 19, other sessions)',
       results,
     },
