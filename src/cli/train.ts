@@ -280,19 +280,26 @@ async function writeCsv(file: string, headers: string[], rows: Array<Array<strin
   writeFileAtomic(file, (await writeToString(rows, { headers, writeHeaders: true })) + '\n');
 }
 
-function registerDtsnnCurveCommand(program: Command, io: Io): void {
-  program
-    .command('dtsnn-curve')
-    .description(
-      'DT-SNN: accuracy vs average timesteps of the entropy exit, the static model truncated at t = 1 … T, and the oracle',
-    )
+/** The trained model and dataset every algorithm command (dtsnn-curve, ldsnn-search) starts from. */
+function modelAndDataset(cmd: Command): Command {
+  return cmd
     .requiredOption('--model <dir>', 'model directory')
     .requiredOption(
       '--dataset <name>',
       `dataset: ${DATASET_NAMES.join(' | ')}`,
       oneOf('--dataset', DATASET_NAMES),
     )
-    .option('--data-dir <dir>', 'Fashion-MNIST IDX directory')
+    .option('--data-dir <dir>', 'Fashion-MNIST IDX directory');
+}
+
+function registerDtsnnCurveCommand(program: Command, io: Io): void {
+  modelAndDataset(
+    program
+      .command('dtsnn-curve')
+      .description(
+        'DT-SNN: accuracy vs average timesteps of the entropy exit, the static model truncated at t = 1 … T, and the oracle',
+      ),
+  )
     .option(
       '--split <split>',
       `split: ${DATASET_SPLITS.join(' | ')}`,
@@ -349,16 +356,13 @@ function registerDtsnnCurveCommand(program: Command, io: Io): void {
 }
 
 function registerLdsnnSearchCommand(program: Command, io: Io): void {
-  program
-    .command('ldsnn-search')
-    .description('LD-SNN: greedy per-layer timestep search on the validation split within an accuracy budget')
-    .requiredOption('--model <dir>', 'model directory')
-    .requiredOption(
-      '--dataset <name>',
-      `dataset: ${DATASET_NAMES.join(' | ')}`,
-      oneOf('--dataset', DATASET_NAMES),
-    )
-    .option('--data-dir <dir>', 'Fashion-MNIST IDX directory')
+  modelAndDataset(
+    program
+      .command('ldsnn-search')
+      .description(
+        'LD-SNN: greedy per-layer timestep search on the validation split within an accuracy budget',
+      ),
+  )
     .option(
       '--budget <points>',
       'accuracy the search may lose, in percentage points',
