@@ -1,5 +1,5 @@
 /**
- * SpikeSim's energy / latency / area model (public SpikeSim repository, ela_spikesim.py; REFERENCES.md
+ * SpikeSim's energy / latency / area model (public SpikeSim repository, ela_spikesim.py; docs/SOURCES.md
  * §5), expressed as action counts so it is priced by the same path as every other estimate.
  *
  * - Activity-independent: every input is assumed active; spike rates, if given, are ignored (noted).

@@ -2,7 +2,7 @@
  * The hardware description: one zod schema, the single home of every default.
  *
  * Every leaf carries metadata (`unit`, `source`, `description`) that docs/CONFIG.md and
- * `imcsim config schema` are generated from. Numbers come from ../shared/REFERENCES.md §4–5;
+ * `imcsim config schema` are generated from. Numbers come from docs/SOURCES.md §4–5;
  * where a published source is silent the value is marked "[our design]".
  */
 import { z } from 'zod';
@@ -34,7 +34,7 @@ export const ChipSchema = section(
     clock_hz: pos(1e9, {
       unit: 'Hz',
       description: 'Clock of the digital logic; one simulator cycle',
-      source: 'REFERENCES.md §4: 1 GHz typical (NeuroSim, PUMA, ISAAC)',
+      source: 'docs/SOURCES.md §4: 1 GHz typical (NeuroSim, PUMA, ISAAC)',
     }),
     tech_node_nm: pos(32, {
       unit: 'nm',
@@ -284,7 +284,7 @@ export const TileBusSchema = section(
     wire_energy_j_per_bit_m: pos(0.08e-12 / 1e-3, {
       unit: 'J/(bit·m)',
       description: 'Wire energy',
-      source: 'REFERENCES.md §4: 0.05–0.1 pJ/bit/mm (hwcomponents Wire)',
+      source: 'docs/SOURCES.md §4: 0.05–0.1 pJ/bit/mm (hwcomponents Wire)',
     }),
   },
   'Intra-tile interconnect (H-tree) from tile buffer to PEs',
@@ -408,7 +408,7 @@ export const ArchSchema = z
     chip: ChipSchema,
     accounting: oneOf(['imcsim', 'spikesim'], 'imcsim', {
       description:
-        'imcsim: spike-driven action counts; spikesim: SpikeSim’s activity-independent per-PE-cycle model (REFERENCES.md §5)',
+        'imcsim: spike-driven action counts; spikesim: SpikeSim’s activity-independent per-PE-cycle model (docs/SOURCES.md §5)',
     }),
     crossbar: CrossbarSchema,
     row_driver: RowDriverSchema,

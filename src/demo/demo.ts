@@ -27,7 +27,7 @@ export const DEMO_DEFAULTS = {
   arch: join(PACKAGE_ROOT, 'arch-configs', 'default.yaml'),
   samples: 200,
   /**
-   * Entropy-exit threshold: exit when 1 − H(softmax(Σ_t o_t))/log K > θ (REFERENCES.md §1, DT-SNN).
+   * Entropy-exit threshold: exit when 1 − H(softmax(Σ_t o_t))/log K > θ (docs/SOURCES.md §1, DT-SNN).
    * 0.9 keeps the static T=4 accuracy of mnist-convnet-t4 on these samples (docs/MODELS.md).
    */
   theta: 0.9,

@@ -13,7 +13,7 @@ export const NEURON_CONVENTIONS = ['dtsnn', 'iir', 'snntorch', 'spikingjelly', '
 
 /**
  * Neuron parameters. Each convention fixes the order of operations of the engine users come from
- * (REFERENCES.md §2); the engine follows it in float32, rounding after every operation.
+ * (docs/SOURCES.md §2); the engine follows it in float32, rounding after every operation.
  *   dtsnn:        u = leak·u + x; s = u > threshold; hard: u = u·(1 − s) (to v_reset); soft: u − threshold·s
  *   iir:          u = leak·u + x; s = u/threshold − 1 > 0; u = u − threshold·s (soft)
  *   snntorch:     Leaky: r = H(u − threshold) from the previous u when reset_delay; u = leak·u + x − r·threshold
@@ -32,7 +32,7 @@ export const NeuronSchema = z
     convention: z
       .enum(NEURON_CONVENTIONS)
       .meta({
-        description: 'Update order and reset rule of the engine the model comes from (REFERENCES.md §2)',
+        description: 'Update order and reset rule of the engine the model comes from (docs/SOURCES.md §2)',
       })
       .default('dtsnn'),
     leak: z

@@ -4,7 +4,7 @@
  * modelled once.
  *
  * A step is one layer at one of its timesteps, (l, t) with t < T_l (each layer its own T_l under the
- * layerwise policy, REFERENCES.md §1). Layer l's input frame t is made of layer l−1's output frames as
+ * layerwise policy, docs/SOURCES.md §1). Layer l's input frame t is made of layer l−1's output frames as
  * the engine aligned them (`alignFrames` in snn/engine.ts):
  * - equal T: frame t;
  * - repeat, expanding (T_l > T_{l−1}): frame ⌊t·T_{l−1}/T_l⌋; compressing: the block

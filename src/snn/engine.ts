@@ -447,7 +447,7 @@ export class Engine {
   }
 }
 
-/** Aligns a layer's output frames (T_in of them) to the next layer's T_out steps (LD-SNN, REFERENCES.md §1). */
+/** Aligns a layer's output frames (T_in of them) to the next layer's T_out steps (LD-SNN, docs/SOURCES.md §1). */
 export function alignFrames(
   frames: Float32Array[],
   tOut: number,

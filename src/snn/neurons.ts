@@ -1,5 +1,5 @@
 /**
- * Neuron updates, one function per convention (REFERENCES.md §2; the rules are written out on
+ * Neuron updates, one function per convention (docs/SOURCES.md §2; the rules are written out on
  * NeuronSchema in src/network/schema.ts). Every intermediate result is rounded to float32 (Math.fround)
  * in the order the source engine computes it, so traces match PyTorch-based engines bit for bit.
  *

@@ -190,7 +190,7 @@ export function fmt(x: number, digits = 4): string {
 export const pct1 = (x: number) => `${(100 * x).toFixed(1)} %`;
 
 /**
- * The energy split DT-SNN reports (REFERENCES.md §1: digital peripherals ≈45 %, crossbar + ADC ≈25 %):
+ * The energy split DT-SNN reports (docs/SOURCES.md §1: digital peripherals ≈45 %, crossbar + ADC ≈25 %):
  * which of our components belong to each group. [our design] grouping: the analog array and its
  * conversion chain is "crossbar + ADC"; the per-tile digital logic and buffers that post-process
  * conversions and hold neuron state are "digital peripherals"; the interconnect and global buffer are

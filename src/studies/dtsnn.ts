@@ -1,5 +1,5 @@
 /**
- * Study `dtsnn`: what the entropy exit (DT-SNN, REFERENCES.md §1) buys on the chip. The shipped models on
+ * Study `dtsnn`: what the entropy exit (DT-SNN, docs/SOURCES.md §1) buys on the chip. The shipped models on
  * their datasets: static T = 1..8 (the same model truncated or extended) against the entropy exit over a
  * θ sweep, each traced on real test images and replayed cycle by cycle; the claim check (static-T=4
  * accuracy at −80 % EDP or better); energy and latency against T; the energy split; the same T scaling
@@ -22,7 +22,7 @@ import {
   type StudyResult,
 } from './common.js';
 
-/** DT-SNN's published figures (REFERENCES.md §1). */
+/** DT-SNN's published figures (docs/SOURCES.md §1). */
 export const DTSNN_CLAIM = {
   edpReduction: 0.8,
   energyT8overT1: 4.9,
@@ -140,7 +140,7 @@ export async function dtsnnStudy(opts: StudyOptions): Promise<StudyResult> {
     const last = st[st.length - 1];
     if (st.length >= 3) {
       // E(T) ≈ a + b·T by least squares: a / E(1) is the share of the T=1 energy that does not grow with T
-      // (DT-SNN's 4.9× from T=1 to 8 implies ≈44 %, REFERENCES.md §1).
+      // (DT-SNN's 4.9× from T=1 to 8 implies ≈44 %, docs/SOURCES.md §1).
       const xs = st.map((p) => p.timesteps);
       const ys = st.map((p) => p.sim.energy_per_sample_j);
       const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -194,7 +194,7 @@ export async function dtsnnStudy(opts: StudyOptions): Promise<StudyResult> {
     assumptions: [
       ...chipAssumptions(runner, first),
       `Shipped models traced by the engine on the first ${runner.samples} test images of their dataset (seed 0, direct encoding); static T=t is the same model run for t timesteps (T > 4 extends the trained T=4 model).`,
-      `Entropy exit: 1 − H(softmax(Σ_t o_t))/log K > θ (REFERENCES.md §1), θ ∈ {${(tiny ? TINY_THETAS : THETAS).join(', ')}}; the best θ is the lowest-EDP point whose accuracy is at least static T=4's.`,
+      `Entropy exit: 1 − H(softmax(Σ_t o_t))/log K > θ (docs/SOURCES.md §1), θ ∈ {${(tiny ? TINY_THETAS : THETAS).join(', ')}}; the best θ is the lowest-EDP point whose accuracy is at least static T=4's.`,
       `VGG-16 CIFAR-10 shape: SYNTHETIC traces at a ${rate * 100} % input spike rate for every layer and timestep (${vggSamples} sample(s) per point) — no trained network; its numbers show the chip's scaling, not an accuracy.`,
       'Energy split groups [our design]: crossbar + ADC = crossbar, row drivers, ADCs, column muxes; digital peripherals = shift-add, output registers, LIF units, membrane buffers, tile buffers, tile bus, entropy unit; rest = global buffer, routers, links.',
     ],

@@ -1,7 +1,7 @@
 /**
  * Study `exit-overhead`: what the entropy exit unit costs as the number of classes grows (10 → 1,000),
  * under each schedule, and the work wasted by exits under timestep pipelining — against what the exit
- * saves. DT-SNN calls the entropy module "negligible" (REFERENCES.md §1); this measures it.
+ * saves. DT-SNN calls the entropy module "negligible" (docs/SOURCES.md §1); this measures it.
  */
 import { NetworkSchema, type NetworkSpec } from '../network/schema.js';
 import { loadNetwork } from '../network/load.js';
@@ -23,7 +23,7 @@ const TINY_CLASSES = [10, 1000];
 const SCHEDULES = ['layer-sequential', 'timestep-pipelined'] as const;
 /**
  * Exit distribution of the synthetic traces: P(exit after t = 1..4) = 0.6, 0.25, 0.1, 0.05 (1.6 average
- * timesteps) [our design], close to DT-SNN's 1.46 on CIFAR-10 (REFERENCES.md §1).
+ * timesteps) [our design], close to DT-SNN's 1.46 on CIFAR-10 (docs/SOURCES.md §1).
  */
 export const EXIT_DISTRIBUTION = [0.6, 0.25, 0.1, 0.05];
 const RATE = 0.1;

@@ -1,5 +1,5 @@
 /**
- * Study `iir`: the IIR-SNN stages T = 5 → 1 (REFERENCES.md §1) on the chip. Each stage's model (kept by
+ * Study `iir`: the IIR-SNN stages T = 5 → 1 (docs/SOURCES.md §1) on the chip. Each stage's model (kept by
  * `imcsim train --method iir --keep-stages`) is traced on real test images at its own T and replayed
  * cycle by cycle: accuracy, energy, latency, membrane-buffer traffic, and the membrane storage a T=1
  * design no longer needs (at T=1 no potential is kept between timesteps).

@@ -1,5 +1,5 @@
 /**
- * Study `ldsnn`: per-layer timesteps (LD-SNN, REFERENCES.md §1) against uniform T on the chip. Uniform
+ * Study `ldsnn`: per-layer timesteps (LD-SNN, docs/SOURCES.md §1) against uniform T on the chip. Uniform
  * T = 1..4 of the shipped T=4 model, every accepted move of the shipped LD-SNN search
  * (models/mnist-convnet-ld/ldsnn-search.csv), each traced on real test images under the layerwise
  * policy and replayed cycle by cycle: synaptic updates, neurons evaluated, energy, latency.
@@ -135,8 +135,8 @@ export async function ldsnnStudy(opts: LdsnnStudyOptions): Promise<StudyResult> 
     findings,
     assumptions: [
       ...chipAssumptions(runner, uniformT.sim),
-      `Model ${shownPath(dir)} on the first ${runner.samples} MNIST test images; per-layer settings are the accepted moves of the shipped LD-SNN search (validation split), frames aligned between layers by repetition (REFERENCES.md §1 [our design]).`,
-      'Synaptic updates and neurons evaluated are the engine’s counts (REFERENCES.md §1 definitions); energy and latency are the cycle-level replay of each trace.',
+      `Model ${shownPath(dir)} on the first ${runner.samples} MNIST test images; per-layer settings are the accepted moves of the shipped LD-SNN search (validation split), frames aligned between layers by repetition (docs/SOURCES.md §1 [our design]).`,
+      'Synaptic updates and neurons evaluated are the engine’s counts (docs/SOURCES.md §1 definitions); energy and latency are the cycle-level replay of each trace.',
     ],
     csvs: [{ file: 'ldsnn-points.csv', rows }],
     tables: [

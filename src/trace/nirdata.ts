@@ -1,5 +1,5 @@
 /**
- * Exports a spike trace as NIRData (the observables layout of the public NIR repository, REFERENCES.md §3),
+ * Exports a spike trace as NIRData (the observables layout of the public NIR repository, docs/SOURCES.md §3),
  * HDF5 written with h5wasm:
  *   / (attr __type__ = "NIRGraphData")
  *   /nodes/<layer>/observables/spikes/data   u8 (samples, timesteps, input_elements) — the INPUT spikes of

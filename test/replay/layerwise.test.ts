@@ -155,7 +155,7 @@ describe('step graph: the schedules generalised to per-layer timesteps', () => {
     for (let l = 0; l < 3; l++) expect([g.gate[l * g.T2], g.gate[l * g.T2 + 1]]).toEqual([-1, 0]);
   });
 
-  it('layer-sequential: one output timestep is strict layer-major (LD-SNN, REFERENCES.md §1)', () => {
+  it('layer-sequential: one output timestep is strict layer-major (LD-SNN, docs/SOURCES.md §1)', () => {
     for (const a of ['repeat', 'rate', 'pad'] as const) {
       const g = graphOf([4, 4, 4, 1], a);
       expect(show(g, g.seqOrder)).toBe('0:0 0:1 0:2 0:3 1:0 1:1 1:2 1:3 2:0 2:1 2:2 2:3 3:0 E0');

@@ -107,7 +107,7 @@ describe('cnn_sinabs.nir (N-MNIST CNN exported from Sinabs)', () => {
     m = await importNir(SINABS);
   });
 
-  it('input, layer sequence and shapes as REFERENCES.md §3 lists them', () => {
+  it('input, layer sequence and shapes as docs/SOURCES.md §3 lists them', () => {
     expect(m.spec.input.shape).toEqual([2, 34, 34]);
     expect(m.spec.classes).toBe(10);
     const seq = m.shapes.layers.map((l) => `${l.type} ${l.inShape.join('x')}->${l.outShape.join('x')}`);

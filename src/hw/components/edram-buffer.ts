@@ -2,7 +2,7 @@ import { cmosLeakage, factors, MM2, PJ, type ComponentClass } from './model.js';
 
 /**
  * eDRAM global buffer. ISAAC (ISCA 2016), 32 nm: 64 KB with a 256-b port, 20.45 pJ per access
- * (REFERENCES.md §4), 0.083 mm² (Table 1). Energy scales with the port width, area with capacity.
+ * (docs/SOURCES.md §4), 0.083 mm² (Table 1). Energy scales with the port width, area with capacity.
  */
 export const edramBuffer: ComponentClass = {
   name: 'edram_buffer',

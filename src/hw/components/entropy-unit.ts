@@ -1,7 +1,7 @@
 import { cmosLeakage, factors, PJ, UM2, type ComponentClass } from './model.js';
 
 /**
- * Entropy unit for the DT-SNN exit (REFERENCES.md §1): per class, accumulate the logit (A_t += o_t),
+ * Entropy unit for the DT-SNN exit (docs/SOURCES.md §1): per class, accumulate the logit (A_t += o_t),
  * look up exp(A), add to the softmax denominator, look up log p, multiply p·log p and add to the entropy
  * sum; per decision, a reciprocal lookup, two multiplies (normalise p, divide by log K) and a compare.
  * Horowitz (ISSCC 2014), 45 nm: 32-b add 0.1 pJ, 32-b mult 3.1 pJ (scaled as bits and bits²), SRAM

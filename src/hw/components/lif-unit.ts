@@ -2,7 +2,7 @@ import { cmosLeakage, factors, MM2, PJ, type ComponentClass } from './model.js';
 
 /**
  * Digital LIF update unit: integrate (one add), leak (shift-and-subtract, one add), compare with the
- * threshold, reset (mux). Aladdin, 40 nm: 32-b adder 0.21 pJ, comparator 0.029 pJ (REFERENCES.md §4),
+ * threshold, reset (mux). Aladdin, 40 nm: 32-b adder 0.21 pJ, comparator 0.029 pJ (docs/SOURCES.md §4),
  * scaled linearly to the potential width. Area: ISAAC's sigmoid unit (Table 1, 32 nm, 2 units in
  * 0.0006 mm²) as the closest published per-neuron digital unit.
  */

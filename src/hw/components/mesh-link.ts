@@ -2,7 +2,7 @@ import { cmosLeakage, factors, type ComponentClass } from './model.js';
 
 /**
  * Mesh link: wires of `flit_bits`, `link_length_m` long. Energy: hwcomponents Wire, 0.08 pJ/bit/mm
- * (REFERENCES.md §4: 0.05–0.1). Area [our design estimate]: one wire track of 4F pitch per bit over the
+ * (docs/SOURCES.md §4: 0.05–0.1). Area [our design estimate]: one wire track of 4F pitch per bit over the
  * link length (repeaters neglected).
  */
 export const meshLink: ComponentClass = {

@@ -2,7 +2,7 @@ import { cmosLeakage, factors, MM2, PJ, type ComponentClass } from './model.js';
 
 /**
  * Mesh router. ISAAC (ISCA 2016), 32 nm: 20.74 pJ per 256-b flit traversal (≈0.081 pJ/bit/hop,
- * REFERENCES.md §4); 0.151 mm² (Table 1, 8 ports, 32 flits of buffering). Energy and area scale with the
+ * docs/SOURCES.md §4); 0.151 mm² (Table 1, 8 ports, 32 flits of buffering). Energy and area scale with the
  * flit width; latency is the configured pipeline (BookSim: route, VC, switch, traversal).
  */
 export const meshRouter: ComponentClass = {

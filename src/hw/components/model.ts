@@ -15,7 +15,7 @@ export interface ComponentModel {
   component: ComponentKey;
   className: string;
   description: string;
-  /** Citation for the numbers (REFERENCES.md or the paper / tool they come from). */
+  /** Citation for the numbers (docs/SOURCES.md or the paper / tool they come from). */
   source: string;
   /** Node the published numbers refer to; null for parts not scaled by CMOS rules (the RRAM array). */
   refTechNodeNm: number | null;

@@ -4,7 +4,7 @@ import type { ComponentClass } from './model.js';
  * RRAM crossbar array, from device physics: a read of an active cell dissipates V²·G·t, with G the mean
  * of the LRS and HRS conductances (weights are not known to the hardware model, so the mean cell is
  * priced). Area is rows × columns × cell_area_f2 × F². Non-volatile: no static power.
- * Sources: NeuroSim / MNSIM / SpikeSim device parameters (REFERENCES.md §4).
+ * Sources: NeuroSim / MNSIM / SpikeSim device parameters (docs/SOURCES.md §4).
  */
 export const rramCrossbar: ComponentClass = {
   name: 'rram_crossbar',

@@ -3,7 +3,7 @@ import type { AdcFamily } from '../../config/schema.js';
 import { cmosLeakage, factors, MM2, PJ, UM2, type ComponentClass } from './model.js';
 
 /**
- * SAR ADC with a choice of published energy model (they disagree 10–100×, REFERENCES.md §4, so the
+ * SAR ADC with a choice of published energy model (they disagree 10–100×, docs/SOURCES.md §4, so the
  * family is printed with every result).
  * - isaac: ISAAC (ISCA 2016) as tabulated in hwcomponents, 32 nm: 4 b 0.79 pJ, 5 b 0.99, 6 b 1.20,
  *   8 b 1.67 pJ per conversion at 1.28 GS/s; 8-b ADC area 0.0012 mm² (ISAAC Table 1: 8 ADCs 0.0096 mm²).
@@ -74,7 +74,7 @@ export const sarAdc: ComponentClass = {
   name: 'sar_adc',
   components: ['adc'],
   description: 'Successive-approximation ADC (family chosen by adc.family)',
-  source: 'ISAAC (ISCA 2016); NeuroSim SarADC; SpikeSim (REFERENCES.md §4–5)',
+  source: 'ISAAC (ISCA 2016); NeuroSim SarADC; SpikeSim (docs/SOURCES.md §4–5)',
   refTechNodeNm: 32,
   build(ctx) {
     const { family, bits } = ctx.spec.adc;

@@ -1,7 +1,7 @@
 import { cmosLeakage, factors, MM2, PJ, type ComponentClass } from './model.js';
 
 /**
- * Shift-and-add accumulator. ISAAC (ISCA 2016), 32 nm: 0.021 pJ per 16-b op (REFERENCES.md §4);
+ * Shift-and-add accumulator. ISAAC (ISCA 2016), 32 nm: 0.021 pJ per 16-b op (docs/SOURCES.md §4);
  * Table 1: 4 S+A units in 0.00024 mm². Energy and area scale linearly with the accumulator width.
  */
 export const shiftAdd: ComponentClass = {

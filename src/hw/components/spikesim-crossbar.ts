@@ -6,7 +6,7 @@ export const spikesimCrossbar: ComponentClass = {
   components: ['crossbar'],
   description: 'SpikeSim RRAM crossbar (per mux round)',
   source:
-    'SpikeSim ela_spikesim.py (65 nm): xbar_ar 1.76423 pJ per read round, 26.2144 µm² (REFERENCES.md §5)',
+    'SpikeSim ela_spikesim.py (65 nm): xbar_ar 1.76423 pJ per read round, 26.2144 µm² (docs/SOURCES.md §5)',
   refTechNodeNm: 65,
   build(ctx) {
     const s = factors(65, ctx);

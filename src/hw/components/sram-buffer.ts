@@ -2,7 +2,7 @@ import { cmosLeakage, factors, PJ, UM2, type ComponentClass } from './model.js';
 
 /**
  * SRAM buffer. Energy per bit: Horowitz (ISSCC 2014), 8 KB SRAM at 45 nm, 64-b access: ≈0.2 pJ/bit read,
- * ≈0.28 pJ/bit write (REFERENCES.md §4); one access moves `width_bits`. Area per bit: SpikeSim's SRAM,
+ * ≈0.28 pJ/bit write (docs/SOURCES.md §4); one access moves `width_bits`. Area per bit: SpikeSim's SRAM,
  * 0.7391 µm²/bit at 65 nm (cell and periphery). One access per port per cycle.
  */
 export const sramBuffer: ComponentClass = {

@@ -2,7 +2,7 @@ import { cmosLeakage, factors, MM2, type ComponentClass } from './model.js';
 
 /**
  * Intra-tile bus from the tile buffer to the PEs. Energy per bit = wire energy per bit per metre × length
- * (hwcomponents Wire, 0.05–0.1 pJ/bit/mm, REFERENCES.md §4). Area: ISAAC (Table 1, 32 nm) bus of
+ * (hwcomponents Wire, 0.05–0.1 pJ/bit/mm, docs/SOURCES.md §4). Area: ISAAC (Table 1, 32 nm) bus of
  * 384 wires in 0.090 mm², per wire, times the configured width.
  */
 export const tileBus: ComponentClass = {

@@ -1,5 +1,5 @@
 /**
- * NIR (Neuromorphic Intermediate Representation, public repository neuromorphs/NIR; REFERENCES.md §3):
+ * NIR (Neuromorphic Intermediate Representation, public repository neuromorphs/NIR; docs/SOURCES.md §3):
  * import a NIR graph (HDF5) as an SnnModel, and export an SnnModel as a NIR graph.
  *
  * Layout read and written: `/version`; `/node/type = "NIRGraph"`; `/node/edges` [E, 2] strings (src, dst);
@@ -16,7 +16,7 @@
  * `v > v_threshold`, reset to v_reset (0 when the file has none, as in NIR ≤ 0.2). Parameters are
  * per-neuron arrays; we support per-layer scalars, so non-uniform arrays are an error. A LIF is
  * discretised with an explicit step dt (default 1e-4 s, the step snnTorch's and SpikingJelly's exporters
- * assume, REFERENCES.md §3) by forward Euler, `v ← v + (dt/τ)·((v_leak − v) + r·I)`, written in the
+ * assume, docs/SOURCES.md §3) by forward Euler, `v ← v + (dt/τ)·((v_leak − v) + r·I)`, written in the
  * order of the chosen convention (NeuronSchema in src/network/schema.ts):
  *   norse:         tau = τ, dt, v_leak, v_reset, threshold; input gain r.
  *   snntorch:      leak β = 1 − dt/τ; hard reset to v_reset in the same step (reset_delay false);
@@ -63,7 +63,7 @@ export interface NirExportOptions {
   dt?: number;
 }
 
-/** snnTorch's and SpikingJelly's exporters assume this step (REFERENCES.md §3). */
+/** snnTorch's and SpikingJelly's exporters assume this step (docs/SOURCES.md §3). */
 export const NIR_DEFAULT_DT = 1e-4;
 /** Forward Euler of NIR's equation with v_leak and v_reset as written: Norse's LIFBox update. */
 export const NIR_DEFAULT_CONVENTION: NirConvention = 'norse';

@@ -1,5 +1,5 @@
 /**
- * DT-SNN accuracy vs average timesteps (REFERENCES.md §1): one static run of T_max timesteps per sample
+ * DT-SNN accuracy vs average timesteps (docs/SOURCES.md §1): one static run of T_max timesteps per sample
  * gives every o_t; from the accumulated outputs A_t = Σ_{i≤t} o_i we read, offline and exactly as the
  * Engine's entropy policy decides,
  *   entropy exit  at the first t with 1 − H(softmax(A_t)) > θ (else T), for every θ of the sweep;

@@ -1,5 +1,5 @@
 /**
- * IIR-SNN helpers (REFERENCES.md §1): switching a topology to the iir neuron convention (soft reset,
+ * IIR-SNN helpers (docs/SOURCES.md §1): switching a topology to the iir neuron convention (soft reset,
  * per-layer trainable leak and threshold) and initialising each layer's threshold at the 90th
  * percentile of its input current on a training batch.
  */

@@ -1,5 +1,5 @@
 /**
- * LD-SNN per-layer timestep search (REFERENCES.md §1, search rule [our design]): start from uniform T;
+ * LD-SNN per-layer timestep search (docs/SOURCES.md §1, search rule [our design]): start from uniform T;
  * repeatedly try lowering each layer's T_l by one, evaluate on the validation split with the Engine's
  * layerwise policy, and take the move with the best saving of synaptic updates per accuracy point lost
  * among those that keep the accuracy within the budget of the uniform model; stop when no move fits.

@@ -2,7 +2,7 @@
  * Training losses over the per-timestep outputs o_t (T × B × K, t-major), in float64.
  *
  *   tet     (1−λ)·(1/T)·Σ_t CE(o_t, y) + λ·MSE(o, 1), λ = 1e-3 — DT-SNN's default (TET), the MSE over
- *           every timestep and class (REFERENCES.md §1)
+ *           every timestep and class (docs/SOURCES.md §1)
  *   acc-ce  (1/T)·Σ_t CE(A_t, y), A_t = Σ_{i≤t} o_i — CE on the accumulated output the entropy exit reads
  *   sum-ce  CE(Σ_t o_t, y) — IIR-SNN's non-leaky output accumulator U
  *

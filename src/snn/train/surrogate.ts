@@ -1,11 +1,11 @@
 /**
  * Surrogate derivatives of the Heaviside spike function s = H(z), used in the backward pass only (the
  * forward pass always emits exact 0/1 spikes, as the inference engine does). z is the neuron's distance
- * to threshold: z = u − θ for the dtsnn convention, m = u/θ − 1 for iir (REFERENCES.md §1).
+ * to threshold: z = u − θ for the dtsnn convention, m = u/θ − 1 for iir (docs/SOURCES.md §1).
  *
- *   atan          (α/2) / (1 + (π/2·α·z)²), α = 2            (snnTorch's ATan, REFERENCES.md §2)
+ *   atan          (α/2) / (1 + (π/2·α·z)²), α = 2            (snnTorch's ATan, docs/SOURCES.md §2)
  *   fast-sigmoid  1 / (1 + k·|z|)², k = 25                     (snnTorch's fast_sigmoid default slope)
- *   pwl           0.3 · max(0, 1 − |z|)                        (IIR-SNN, REFERENCES.md §1)
+ *   pwl           0.3 · max(0, 1 − |z|)                        (IIR-SNN, docs/SOURCES.md §1)
  *   dspike        b / (2·tanh(b/2)) · sech²(b·z) for |z| ≤ ½, else 0, b = 3
  *                 (Dspike, Li et al. NeurIPS 2021, the surrogate of DT-SNN; the window is one threshold
  *                 wide and centred on it; the temperature b = 3 is [our design])
