@@ -16,10 +16,10 @@
  *   layer's input at potential_bits per value; neuron memory of the first five layers (SpikeSim's [0:5]).
  */
 import { A, COMPONENTS } from '../hw/actions.js';
-import { ceilDiv } from '../hw/mapping.js';
-import { ActionCounts } from '../pricing/counts.js';
-import type { ModelOutput } from './imcsim-model.js';
-import type { AreaUnits, Excluded, Workload } from './workload.js';
+import { ceilDiv } from '../chip/mapping.js';
+import { ActionCounts } from '../hw/counts.js';
+import type { ModelOutput } from '../pricing/price.js';
+import type { AreaUnits, Excluded, Workload } from '../chip/workload.js';
 
 /** SpikeSim: one PE cycle is 26 clocks (ela_spikesim.py: PE_cycle = 26·(1000/clk_freq) ns). */
 export const SPIKESIM_PE_CYCLE_CLOCKS = 26;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadArch, parseOverride } from '../config/load.js';
 import { COMPONENTS } from '../hw/actions.js';
 import { buildComponentModels, COMPONENT_CLASSES } from '../hw/components/registry.js';
-import { area, si, table } from '../report/format.js';
+import { area, si, table } from '../util/format.js';
 import { collect, type Io } from './common.js';
 
 export function registerComponentsCommand(program: Command, io: Io): void {

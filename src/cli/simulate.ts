@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadArch, parseOverride } from '../config/load.js';
 import { COMPONENTS } from '../hw/actions.js';
 import { simulateTrace, type SimulationResult } from '../replay/simulate.js';
-import { area, pct, si, table } from '../report/format.js';
+import { area, pct, si, table } from '../util/format.js';
 import { writeRunFolder } from '../report/run-folder.js';
 import { collect, parsePositiveInt, type Io } from './common.js';
 import { progressBar } from './progress.js';

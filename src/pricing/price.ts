@@ -6,8 +6,8 @@
 import { located } from '../config/errors.js';
 import { ACTIONS, COMPONENTS, NUM_ACTIONS, type ComponentKey } from '../hw/actions.js';
 import type { ComponentModels } from '../hw/components/registry.js';
-import type { ModelOutput } from '../analytic/imcsim-model.js';
-import type { Workload } from '../analytic/workload.js';
+import type { AreaUnits, Excluded, Workload } from '../chip/workload.js';
+import type { ActionCounts, Timing } from '../hw/counts.js';
 
 const NC = COMPONENTS.length;
 /** Components that sit in tiles (power-gated with their layer); the rest are chip-level. */
@@ -32,6 +32,15 @@ const ACTION_UNIT = ACTIONS.map((a) => a[2] as string);
 // byComponent spells the keys out for speed; they must follow COMPONENTS.
 if (Object.keys(byComponent(new Float64Array(NC), 0)).join() !== COMPONENTS.join())
   throw new Error('price.ts: byComponent keys out of step with COMPONENTS');
+
+/** What a model of the chip (closed form or replay) hands to pricing. */
+export interface ModelOutput {
+  counts: ActionCounts;
+  timing: Timing;
+  area: AreaUnits;
+  excluded: Excluded[];
+  notes: string[];
+}
 
 export interface ActionReport {
   count: number;

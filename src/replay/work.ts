@@ -24,11 +24,11 @@
  */
 import type { ArchSpec } from '../config/schema.js';
 import { A } from '../hw/actions.js';
-import { ceilDiv, type LayerMapping } from '../hw/mapping.js';
-import { rowFractions, tileRanges } from '../analytic/imcsim-model.js';
-import { countLayerSupport, type MembraneUse } from '../analytic/layer-counts.js';
-import type { Workload } from '../analytic/workload.js';
-import { ActionCounts } from '../pricing/counts.js';
+import { ceilDiv, type LayerMapping } from '../chip/mapping.js';
+import { rowFractions, tileRanges } from '../chip/geometry.js';
+import { countLayerSupport, type MembraneUse } from '../chip/layer-counts.js';
+import type { Workload } from '../chip/workload.js';
+import { ActionCounts } from '../hw/counts.js';
 import type { TraceHeader, TraceSample } from '../trace/types.js';
 
 // ---------------------------------------------------------------------------------------------------

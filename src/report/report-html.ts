@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
-import { area, pct, si, siScale } from './format.js';
+import { area, pct, si, siScale } from '../util/format.js';
 import { readRunFolder, type RunFolder } from './read-run-folder.js';
 import { chartFigure, escapeHtml, htmlPage, htmlTable, type ChartSpec, type PageSection } from './vega.js';
 

@@ -1,5 +1,5 @@
 /** `trace info`: what a trace holds, from its header and footer only (no sample is read). */
-import { pct, table } from '../report/format.js';
+import { pct, table } from '../util/format.js';
 import { TraceReader } from './format.js';
 import type { TraceHeader, TraceLayer, TracePolicy, TraceSummary } from './types.js';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildWorkload } from '../../src/analytic/estimate.js';
+import { buildWorkload } from '../../src/chip/workload.js';
 import { loadArch, parseOverride } from '../../src/config/load.js';
 import { parseNetwork } from '../../src/network/load.js';
 import { packBits } from '../../src/trace/format.js';
