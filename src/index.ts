@@ -48,7 +48,6 @@ export { generateSyntheticTrace, type SyntheticTraceOptions } from './trace/synt
 export { traceInfo, type TraceInfo } from './trace/info.js';
 
 // Discrete-event kernel and trace replay
-export { Simulator, Resource } from './sim/kernel.js';
 export { simulateTrace, type SimulationResult, type SimulateOptions } from './replay/simulate.js';
 
 // Reports

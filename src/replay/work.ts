@@ -180,30 +180,6 @@ export function framePlanes(
   return bits;
 }
 
-/**
- * Active rows per (position, row piece, plane) for one frame, by gathering over the im2col table:
- * out[(p * pieces + i) * planes + k]. The reference of `FrameWork.extract`.
- */
-export function referenceActiveRows(
-  geo: LayerGeometry,
-  planes: Uint8Array[],
-  nPlanes: number,
-  out: Int32Array,
-): void {
-  const { rowsTotal, positions, pieces, rowPiece } = geo;
-  const rowInput = rowInputTable(geo.lm);
-  out.fill(0, 0, positions * pieces * nPlanes);
-  for (let p = 0; p < positions; p++) {
-    const base = p * rowsTotal;
-    for (let r = 0; r < rowsTotal; r++) {
-      const e = rowInput[base + r];
-      if (e < 0) continue;
-      const o = (p * pieces + rowPiece[r]) * nPlanes;
-      for (let k = 0; k < nPlanes; k++) out[o + k] += planes[k][e];
-    }
-  }
-}
-
 /** Row groups one row piece reads for `active` active rows (zero-skipping) in one plane. */
 export function rowGroups(spec: ArchSpec, active: number, pieceRows: number): number {
   const rp = spec.crossbar.rows_parallel;

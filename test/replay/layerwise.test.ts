@@ -15,13 +15,8 @@ import { CriticalPath } from '../../src/replay/critical-path.js';
 import { Replay } from '../../src/replay/replay.js';
 import { simulateTrace } from '../../src/replay/simulate.js';
 import { alignedSources, StepGraph, type Alignment } from '../../src/replay/steps.js';
-import {
-  countCrossbarWork,
-  framePlanes,
-  layerGeometry,
-  referenceActiveRows,
-  rowGroups,
-} from '../../src/replay/work.js';
+import { countCrossbarWork, framePlanes, layerGeometry, rowGroups } from '../../src/replay/work.js';
+import { referenceActiveRows } from '../oracles/active-rows.js';
 import { loadDataset } from '../../src/snn/data/dataset.js';
 import { alignFrames } from '../../src/snn/engine.js';
 import { loadModel } from '../../src/snn/model.js';
