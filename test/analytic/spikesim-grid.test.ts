@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { estimate } from '../../src/analytic/estimate.js';
+import { InputError } from '../../src/config/errors.js';
 import { loadArch } from '../../src/config/load.js';
 import { parseNetwork } from '../../src/network/load.js';
 
@@ -217,5 +218,22 @@ describe('SpikeSim accounting equals SpikeSim formulas (§5) over a grid', () =>
         0,
       );
     for (const x of [32, 64, 128]) expect(conv(x)).toBe(peCycles(x) * (x / 8) ** 2);
+  });
+
+  it('fixes 8 columns per ADC and ignores rows_parallel under SpikeSim accounting', () => {
+    let e: unknown;
+    try {
+      loadArch('arch-configs/spikesim-65nm.yaml', [{ path: 'adc.columns_per_adc', value: 16 }]);
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as InputError).message).toContain('adc.columns_per_adc');
+    // 32-row crossbars with the default rows_parallel (64): SpikeSim reads all rows at once, no error.
+    const a = loadArch('arch-configs/spikesim-65nm.yaml', [
+      { path: 'crossbar.rows', value: 32 },
+      { path: 'crossbar.columns', value: 32 },
+    ]);
+    expect(a.crossbar.rows_parallel).toBeGreaterThan(a.crossbar.rows);
   });
 });
