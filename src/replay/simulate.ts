@@ -4,9 +4,9 @@
 import { buildWorkload } from '../analytic/estimate.js';
 import { imcsimArea } from '../analytic/imcsim-model.js';
 import type { ArchSpec } from '../config/schema.js';
-import { COMPONENTS, NUM_ACTIONS } from '../hw/actions.js';
+import { NUM_ACTIONS } from '../hw/actions.js';
 import { inferShapes } from '../network/shapes.js';
-import { actionEnergies, price, type Priced } from '../pricing/price.js';
+import { actionEnergies, chipLeakageW, price, type Priced } from '../pricing/price.js';
 import { runAssumptions, type RunAssumptions } from '../report/assumptions.js';
 import { TraceReader } from '../trace/format.js';
 import { VERSION } from '../version.js';
@@ -35,7 +35,14 @@ export interface SimulationResult extends Priced {
   energy_per_sample_j: number;
   latency_per_sample_s: number;
   edp_per_sample_js: number;
-  exit_unit: { energy_j: number; area_m2: number; evaluations: number; latency_s: number };
+  /** The exit unit; `power_gated` when the policy never uses it (static): then idle, no energy. */
+  exit_unit: {
+    energy_j: number;
+    area_m2: number;
+    evaluations: number;
+    latency_s: number;
+    power_gated: boolean;
+  };
   wasted_j: number;
   noc: {
     sent: number;
@@ -85,8 +92,7 @@ export async function simulateTrace(
     const replay = new Replay(w, header, { contentionFree: opts.contentionFree, source: tracePath });
     const energies = actionEnergies(w.models);
     const area = imcsimArea(w);
-    let leakW = 0;
-    COMPONENTS.forEach((c, k) => (leakW += area.chip[k] * w.models[c].leakage_w));
+    const leakW = chipLeakageW(w, area);
     const before = new Float64Array(replay.counts.data.length);
     const rows: SampleRow[] = [];
     const total = opts.samples ?? Infinity;
@@ -171,6 +177,7 @@ export async function simulateTrace(
         evaluations: priced.components.entropy_unit.actions.decide?.count ?? 0,
         // Time the entropy unit spent evaluating: evaluations × its cycles per evaluation, as replayed.
         latency_s: replay.exitUnitCycles / spec.chip.clock_hz,
+        power_gated: priced.components.entropy_unit.power_gated,
       },
       wasted_j: wasted,
       noc: {
