@@ -58,5 +58,10 @@ export function registerComponentsCommand(program: Command, io: Io): void {
         io.out(
           `${c}: ${models[c].source} (ref ${models[c].refTechNodeNm ?? '-'} nm → ${models[c].techNodeNm} nm)`,
         );
+      const notes: string[] = [];
+      for (const c of COMPONENTS)
+        for (const [a, cost] of Object.entries(models[c].actions))
+          if (cost?.note) notes.push(`${c}.${a}: ${cost.note}`);
+      if (notes.length) io.out(['', ...notes].join('\n'));
     });
 }

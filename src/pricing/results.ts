@@ -39,7 +39,14 @@ export interface SimulationResult extends Priced {
   energy_per_sample_j: number;
   latency_per_sample_s: number;
   edp_per_sample_js: number;
-  exit_unit: { energy_j: number; area_m2: number; evaluations: number; latency_s: number };
+  /** The exit unit; `power_gated` when the policy never uses it (static): then idle, no energy. */
+  exit_unit: {
+    energy_j: number;
+    area_m2: number;
+    evaluations: number;
+    latency_s: number;
+    power_gated: boolean;
+  };
   wasted_j: number;
   noc: {
     sent: number;

@@ -4,9 +4,9 @@
 import { buildWorkload } from '../chip/workload.js';
 import { imcsimArea } from '../chip/area.js';
 import type { ArchSpec } from '../config/schema.js';
-import { COMPONENTS, NUM_ACTIONS } from '../hw/actions.js';
+import { NUM_ACTIONS } from '../hw/actions.js';
 import { inferShapes } from '../network/shapes.js';
-import { actionEnergies, price, type Priced } from '../pricing/price.js';
+import { actionEnergies, chipLeakageW, price, type Priced } from '../pricing/price.js';
 import { runAssumptions } from '../pricing/assumptions.js';
 import type { SampleRow, SimulationResult } from '../pricing/results.js';
 import { TraceReader } from '../trace/format.js';
@@ -44,8 +44,7 @@ export async function simulateTrace(
     const replay = new Replay(w, header, { contentionFree: opts.contentionFree, source: tracePath });
     const energies = actionEnergies(w.models);
     const area = imcsimArea(w);
-    let leakW = 0;
-    COMPONENTS.forEach((c, k) => (leakW += area.chip[k] * w.models[c].leakage_w));
+    const leakW = chipLeakageW(w, area);
     const before = new Float64Array(replay.counts.data.length);
     const rows: SampleRow[] = [];
     const total = opts.samples ?? Infinity;
@@ -130,6 +129,7 @@ export async function simulateTrace(
         evaluations: priced.components.entropy_unit.actions.decide?.count ?? 0,
         // Time the entropy unit spent evaluating: evaluations × its cycles per evaluation, as replayed.
         latency_s: replay.exitUnitCycles / spec.chip.clock_hz,
+        power_gated: priced.components.entropy_unit.power_gated,
       },
       wasted_j: wasted,
       noc: {
