@@ -253,8 +253,9 @@ export function registerSnnCommands(program: Command, io: Io): void {
     )
     .argument('<file>', 'trace file')
     .option('--json', 'print JSON')
-    .action(async (file: string, o: { json?: boolean }) => {
-      const info = await traceInfo(file);
+    .option('--quick', 'read the header and footer only (skip verifying every chunk; says so)')
+    .action(async (file: string, o: { json?: boolean; quick?: boolean }) => {
+      const info = await traceInfo(file, { quick: o.quick });
       io.out(o.json ? JSON.stringify(info, null, 2) : formatTraceInfo(info));
     });
   trace
