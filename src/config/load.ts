@@ -143,10 +143,8 @@ export function checkArch(spec: ArchSpec, file?: string): void {
 
 /** Parses, overrides, validates and checks an arch config given as text. */
 export function parseArch(text: string, file: string, overrides: readonly Override[] = []): ArchSpec {
-  const spec = validatePlain(applyOverrides(parseYamlPlain(text, file), overrides), ArchSchema, {
-    text,
-    file,
-  });
+  const plain = applyOverrides(parseYamlPlain(text, file), overrides);
+  const spec = validatePlain(plain, ArchSchema, { text, file, overridden: overrides.map((o) => o.path) });
   checkArch(spec, file);
   return spec;
 }

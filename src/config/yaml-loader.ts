@@ -28,8 +28,8 @@ const MAX_REPORTED = 50;
 type Seg = string | number;
 type Issue = z.core.$ZodIssue;
 type Json = { [k: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
-/** Where to locate problems; `strict`: only paths that exist in the document (after overrides). */
-type Loc = { file: string; doc: Document; lc: LineCounter; strict: boolean };
+/** Where to locate problems; `strict`: only paths in the document, except those `overridden` (by --set). */
+type Loc = { file: string; doc: Document; lc: LineCounter; strict: boolean; overridden?: readonly string[] };
 
 /** Parse YAML text and validate it against a zod schema; defaults applied, deep-frozen. */
 export function loadYaml<S extends z.ZodType>(
@@ -51,13 +51,13 @@ export function parseYamlPlain(text: string, file: string, limits?: Partial<Load
 export function validatePlain<S extends z.ZodType>(
   value: unknown,
   schema: S,
-  origin?: { text: string; file: string },
+  origin?: { text: string; file: string; overridden?: readonly string[] },
 ) {
   const deep = tooDeep(value, DEFAULT_LIMITS.maxDepth);
   if (deep) throw located(deep);
   let loc: Loc | undefined;
   try {
-    if (origin) loc = { ...parse(origin.text, origin.file, DEFAULT_LIMITS), file: origin.file, strict: true };
+    if (origin) loc = { ...origin, ...parse(origin.text, origin.file, DEFAULT_LIMITS), strict: true };
   } catch {
     loc = undefined; // the origin only locates problems; never fail because of it
   }
@@ -112,7 +112,11 @@ function parse(text: string, file: string, limits: LoadLimits) {
   const { deep, duplicates } = scan(doc.contents, limits.maxDepth);
   const problems = [
     ...doc.errors.map((e) => syntaxError(e.message, e.pos[0], file, lc)),
-    ...duplicates.map((k) => syntaxError('duplicate key (map keys must be unique)', start(k), file, lc)),
+    ...duplicates.map((k) =>
+      isScalar(k) && k.value === '__proto__'
+        ? syntaxError('key "__proto__" is not allowed (it names the object prototype)', start(k), file, lc)
+        : syntaxError('duplicate key (map keys must be unique)', start(k), file, lc),
+    ),
   ];
   if (problems.length > 0) throwAll(problems.slice(0, 4 * MAX_REPORTED), problems.length - 4 * MAX_REPORTED);
   if (deep) throw located(deepMsg, { file, ...pos(lc, start(deep)) });
@@ -141,7 +145,7 @@ function syntaxError(message: string, offset: number | undefined, file: string, 
   );
 }
 
-/** One pass over the document: the first collection nested deeper than maxDepth, and every repeated key. */
+/** One pass over the document: the first collection nested deeper than maxDepth, repeated keys, `__proto__`. */
 function scan(root: unknown, maxDepth: number): { deep?: YamlNode; duplicates: YamlNode[] } {
   const duplicates: YamlNode[] = [];
   const stack: Array<[unknown, number]> = [[root, 0]];
@@ -153,7 +157,7 @@ function scan(root: unknown, maxDepth: number): { deep?: YamlNode; duplicates: Y
     const keys = new Set<unknown>();
     for (const item of node.items as unknown[]) {
       if (isMap(node) && isPair(item) && isScalar(item.key)) {
-        if (keys.has(item.key.value)) duplicates.push(item.key);
+        if (keys.has(item.key.value) || item.key.value === '__proto__') duplicates.push(item.key);
         keys.add(item.key.value);
       }
       stack.push([item, depth + 1]);
@@ -316,7 +320,9 @@ type Mode = 'value' | 'key' | 'parent';
 
 /** Walks the document along `path` to a node's range ('parent': the mapping a missing key belongs in). */
 function locate(loc: Loc | undefined, path: Seg[], mode: Mode): Where {
-  if (!loc) return {};
+  const p = formatPath(path);
+  if (!loc || loc.overridden?.some((o) => p === o || p.startsWith(o + '.') || p.startsWith(o + '[')))
+    return {};
   const target = mode === 'parent' ? path.slice(0, -1) : path;
   const steps: Array<{ node: unknown; key?: unknown }> = [{ node: loc.doc.contents }];
   for (const seg of target) {
