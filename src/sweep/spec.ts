@@ -64,7 +64,6 @@ export const METRIC_DESCRIPTIONS: Record<MetricName, string> = {
   noc_max_link_utilisation: 'cycle mode: busiest NoC link, fraction of the simulated time',
 };
 
-
 /** Most points one sweep may have (a typo such as step 0.0001 should not start a million runs). */
 export const MAX_POINTS = 100_000;
 
