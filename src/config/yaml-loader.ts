@@ -28,7 +28,7 @@ const MAX_REPORTED = 50;
 type Seg = string | number;
 type Issue = z.core.$ZodIssue;
 type Json = { [k: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
-/** Where to locate problems; `strict`: only paths in the document, except those `overridden` (by --set). */
+/** Where to locate problems; `strict`: only paths in the document; never those `overridden` (by --set). */
 type Loc = { file: string; doc: Document; lc: LineCounter; strict: boolean; overridden?: readonly string[] };
 
 /** Parse YAML text and validate it against a zod schema; defaults applied, deep-frozen. */
@@ -57,7 +57,9 @@ export function validatePlain<S extends z.ZodType>(
   if (deep) throw located(deep);
   let loc: Loc | undefined;
   try {
-    if (origin) loc = { ...origin, ...parse(origin.text, origin.file, DEFAULT_LIMITS), strict: true };
+    // strict unless the caller says which paths were overridden (the rest then all come from the text)
+    const strict = !origin?.overridden;
+    if (origin) loc = { ...origin, ...parse(origin.text, origin.file, DEFAULT_LIMITS), strict };
   } catch {
     loc = undefined; // the origin only locates problems; never fail because of it
   }
@@ -329,7 +331,7 @@ function locate(loc: Loc | undefined, path: Seg[], mode: Mode): Where {
     let node = steps[steps.length - 1].node;
     for (let i = 0; i < 32 && isAlias(node); i++) node = aliased(node, loc.doc);
     const pair = isMap(node)
-      ? node.items.filter((p) => isScalar(p.key) && String(p.key.value) === String(seg)).pop()
+      ? node.items.filter((p) => isScalar(p.key) && String(p.key.value ?? '') === String(seg)).pop()
       : undefined;
     if (pair) steps.push({ node: pair.value, key: pair.key });
     else if (isSeq(node) && typeof seg === 'number' && seg < node.items.length)
