@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseArch } from '../../src/config/load.js';
-import { ADC_FAMILIES, ArchSchema } from '../../src/config/schema.js';
+import { ADC_FAMILIES, ArchSchema, COMPONENT_CLASS_NAMES } from '../../src/config/schema.js';
 import { ACTIONS, COMPONENTS } from '../../src/hw/actions.js';
 import { adcEnergyLatency, isaacAdcEnergyPj } from '../../src/hw/components/sar-adc.js';
 import { buildComponentModels, classFieldOf, COMPONENT_CLASSES } from '../../src/hw/components/registry.js';
@@ -29,6 +29,13 @@ describe('component registry', () => {
         expect(cls, `${c}: ${n}`).toBeDefined();
         expect(cls!.components).toContain(c);
       }
+    }
+  });
+  it('the class list is declared once: each model models exactly the components the list gives its name', () => {
+    for (const [name, cls] of COMPONENT_CLASSES) {
+      expect(cls.name).toBe(name);
+      const listed = COMPONENTS.filter((c) => (COMPONENT_CLASS_NAMES[c] as readonly string[]).includes(name));
+      expect([...cls.components].sort(), name).toEqual(listed.sort());
     }
   });
   it('every class cites a source', () => {

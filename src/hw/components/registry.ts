@@ -3,7 +3,7 @@
  * class without a model is an error that names it (never a silent zero).
  */
 import { located } from '../../config/errors.js';
-import type { ArchSpec } from '../../config/schema.js';
+import type { ArchSpec, ComponentClassName } from '../../config/schema.js';
 import { COMPONENTS, type ComponentKey } from '../actions.js';
 import { nominalSupplyV } from '../tech.js';
 import { columnMux } from './column-mux.js';
@@ -28,32 +28,34 @@ import { spikesimTileBuffer } from './spikesim-tile-buffer.js';
 import { sramBuffer } from './sram-buffer.js';
 import { tileBus } from './tile-bus.js';
 
-const CLASSES: readonly ComponentClass[] = [
-  rramCrossbar,
-  spikesimCrossbar,
-  rowDriver,
-  sarAdc,
-  columnMux,
-  shiftAdd,
-  spikesimSubtractor,
-  outputRegister,
-  spikesimTempBuffer,
-  lifUnit,
-  spikesimNeuron,
-  sramBuffer,
-  spikesimTileBuffer,
-  tileBus,
-  spikesimHtree,
-  entropyUnit,
-  edramBuffer,
-  spikesimMemory,
-  meshRouter,
-  meshLink,
-];
+/**
+ * The model of every class name the config accepts (src/config/schema.ts declares the names, by component,
+ * once): a listed name without a model, or a model under a name not listed, does not compile.
+ */
+const MODELS: { readonly [N in ComponentClassName]: ComponentClass } = {
+  rram_crossbar: rramCrossbar,
+  spikesim_crossbar: spikesimCrossbar,
+  row_driver: rowDriver,
+  sar_adc: sarAdc,
+  column_mux: columnMux,
+  shift_add: shiftAdd,
+  spikesim_subtractor: spikesimSubtractor,
+  output_register: outputRegister,
+  spikesim_temp_buffer: spikesimTempBuffer,
+  lif_unit: lifUnit,
+  spikesim_neuron: spikesimNeuron,
+  sram_buffer: sramBuffer,
+  spikesim_tile_buffer: spikesimTileBuffer,
+  tile_bus: tileBus,
+  spikesim_htree: spikesimHtree,
+  entropy_unit: entropyUnit,
+  edram_buffer: edramBuffer,
+  spikesim_memory: spikesimMemory,
+  mesh_router: meshRouter,
+  mesh_link: meshLink,
+};
 
-export const COMPONENT_CLASSES: ReadonlyMap<string, ComponentClass> = new Map(
-  CLASSES.map((c) => [c.name, c]),
-);
+export const COMPONENT_CLASSES: ReadonlyMap<string, ComponentClass> = new Map(Object.entries(MODELS));
 
 /** The config field that names each component's class. */
 export function classFieldOf(component: ComponentKey): string {
