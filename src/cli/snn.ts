@@ -23,6 +23,7 @@ import { generateSyntheticTrace } from '../trace/synthetic.js';
 import type { TracePolicy } from '../trace/types.js';
 import { pct } from '../report/format.js';
 import { parsePositiveInt, oneOf, parseSeed, type Io } from './common.js';
+import { checkOutputDir, checkOutputFile } from '../util/fs-errors.js';
 
 const POLICIES = ['static', 'entropy', 'confidence', 'layerwise'] as const;
 
@@ -204,6 +205,7 @@ export function registerSnnCommands(program: Command, io: Io): void {
         exitDistribution?: number[];
       },
     ) => {
+      checkOutputFile(o.out);
       if (o.synthetic) {
         if (!o.network) throw located('--synthetic needs --network', { path: '--network' });
         if ((o.rates === undefined) === (o.rate === undefined))
@@ -264,6 +266,7 @@ export function registerSnnCommands(program: Command, io: Io): void {
     .argument('<file>', 'trace file')
     .requiredOption('--nirdata <out>', 'NIRData HDF5 file to write')
     .action(async (file: string, o: { nirdata: string }) => {
+      checkOutputFile(o.nirdata, '--nirdata');
       await exportTraceNirData(file, o.nirdata);
       io.out(`wrote ${o.nirdata}`);
     });
@@ -292,6 +295,7 @@ export function registerSnnCommands(program: Command, io: Io): void {
         file: string,
         o: { out: string; dt?: number; convention?: 'snntorch' | 'spikingjelly' | 'norse' | 'dtsnn' | 'iir' },
       ) => {
+        checkOutputDir(o.out);
         const model = await importNir(file, {
           dt: o.dt,
           convention: o.convention,
@@ -310,6 +314,7 @@ export function registerSnnCommands(program: Command, io: Io): void {
     .requiredOption('--out <file>', 'NIR file to write')
     .option('--dt <s>', 'integration step used to express LIF leaks as time constants (s)', Number)
     .action(async (o: { model: string; out: string; dt?: number }) => {
+      checkOutputFile(o.out);
       await exportNir(loadModel(o.model), o.out, { dt: o.dt });
       io.out(`wrote ${o.out}`);
     });
@@ -322,6 +327,7 @@ export function registerSnnCommands(program: Command, io: Io): void {
     .requiredOption('--out <dir>', 'model directory to write')
     .option('--seed <S>', 'initialisation seed', parseSeed, 0)
     .action((o: { network: string; out: string; seed: number }) => {
+      checkOutputDir(o.out);
       const net = loadNetwork(o.network);
       saveModel(o.out, initModel(net.spec, o.seed));
       io.out(`wrote ${o.out} (seed ${o.seed})`);

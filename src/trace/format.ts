@@ -9,6 +9,7 @@ import { endianness } from 'node:os';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { located } from '../config/errors.js';
+import { checkOutputFile, fileSystemError } from '../util/fs-errors.js';
 import type { MappedLayer } from '../network/shapes.js';
 import { SummaryAccumulator } from './summary.js';
 import type { TraceHeader, TraceLayer, TraceSample, TraceSummary } from './types.js';
@@ -495,15 +496,21 @@ export class TraceWriter {
     v.setUint32(12, json.length, true);
     head.set(json, HEADER_FIXED);
     v.setUint32(HEADER_FIXED + json.length, crc32(json), true);
-    await mkdir(dirname(path), { recursive: true });
+    checkOutputFile(path);
     const tmp = `${path}.tmp-${process.pid}`;
-    const fh = await open(tmp, 'w');
+    let fh: FileHandle;
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      fh = await open(tmp, 'w');
+    } catch (e) {
+      throw fileSystemError(e, path) ?? e;
+    }
     try {
       await writeAll(fh, head, head.length, 0);
     } catch (e) {
       await fh.close().catch(() => undefined);
       await rm(tmp, { force: true });
-      throw e;
+      throw fileSystemError(e, path) ?? e;
     }
     return new TraceWriter(path, header, tmp, fh, head.length, opts);
   }
@@ -536,7 +543,7 @@ export class TraceWriter {
         await this.flush();
     } catch (e) {
       await this.abort();
-      throw e;
+      throw fileSystemError(e, this.path) ?? e;
     } finally {
       this.busy = false;
     }
@@ -568,7 +575,7 @@ export class TraceWriter {
       return summary;
     } catch (e) {
       await this.abort();
-      throw e;
+      throw fileSystemError(e, this.path) ?? e;
     } finally {
       this.busy = false;
     }
@@ -774,12 +781,14 @@ export class TraceReader implements AsyncIterable<TraceSample> {
       fh = await open(path, 'r');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw located(`cannot open trace: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, {
-        file: path,
-      });
+      if (code === 'ENOENT') throw located('cannot open trace: no such file', { file: path });
+      throw fileSystemError(e, path) ?? e;
     }
     try {
-      const size = (await fh.stat()).size;
+      const st = await fh.stat();
+      if (st.isDirectory())
+        throw located('cannot read trace: is a directory (expected a trace file)', { file: path });
+      const size = st.size;
       const fixed = new Uint8Array(HEADER_FIXED);
       const got = await readAt(fh, fixed, HEADER_FIXED, 0);
       if (got < FILE_MAGIC_BYTES.length || !hasMagic(fixed, 0, FILE_MAGIC_BYTES))
