@@ -6,6 +6,7 @@ import { readTextFile } from '../config/load.js';
 import { loadYaml } from '../config/yaml-loader.js';
 import { SpikeRatesSchema } from '../analytic/rates.js';
 import { loadNetwork } from '../network/load.js';
+import { checkNetworkMemory } from '../network/memory.js';
 import {
   DATASET_NAMES,
   DATASET_SPLITS,
@@ -151,6 +152,9 @@ export function registerSnnCommands(program: Command, io: Io): void {
     .action((o: RunFlags) => {
       const need = needModelAndDataset(o);
       const model = loadModel(need.model);
+      checkNetworkMemory(model.spec, model.shapes, {
+        timesteps: policyOf(o, model.spec.timesteps).timesteps,
+      });
       const ds = loadDataset(need.dataset, o.split, { dataDir: o.dataDir });
       const bar = progressBar(`eval ${o.policy}`);
       const r = evaluateModel(model, ds, {
@@ -231,8 +235,9 @@ export function registerSnnCommands(program: Command, io: Io): void {
       }
       const need = needModelAndDataset(o);
       const model = loadModel(need.model);
-      const ds = loadDataset(need.dataset, o.split, { dataDir: o.dataDir });
       const policy = policyOf(o, model.spec.timesteps);
+      checkNetworkMemory(model.spec, model.shapes, { timesteps: policy.timesteps });
+      const ds = loadDataset(need.dataset, o.split, { dataDir: o.dataDir });
       const bar = progressBar(`trace ${o.policy}`);
       const summary = await traceModel(model, ds, {
         policy,

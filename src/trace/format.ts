@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { located } from '../config/errors.js';
 import { checkOutputFile, fileSystemError } from '../util/fs-errors.js';
+import { NetworkSchema } from '../network/schema.js';
 import type { MappedLayer } from '../network/shapes.js';
 import { SummaryAccumulator } from './summary.js';
 import type { TraceHeader, TraceLayer, TraceSample, TraceSummary } from './types.js';
@@ -146,6 +147,16 @@ export function checkTraceHeader(h: unknown, file: string): TraceHeader {
       bad(`layers[${i}].input_kind`, '"spikes" or "values"', l.input_kind);
     if (!isInt(l.timesteps, 1, 0xffff)) bad(`layers[${i}].timesteps`, 'an integer in 1..65535', l.timesteps);
   });
+  // The replay rebuilds the chip from the recorded network: it must be a valid topology too.
+  const net = NetworkSchema.safeParse(h.network);
+  if (!net.success) {
+    const issue = net.error.issues[0];
+    const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+    throw located(`invalid network in the trace header: ${issue.message}`, {
+      file,
+      path: `header.network${path}`,
+    });
+  }
   return h as unknown as TraceHeader;
 }
 
