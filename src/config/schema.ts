@@ -142,9 +142,13 @@ export const RowDriverSchema = section(
 
 export const AdcSchema = section(
   {
-    class: oneOf(['sar_adc'], 'sar_adc', { description: 'Component model class of the ADC' }),
+    class: oneOf(['sar_adc'], 'sar_adc', {
+      description:
+        'ADC circuit: successive approximation (every bundled family); the model class is chosen by adc.family',
+    }),
     family: oneOf(ADC_FAMILIES, 'isaac', {
-      description: 'Which published ADC energy model to use; printed with every result',
+      description:
+        'Which published ADC model (class) to use — isaac: isaac_sar_adc (32 nm), neurosim-sar: neurosim_sar_adc (65 nm), spikesim: spikesim_adc (65 nm); printed with every result',
       source: 'ISAAC (ISCA 2016); NeuroSim SarADC; SpikeSim',
     }),
     bits: int(4, { unit: 'bits', description: 'ADC resolution', source: 'DT-SNN class design: 4-bit' }),

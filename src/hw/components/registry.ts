@@ -6,6 +6,10 @@ import { located } from '../../config/errors.js';
 import type { ArchSpec } from '../../config/schema.js';
 import { COMPONENTS, type ComponentKey } from '../actions.js';
 import { nominalSupplyV } from '../tech.js';
+import type { AdcFamily } from '../../config/schema.js';
+import { isaacSarAdc } from './adc-isaac-sar.js';
+import { neurosimSarAdc } from './adc-neurosim-sar.js';
+import { spikesimAdc } from './adc-spikesim.js';
 import { columnMux } from './column-mux.js';
 import { edramBuffer } from './edram-buffer.js';
 import { entropyUnit } from './entropy-unit.js';
@@ -16,7 +20,6 @@ import type { ComponentClass, ComponentModel } from './model.js';
 import { outputRegister } from './output-register.js';
 import { rowDriver } from './row-driver.js';
 import { rramCrossbar } from './rram-crossbar.js';
-import { sarAdc } from './sar-adc.js';
 import { shiftAdd } from './shift-add.js';
 import { spikesimCrossbar } from './spikesim-crossbar.js';
 import { spikesimHtree } from './spikesim-htree.js';
@@ -32,7 +35,9 @@ const CLASSES: readonly ComponentClass[] = [
   rramCrossbar,
   spikesimCrossbar,
   rowDriver,
-  sarAdc,
+  isaacSarAdc,
+  neurosimSarAdc,
+  spikesimAdc,
   columnMux,
   shiftAdd,
   spikesimSubtractor,
@@ -55,14 +60,23 @@ export const COMPONENT_CLASSES: ReadonlyMap<string, ComponentClass> = new Map(
   CLASSES.map((c) => [c.name, c]),
 );
 
-/** The config field that names each component's class. */
+/** The ADC model class of each `adc.family` (one class per family, each with its own reference node). */
+export const ADC_CLASS_OF_FAMILY: Readonly<Record<AdcFamily, string>> = {
+  isaac: isaacSarAdc.name,
+  'neurosim-sar': neurosimSarAdc.name,
+  spikesim: spikesimAdc.name,
+};
+
+/** The config field that names each component's class (the ADC's is chosen by its family). */
 export function classFieldOf(component: ComponentKey): string {
+  if (component === 'adc') return 'adc.family';
   if (component === 'router') return 'noc.router_class';
   if (component === 'link') return 'noc.link_class';
   return `${component}.class`;
 }
 
 export function classNameOf(spec: ArchSpec, component: ComponentKey): string {
+  if (component === 'adc') return ADC_CLASS_OF_FAMILY[spec.adc.family];
   if (component === 'router') return spec.noc.router_class;
   if (component === 'link') return spec.noc.link_class;
   return (spec[component] as { class: string }).class;
