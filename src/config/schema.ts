@@ -41,7 +41,8 @@ const section = <S extends z.ZodRawShape>(shape: S, description: string) =>
 export const COMPONENT_CLASS_NAMES = {
   crossbar: ['rram_crossbar', 'spikesim_crossbar'],
   row_driver: ['row_driver'],
-  adc: ['sar_adc'],
+  // The ADC's model class follows adc.family (one class per published model); adc.class names the circuit.
+  adc: ['isaac_sar_adc', 'neurosim_sar_adc', 'spikesim_adc'],
   column_mux: ['column_mux'],
   shift_add: ['shift_add', 'spikesim_subtractor'],
   output_register: ['output_register', 'spikesim_temp_buffer'],
@@ -169,9 +170,13 @@ export const RowDriverSchema = section(
 
 export const AdcSchema = section(
   {
-    class: classOf('adc', 'Component model class of the ADC'),
+    class: oneOf(['sar_adc'], 'sar_adc', {
+      description:
+        'ADC circuit: successive approximation (every bundled family); the model class is chosen by adc.family',
+    }),
     family: oneOf(ADC_FAMILIES, 'isaac', {
-      description: 'Which published ADC energy model to use; printed with every result',
+      description:
+        'Which published ADC model (class) to use — isaac: isaac_sar_adc (32 nm), neurosim-sar: neurosim_sar_adc (65 nm), spikesim: spikesim_adc (65 nm); printed with every result',
       source: 'ISAAC (ISCA 2016); NeuroSim SarADC; SpikeSim',
     }),
     bits: int(4, [1, 16, 'SAR ADCs here: 1–8 b (§4); 16 b is the SAR ceiling'], {

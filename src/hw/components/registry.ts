@@ -3,9 +3,12 @@
  * class without a model is an error that names it (never a silent zero).
  */
 import { located } from '../../config/errors.js';
-import type { ArchSpec, ComponentClassName } from '../../config/schema.js';
+import type { AdcFamily, ArchSpec, ComponentClassName } from '../../config/schema.js';
 import { COMPONENTS, type ComponentKey } from '../actions.js';
 import { nominalSupplyV } from '../tech.js';
+import { isaacSarAdc } from './adc-isaac-sar.js';
+import { neurosimSarAdc } from './adc-neurosim-sar.js';
+import { spikesimAdc } from './adc-spikesim.js';
 import { columnMux } from './column-mux.js';
 import { edramBuffer } from './edram-buffer.js';
 import { entropyUnit } from './entropy-unit.js';
@@ -16,7 +19,6 @@ import type { ComponentClass, ComponentModel } from './model.js';
 import { outputRegister } from './output-register.js';
 import { rowDriver } from './row-driver.js';
 import { rramCrossbar } from './rram-crossbar.js';
-import { sarAdc } from './sar-adc.js';
 import { shiftAdd } from './shift-add.js';
 import { spikesimCrossbar } from './spikesim-crossbar.js';
 import { spikesimHtree } from './spikesim-htree.js';
@@ -36,7 +38,9 @@ const MODELS: { readonly [N in ComponentClassName]: ComponentClass } = {
   rram_crossbar: rramCrossbar,
   spikesim_crossbar: spikesimCrossbar,
   row_driver: rowDriver,
-  sar_adc: sarAdc,
+  isaac_sar_adc: isaacSarAdc,
+  neurosim_sar_adc: neurosimSarAdc,
+  spikesim_adc: spikesimAdc,
   column_mux: columnMux,
   shift_add: shiftAdd,
   spikesim_subtractor: spikesimSubtractor,
@@ -57,14 +61,23 @@ const MODELS: { readonly [N in ComponentClassName]: ComponentClass } = {
 
 export const COMPONENT_CLASSES: ReadonlyMap<string, ComponentClass> = new Map(Object.entries(MODELS));
 
-/** The config field that names each component's class. */
+/** The ADC model class of each `adc.family` (one class per family, each with its own reference node). */
+export const ADC_CLASS_OF_FAMILY: Readonly<Record<AdcFamily, string>> = {
+  isaac: isaacSarAdc.name,
+  'neurosim-sar': neurosimSarAdc.name,
+  spikesim: spikesimAdc.name,
+};
+
+/** The config field that names each component's class (the ADC's is chosen by its family). */
 export function classFieldOf(component: ComponentKey): string {
+  if (component === 'adc') return 'adc.family';
   if (component === 'router') return 'noc.router_class';
   if (component === 'link') return 'noc.link_class';
   return `${component}.class`;
 }
 
 export function classNameOf(spec: ArchSpec, component: ComponentKey): string {
+  if (component === 'adc') return ADC_CLASS_OF_FAMILY[spec.adc.family];
   if (component === 'router') return spec.noc.router_class;
   if (component === 'link') return spec.noc.link_class;
   return (spec[component] as { class: string }).class;
