@@ -12,7 +12,7 @@ import { weightedGeometry, type WeightedGeometry } from '../network/shapes.js';
 import type { TracePolicy } from '../trace/types.js';
 import { Rng } from '../util/rng.js';
 import type { SnnModel } from './model.js';
-import { neuronParams, neuronStep, type NeuronParams } from './neurons.js';
+import { neuronConvention, neuronParams, type NeuronParams, type NeuronStep } from './neurons/registry.js';
 
 const two = (v: number | readonly [number, number]): [number, number] =>
   typeof v === 'number' ? [v, v] : [v[0], v[1]];
@@ -49,6 +49,8 @@ interface Stage extends WeightedGeometry {
   bias: Float32Array | null;
   spiking: boolean;
   neuron: NeuronParams | null;
+  /** The neuron convention's update (src/snn/neurons/). */
+  step: NeuronStep | null;
   /** Fan-out of one input element per kernel position (cout/groups). */
   cpg: number;
 }
@@ -109,6 +111,7 @@ export function compileModel(model: SnnModel): CompiledNet {
           neuron: layer.spiking
             ? neuronParams(layer.neuron ?? spec.neuron, { threshold: thr?.[0], leak: lk?.[0] })
             : null,
+          step: layer.spiking ? neuronConvention((layer.neuron ?? spec.neuron).convention).step : null,
           cpg,
         });
         binaryFromPrevious.push(!nonBinary);
@@ -440,7 +443,7 @@ export class Engine {
       return cur;
     }
     const s = this.spk[l];
-    const n = neuronStep(st.neuron!, this.u[l], cur, s);
+    const n = st.step!(st.neuron!, this.u[l], cur, s, null);
     result.neuronUpdates += st.outSize;
     result.spikeCounts[l].push(n);
     return s;

@@ -8,7 +8,7 @@ import { InputError } from '../../src/config/errors.js';
 import { NetworkSchema } from '../../src/network/schema.js';
 import { initModel, type SnnModel } from '../../src/snn/model.js';
 import { exportNir, importNir } from '../../src/snn/io/nir.js';
-import { neuronParams, neuronStep } from '../../src/snn/neurons.js';
+import { neuronParams, neuronStep } from '../../src/snn/neurons/registry.js';
 import { packBits, TraceWriter } from '../../src/trace/format.js';
 import { exportTraceNirData } from '../../src/trace/nirdata.js';
 import type { TraceHeader, TraceSample } from '../../src/trace/types.js';
