@@ -31,7 +31,11 @@ export { inferShapes } from './network/shapes.js';
 export { estimate, buildWorkload, type EstimateOptions, type EstimateResult } from './analytic/estimate.js';
 
 // SNN engine, models, data, training
-export { Engine, compileModel, normalizedEntropy } from './snn/engine.js';
+export { Engine, compileModel } from './snn/engine.js';
+export { normalizedEntropy } from './snn/policies/entropy.js';
+export { maxSoftmax } from './snn/policies/confidence.js';
+export { exitPolicy, POLICY_NAMES, type ExitPolicyModule } from './snn/policies/registry.js';
+export { neuronConvention, NEURON_CONVENTION_NAMES, type NeuronConvention } from './snn/neurons/registry.js';
 export { loadModel, saveModel, initModel, type SnnModel } from './snn/model.js';
 export { evaluateModel, traceModel, type EvalResult, type RunOptions } from './snn/run.js';
 export { loadDataset, type Dataset, type DatasetName, type DatasetSplit } from './snn/data/dataset.js';

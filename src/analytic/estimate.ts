@@ -20,6 +20,8 @@ export interface EstimateOptions {
   rates?: SpikeRatesSpec;
   ratesFile?: string;
   policy?: ExitPolicy;
+  /** Component class of the exit unit the policy needs (snn/policies: e.g. max_softmax_unit for confidence). */
+  exitUnitClass?: string;
 }
 
 export interface EstimateResult extends Priced {
@@ -54,7 +56,7 @@ export function buildWorkload(
     network,
     shapes,
     mapping,
-    models: buildComponentModels(spec),
+    models: buildComponentModels(spec, opts.exitUnitClass ? { entropy_unit: opts.exitUnitClass } : {}),
     layerTimesteps,
     timesteps: Math.max(...layerTimesteps),
     rates,

@@ -21,10 +21,12 @@ import { formatTraceInfo, traceInfo } from '../trace/info.js';
 import { exportTraceNirData } from '../trace/nirdata.js';
 import { generateSyntheticTrace } from '../trace/synthetic.js';
 import type { TracePolicy } from '../trace/types.js';
+import { exitPolicy, POLICY_NAMES } from '../snn/policies/registry.js';
+import { THETA } from '../snn/policies/theta.js';
 import { pct } from '../report/format.js';
 import { parsePositiveInt, oneOf, parseSeed, type Io } from './common.js';
 
-const POLICIES = ['static', 'entropy', 'confidence', 'layerwise'] as const;
+const POLICIES = POLICY_NAMES;
 
 function parseFraction(flag: string) {
   return (v: string): number => {
@@ -62,13 +64,13 @@ function policyOf(o: PolicyFlags, defaultT: number): TracePolicy {
       return { name: 'static', timesteps: T };
     case 'entropy':
     case 'confidence':
-      return { name: o.policy, timesteps: T, theta: o.theta ?? 0.9 };
+      return { name: o.policy, timesteps: T, theta: o.theta ?? THETA.default };
     case 'layerwise':
       return {
         name: 'layerwise',
         timesteps: o.layerTimesteps ? Math.max(...o.layerTimesteps) : T,
         layer_timesteps: o.layerTimesteps,
-        alignment: o.alignment ?? 'repeat',
+        alignment: o.alignment ?? exitPolicy('layerwise').params.alignment!.default,
       };
   }
 }
@@ -96,7 +98,7 @@ function addRunOptions(cmd: Command): Command {
     )
     .option(
       '--theta <θ>',
-      'exit threshold: entropy exits when 1 − H > θ; confidence when max softmax > θ (default 0.9)',
+      `exit threshold: entropy exits when 1 − H > θ; confidence when max softmax > θ (default ${THETA.default})`,
       parseFraction('--theta'),
     )
     .option(

@@ -18,6 +18,7 @@ import { loadDataset } from '../snn/data/dataset.js';
 import { loadModel } from '../snn/model.js';
 import { traceModel } from '../snn/run.js';
 import type { TracePolicy, TraceSummary } from '../trace/types.js';
+import { THETA } from '../snn/policies/theta.js';
 
 /** The installed package's root (dist/demo/demo.js → ../..): the shipped models and configs live there. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -28,9 +29,9 @@ export const DEMO_DEFAULTS = {
   samples: 200,
   /**
    * Entropy-exit threshold: exit when 1 − H(softmax(Σ_t o_t))/log K > θ (docs/SOURCES.md §1, DT-SNN).
-   * 0.9 keeps the static T=4 accuracy of mnist-convnet-t4 on these samples (docs/MODELS.md).
+   * The policy's declared default (src/snn/policies/theta.ts).
    */
-  theta: 0.9,
+  theta: THETA.default,
   seed: 0,
 } as const;
 

@@ -11,6 +11,7 @@ import { runAssumptions, type RunAssumptions } from '../report/assumptions.js';
 import { TraceReader } from '../trace/format.js';
 import { VERSION } from '../version.js';
 import { Replay, type SampleOutcome } from './replay.js';
+import { exitPolicy } from '../snn/policies/registry.js';
 
 export interface SampleRow extends SampleOutcome {
   dynamic_energy_j: number;
@@ -71,14 +72,16 @@ export async function simulateTrace(
   try {
     const header = reader.header;
     const shapes = inferShapes(header.network);
+    const exit = exitPolicy(header.policy.name);
     const w = buildWorkload(
       spec,
       header.network,
       {
         timesteps: Math.max(...header.layers.map((l) => l.timesteps)),
         // Layerwise (LD-SNN) is static: the exit follows the output layer's last timestep.
-        policy:
-          header.policy.name === 'entropy' || header.policy.name === 'confidence' ? 'entropy' : 'static',
+        policy: exit.exits !== null ? 'entropy' : 'static',
+        // The exit unit the policy needs (confidence: a max-softmax unit, not the entropy unit).
+        exitUnitClass: exit.exitUnitClass ?? undefined,
       },
       shapes,
     );

@@ -12,6 +12,7 @@ import { weightedGeometry, type WeightedGeometry } from '../network/shapes.js';
 import type { TracePolicy } from '../trace/types.js';
 import { Rng } from '../util/rng.js';
 import type { SnnModel } from './model.js';
+import { exitPolicy, policyAlignment, policyTheta } from './policies/registry.js';
 import { neuronConvention, neuronParams, type NeuronParams, type NeuronStep } from './neurons/registry.js';
 
 const two = (v: number | readonly [number, number]): [number, number] =>
@@ -218,29 +219,6 @@ export interface SampleResult {
   spikeCounts: number[][];
 }
 
-/** Normalised entropy of softmax(a): −Σ p log p / log K, in [0, 1]. */
-export function normalizedEntropy(a: ArrayLike<number>): number {
-  const K = a.length;
-  let max = -Infinity;
-  for (let k = 0; k < K; k++) max = Math.max(max, a[k]);
-  let z = 0;
-  for (let k = 0; k < K; k++) z += Math.exp(a[k] - max);
-  let h = 0;
-  for (let k = 0; k < K; k++) {
-    const p = Math.exp(a[k] - max) / z;
-    if (p > 0) h -= p * Math.log(p);
-  }
-  return h / Math.log(K);
-}
-
-export function maxSoftmax(a: ArrayLike<number>): number {
-  let max = -Infinity;
-  for (let k = 0; k < a.length; k++) max = Math.max(max, a[k]);
-  let z = 0;
-  for (let k = 0; k < a.length; k++) z += Math.exp(a[k] - max);
-  return 1 / z;
-}
-
 export function argmax(a: ArrayLike<number>): number {
   let best = 0;
   for (let k = 1; k < a.length; k++) if (a[k] > a[best]) best = k;
@@ -283,7 +261,7 @@ export class Engine {
       if (!this.net.binaryFromPrevious[l]) return 'values';
       if (policy.name === 'layerwise') {
         const lt = policy.layer_timesteps!;
-        const alignment = policy.alignment ?? 'repeat';
+        const alignment = policyAlignment(policy);
         if (alignment === 'rate' && lt[l] !== lt[l - 1]) return 'values';
         if (alignment === 'repeat' && lt[l] < lt[l - 1]) return 'values';
       }
@@ -329,6 +307,8 @@ export class Engine {
     if (policy.name === 'layerwise') return this.runLayerwise(image, policy, rng, opts, result);
 
     const T = policy.timesteps;
+    const exits = exitPolicy(policy.name).exits;
+    const theta = policyTheta(policy);
     const logits = new Float32Array(T * K);
     const acc = new Float64Array(K);
     let t = 0;
@@ -347,12 +327,8 @@ export class Engine {
         }
         x = out;
       }
-      // Exit decision on the accumulated output A_t (DT-SNN: sum of logits).
-      if (policy.name === 'entropy' && 1 - normalizedEntropy(acc) > (policy.theta ?? 0.9)) {
-        t++;
-        break;
-      }
-      if (policy.name === 'confidence' && maxSoftmax(acc) > (policy.theta ?? 0.9)) {
+      // Exit decision on the accumulated output A_t (DT-SNN: sum of logits), by the policy's rule.
+      if (exits !== null && exits(acc, theta)) {
         t++;
         break;
       }
@@ -380,7 +356,7 @@ export class Engine {
         expected: `${net.stages.length} values`,
         found: String(lt?.length ?? 0),
       });
-    const alignment = policy.alignment ?? 'repeat';
+    const alignment = policyAlignment(policy);
     // Frames entering layer 0: the encoded input, one per step of layer 0.
     let frames: Float32Array[] = [];
     for (let t = 0; t < lt[0]; t++) frames.push(Float32Array.from(this.encode(image, rng)));

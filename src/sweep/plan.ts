@@ -29,6 +29,7 @@ import {
   type SweepSpec,
 } from './spec.js';
 import type { Algorithm, ArtifactTask, PointTask, SweepPoint, WorkloadRef } from './types.js';
+import { THETA } from '../snn/policies/theta.js';
 
 /** One axis of the sweep: an arch config path or an algorithm parameter, with its values in order. */
 export interface PlanAxis {
@@ -215,7 +216,7 @@ function algorithmPoints(
       expected: 'algorithm.policy including "entropy"',
     });
   // θ means nothing without an exit decision (analytic over a topology: the entropy unit just runs).
-  const thetas: Array<number | null> = kind === 'network' ? [null] : (a.theta ?? [0.9]);
+  const thetas: Array<number | null> = kind === 'network' ? [null] : (a.theta ?? [THETA.default]);
   const Ts = a.timesteps ?? [defaultT];
   const out: Algorithm[] = [];
   for (const policy of policies)

@@ -10,6 +10,7 @@ import { columnMux } from './column-mux.js';
 import { edramBuffer } from './edram-buffer.js';
 import { entropyUnit } from './entropy-unit.js';
 import { lifUnit } from './lif-unit.js';
+import { maxSoftmaxUnit } from './max-softmax-unit.js';
 import { meshLink } from './mesh-link.js';
 import { meshRouter } from './mesh-router.js';
 import type { ComponentClass, ComponentModel } from './model.js';
@@ -45,6 +46,7 @@ const CLASSES: readonly ComponentClass[] = [
   tileBus,
   spikesimHtree,
   entropyUnit,
+  maxSoftmaxUnit,
   edramBuffer,
   spikesimMemory,
   meshRouter,
@@ -70,8 +72,14 @@ export function classNameOf(spec: ArchSpec, component: ComponentKey): string {
 
 export type ComponentModels = Readonly<Record<ComponentKey, ComponentModel>>;
 
-/** Resolve and build every component of the chip. */
-export function buildComponentModels(spec: ArchSpec): ComponentModels {
+/**
+ * Resolve and build every component of the chip. `classes` replaces the configured class of some
+ * components (the exit policy puts the exit unit it needs in the `entropy_unit` slot).
+ */
+export function buildComponentModels(
+  spec: ArchSpec,
+  classes: Partial<Record<ComponentKey, string>> = {},
+): ComponentModels {
   const ctx = {
     spec,
     target: { techNodeNm: spec.chip.tech_node_nm, supplyV: spec.chip.supply_v },
@@ -81,7 +89,7 @@ export function buildComponentModels(spec: ArchSpec): ComponentModels {
   nominalSupplyV(spec.chip.tech_node_nm);
   const out = {} as Record<ComponentKey, ComponentModel>;
   for (const component of COMPONENTS) {
-    const name = classNameOf(spec, component);
+    const name = classes[component] ?? classNameOf(spec, component);
     const cls = COMPONENT_CLASSES.get(name);
     if (!cls) {
       throw located(`component "${component}" names class "${name}", which has no model`, {
