@@ -275,3 +275,29 @@ export function weightedGeometry(layer: LayerSpec, ls: LayerShapes): WeightedGeo
     };
   throw new Error(`weightedGeometry: ${layer.type} is not a weighted layer`);
 }
+
+/** Geometry of a pooling layer (stride defaults to the kernel), shared by the inference engine and the trainer. */
+export interface PoolGeometry {
+  c: number;
+  h: number;
+  w: number;
+  ho: number;
+  wo: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+}
+
+export function poolGeometry(
+  layer: Extract<LayerSpec, { type: 'avgpool2d' | 'sumpool2d' | 'maxpool2d' }>,
+  ls: LayerShapes,
+): PoolGeometry {
+  const [c, h, w] = ls.inShape as number[];
+  const [kh, kw] = two(layer.kernel);
+  const [sh, sw] = layer.stride === undefined ? [kh, kw] : two(layer.stride);
+  const [ph, pw] = two(layer.padding);
+  return { c, h, w, ho: ls.outShape[1], wo: ls.outShape[2], kh, kw, sh, sw, ph, pw };
+}

@@ -21,23 +21,18 @@
  * soft reset and ∂v/∂λ = u_{t−1}.
  */
 import { located } from '../../config/errors.js';
-import { weightedGeometry } from '../../network/shapes.js';
-import type { LayerSpec } from '../../network/schema.js';
 import { Rng } from '../../util/rng.js';
+import { compileLayers, type BatchNormGeometry } from '../compile.js';
 import type { SnnModel } from '../model.js';
 import {
   NEURON_CONVENTION_NAMES,
   neuronConvention,
-  neuronParams,
   type NeuronConvention,
   type NeuronParams,
 } from '../neurons/registry.js';
 import { surrogateFn, type SurrogateName } from './surrogate.js';
 
 const f = Math.fround;
-
-const two = (v: number | readonly [number, number]): [number, number] =>
-  typeof v === 'number' ? [v, v] : [v[0], v[1]];
 
 export interface Param {
   name: string;
@@ -865,7 +860,7 @@ export class TrainNet {
     readonly model: SnnModel,
     opts: TrainNetOptions,
   ) {
-    const { spec, shapes, tensors } = model;
+    const { spec, tensors } = model;
     this.timesteps = opts.timesteps;
     this.surrogate = opts.surrogate;
     this.encoding = opts.encoding ?? spec.input.encoding;
@@ -883,21 +878,14 @@ export class TrainNet {
       return p;
     };
     let dropouts = 0;
-    spec.layers.forEach((layer: LayerSpec, i) => {
-      const ls = shapes.layers[i];
-      const inShape = ls.inShape;
-      const inSize = inShape.reduce((a, b) => a * b, 1);
-      switch (layer.type) {
-        case 'conv2d':
-        case 'linear': {
-          const { cin, h, w, cout, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw, groups } = weightedGeometry(
-            layer,
-            ls,
-          );
-          const weight = param(`${ls.name}.weight`, true);
-          const bias = layer.bias ? param(`${ls.name}.bias`, false) : null;
+    for (const layer of compileLayers(model)) {
+      switch (layer.kind) {
+        case 'weighted': {
+          const { cin, h, w, cout, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw, groups } = layer;
+          const weight = param(`${layer.name}.weight`, true);
+          const bias = layer.bias ? param(`${layer.name}.bias`, false) : null;
           const conv = new ConvOp(
-            ls.name,
+            layer.name,
             cin,
             h,
             w,
@@ -918,22 +906,20 @@ export class TrainNet {
           );
           this.ops.push(conv);
           let currentOp = this.ops.length - 1;
-          const next = spec.layers[i + 1];
-          if (next && next.type === 'batchnorm') {
-            this.ops.push(
-              this.batchNorm(shapes.layers[i + 1].name, ls.outShape as number[], next.eps, param),
-            );
+          if (layer.batchnorm) {
+            this.ops.push(this.batchNorm(layer.batchnorm, param));
             currentOp = this.ops.length - 1;
           }
           let neuron: NeuronOp | null = null;
-          if (layer.spiking) {
-            const n = layer.neuron ?? spec.neuron;
+          if (layer.neuron && layer.neuronParams) {
+            const n = layer.neuron;
+            const np = layer.neuronParams;
             const trainable = opts.trainNeuronParams ?? n.convention === 'iir';
             if (trainable && !neuronConvention(n.convention).trainableParams)
               throw located(
                 `training the leak and threshold is not supported under the ${n.convention} convention`,
                 {
-                  path: `layers[${i}].neuron.convention`,
+                  path: `${layer.name}.neuron.convention`,
                   expected: NEURON_CONVENTION_NAMES.filter((c) => neuronConvention(c).trainableParams).join(
                     ' | ',
                   ),
@@ -941,61 +927,40 @@ export class TrainNet {
                 },
               );
             const ensure = (suffix: 'leak' | 'threshold', value: number) => {
-              const name = `${ls.name}.${suffix}`;
+              const name = `${layer.name}.${suffix}`;
               if (!tensors.has(name)) tensors.set(name, { shape: [1], data: Float32Array.of(value) });
               return name;
             };
-            let leak: Param | number =
-              n.model === 'if' ? 1 : (tensors.get(`${ls.name}.leak`)?.data[0] ?? n.leak);
-            let threshold: Param | number = tensors.get(`${ls.name}.threshold`)?.data[0] ?? n.threshold;
+            let leak: Param | number = np.leak;
+            let threshold: Param | number = np.threshold;
             if (trainable) {
               threshold = param(ensure('threshold', threshold), false, 'threshold');
-              if (n.model !== 'if') leak = param(ensure('leak', leak as number), false, 'leak');
+              if (n.model !== 'if') leak = param(ensure('leak', leak), false, 'leak');
             }
-            neuron = new NeuronOp(ls.name, cout * ho * wo, {
-              neuron: neuronParams(n),
+            neuron = new NeuronOp(layer.name, layer.outSize, {
+              neuron: np,
               leak,
               threshold,
               surrogate: opts.surrogate,
             });
             this.ops.push(neuron);
           }
-          this.weighted.push({ name: ls.name, conv, neuron, currentOp });
+          this.weighted.push({ name: layer.name, conv, neuron, currentOp });
           break;
         }
-        case 'batchnorm': {
-          const prev = spec.layers[i - 1];
-          if (prev && (prev.type === 'conv2d' || prev.type === 'linear')) break; // folded, added above
-          this.ops.push(this.batchNorm(ls.name, inShape as number[], layer.eps, param));
+        case 'batchnorm':
+          this.ops.push(this.batchNorm(layer, param));
           break;
-        }
-        case 'avgpool2d':
-        case 'sumpool2d':
-        case 'maxpool2d': {
-          const [c, h, w] = inShape as number[];
-          const [kh, kw] = two(layer.kernel);
-          const [sh, sw] = layer.stride === undefined ? [kh, kw] : two(layer.stride);
-          const [ph, pw] = two(layer.padding);
-          this.ops.push(
-            new PoolOp(layer.type, c, h, w, ls.outShape[1], ls.outShape[2], kh, kw, sh, sw, ph, pw),
-          );
+        case 'pool': {
+          const { type, c, h, w, ho, wo, kh, kw, sh, sw, ph, pw } = layer;
+          this.ops.push(new PoolOp(type, c, h, w, ho, wo, kh, kw, sh, sw, ph, pw));
           break;
         }
         case 'dropout':
-          this.ops.push(new DropoutOp(inSize, layer.p, dropouts++));
-          break;
-        case 'flatten':
+          this.ops.push(new DropoutOp(layer.size, layer.p, dropouts++));
           break;
       }
-    });
-    const last = spec.layers[spec.layers.length - 1];
-    if (last.type !== 'conv2d' && last.type !== 'linear')
-      throw located(
-        'layers after the last conv2d/linear layer are not supported (the output layer must be weighted)',
-        {
-          path: 'layers',
-        },
-      );
+    }
     let seen = false;
     this.needDx = this.ops.map((op) => {
       const need = seen;
@@ -1005,13 +970,9 @@ export class TrainNet {
   }
 
   private batchNorm(
-    name: string,
-    shape: number[],
-    eps: number,
+    { name, c, hw, eps }: BatchNormGeometry,
     param: (n: string, decay: boolean) => Param,
   ): BatchNormOp {
-    const c = shape[0];
-    const hw = shape.length === 3 ? shape[1] * shape[2] : 1;
     const gamma = param(`${name}.weight`, false);
     const beta = param(`${name}.bias`, false);
     const t = this.model.tensors;
