@@ -16,7 +16,7 @@ export {
   checkArch,
   type Override,
 } from './config/load.js';
-export { InputError, InputErrors, formatLocated, located, type Where } from './config/errors.js';
+export { InputError, InputErrors, formatLocated, located, type Where } from './util/errors.js';
 
 // Hardware: actions, component models, mapping
 export { COMPONENTS, type ComponentKey } from './hw/actions.js';
@@ -32,7 +32,11 @@ export { estimate, type EstimateOptions, type EstimateResult } from './analytic/
 export { buildWorkload, type Workload, type WorkloadOptions } from './chip/workload.js';
 
 // SNN engine, models, data, training
-export { Engine, compileModel, normalizedEntropy } from './snn/engine.js';
+export { Engine, compileModel } from './snn/engine.js';
+export { normalizedEntropy } from './snn/policies/entropy.js';
+export { maxSoftmax } from './snn/policies/confidence.js';
+export { exitPolicy, POLICY_NAMES, type ExitPolicyModule } from './snn/policies/registry.js';
+export { neuronConvention, NEURON_CONVENTION_NAMES, type NeuronConvention } from './snn/neurons/registry.js';
 export { loadModel, saveModel, initModel, type SnnModel } from './snn/model.js';
 export { evaluateModel, traceModel, type EvalResult, type RunOptions } from './snn/run.js';
 export { loadDataset, type Dataset, type DatasetName, type DatasetSplit } from './snn/data/dataset.js';

@@ -3,7 +3,7 @@
  * bit-slicing, crossbars grouped into PEs, PEs into tiles, tiles placed on the NoC mesh.
  * Deterministic: the same spec and network always give the same placement.
  */
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import type { ArchSpec } from '../config/schema.js';
 import type { MappedLayer, NetworkShapes } from '../network/shapes.js';
 

@@ -4,7 +4,7 @@
  * closed-form model (analytic/), the discrete-event replay (replay/), pricing and reports all read it;
  * it reads none of them.
  */
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import type { ArchSpec } from '../config/schema.js';
 import { buildComponentModels, type ComponentModels } from '../hw/components/registry.js';
 import { resolveRates, type LayerRates, type SpikeRatesSpec } from '../network/rates.js';
@@ -52,6 +52,8 @@ export interface WorkloadOptions {
   rates?: SpikeRatesSpec;
   ratesFile?: string;
   policy?: ExitPolicy;
+  /** Component class of the exit unit the policy needs (snn/policies: e.g. max_softmax_unit for confidence). */
+  exitUnitClass?: string;
 }
 
 /** The compiled chip: map the network, build the component models, resolve timesteps and rates, once. */
@@ -72,7 +74,7 @@ export function buildWorkload(
     network,
     shapes,
     mapping,
-    models: buildComponentModels(spec),
+    models: buildComponentModels(spec, opts.exitUnitClass ? { entropy_unit: opts.exitUnitClass } : {}),
     layerTimesteps,
     timesteps: Math.max(...layerTimesteps),
     rates,

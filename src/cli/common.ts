@@ -1,5 +1,5 @@
 /** Shared pieces of the command-line layer: error style, exit codes, output. */
-import { InputError, InputErrors, located, OperationalError } from '../config/errors.js';
+import { InputError, InputErrors, located, OperationalError } from '../util/errors.js';
 import { fileSystemError } from '../util/fs-errors.js';
 
 export { OperationalError };

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { checkNetworkMemory } from '../network/memory.js';
 import { estimate, type EstimateResult } from '../analytic/estimate.js';
 import { SpikeRatesSchema } from '../network/rates.js';
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import { loadArch, parseOverride, readTextFile } from '../config/load.js';
 import { loadYaml } from '../config/yaml-loader.js';
 import { COMPONENTS } from '../hw/actions.js';

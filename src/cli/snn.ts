@@ -1,7 +1,7 @@
 /** Commands of the SNN engine: eval, trace (run, info, export), import, export-nir, init. */
 import type { Command } from 'commander';
 import { basename, resolve } from 'node:path';
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import { readTextFile } from '../config/load.js';
 import { loadYaml } from '../config/yaml-loader.js';
 import { SpikeRatesSchema } from '../network/rates.js';
@@ -23,10 +23,12 @@ import { exportTraceNirData } from '../trace/nirdata.js';
 import { generateSyntheticTrace } from '../trace/synthetic.js';
 import type { TracePolicy } from '../trace/types.js';
 import { pct } from '../util/format.js';
+import { exitPolicy, POLICY_NAMES } from '../snn/policies/registry.js';
+import { THETA } from '../snn/policies/theta.js';
 import { parsePositiveInt, oneOf, parseSeed, type Io } from './common.js';
 import { checkOutputDir, checkOutputFile } from '../util/fs-errors.js';
 
-const POLICIES = ['static', 'entropy', 'confidence', 'layerwise'] as const;
+const POLICIES = POLICY_NAMES;
 
 function parseFraction(flag: string) {
   return (v: string): number => {
@@ -64,13 +66,13 @@ function policyOf(o: PolicyFlags, defaultT: number): TracePolicy {
       return { name: 'static', timesteps: T };
     case 'entropy':
     case 'confidence':
-      return { name: o.policy, timesteps: T, theta: o.theta ?? 0.9 };
+      return { name: o.policy, timesteps: T, theta: o.theta ?? THETA.default };
     case 'layerwise':
       return {
         name: 'layerwise',
         timesteps: o.layerTimesteps ? Math.max(...o.layerTimesteps) : T,
         layer_timesteps: o.layerTimesteps,
-        alignment: o.alignment ?? 'repeat',
+        alignment: o.alignment ?? exitPolicy('layerwise').params.alignment!.default,
       };
   }
 }
@@ -98,7 +100,7 @@ function addRunOptions(cmd: Command): Command {
     )
     .option(
       '--theta <θ>',
-      'exit threshold: entropy exits when 1 − H > θ; confidence when max softmax > θ (default 0.9)',
+      `exit threshold: entropy exits when 1 − H > θ; confidence when max softmax > θ (default ${THETA.default})`,
       parseFraction('--theta'),
     )
     .option(

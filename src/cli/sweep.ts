@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import { loadSweepSpec } from '../sweep/spec.js';
 import { planSweep } from '../sweep/plan.js';
 import { createExecutor, defaultWorkers } from '../sweep/pool.js';

@@ -1,7 +1,7 @@
 /** Commands of the training side: train (DT-SNN / IIR-SNN), dtsnn-curve, ldsnn-search. */
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import { mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { writeToString } from 'fast-csv';

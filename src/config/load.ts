@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { produce } from 'immer';
 import { parseDocument, visit } from 'yaml';
-import { InputError, InputErrors, located } from './errors.js';
+import { InputError, InputErrors, located } from '../util/errors.js';
 import { ArchSchema, SPIKESIM_COLUMNS_PER_ADC, type ArchSpec } from './schema.js';
 import { parseYamlPlain, validatePlain } from './yaml-loader.js';
 

@@ -50,7 +50,7 @@ export const COMPONENT_CLASS_NAMES = {
   membrane_buffer: ['sram_buffer'],
   tile_buffer: ['sram_buffer', 'spikesim_tile_buffer'],
   tile_bus: ['tile_bus', 'spikesim_htree'],
-  entropy_unit: ['entropy_unit'],
+  entropy_unit: ['entropy_unit', 'max_softmax_unit'],
   global_buffer: ['edram_buffer', 'spikesim_memory'],
   router: ['mesh_router'],
   link: ['mesh_link'],

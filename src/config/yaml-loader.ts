@@ -9,7 +9,7 @@ import { Lexer, LineCounter, Parser, isAlias, isMap, isPair, isScalar, isSeq, pa
 import type { Document, Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { deepFreeze } from '../util/freeze.js';
-import { InputError, InputErrors, located, type Where } from './errors.js';
+import { InputError, InputErrors, located, type Where } from '../util/errors.js';
 
 export { deepFreeze };
 export interface LoadLimits {

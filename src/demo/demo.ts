@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadArch } from '../config/load.js';
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import { simulateTrace, type SimulationResult } from '../replay/simulate.js';
 import { writeComparison } from '../report/compare.js';
 import { writeRunFolder } from '../report/run-folder.js';
@@ -18,6 +18,7 @@ import { loadModel } from '../snn/model.js';
 import { traceModel } from '../snn/run.js';
 import type { TracePolicy, TraceSummary } from '../trace/types.js';
 import { PACKAGE_ROOT } from '../util/package-root.js';
+import { THETA } from '../snn/policies/theta.js';
 
 export const DEMO_DEFAULTS = {
   model: join(PACKAGE_ROOT, 'models', 'mnist-convnet-t4'),
@@ -25,9 +26,9 @@ export const DEMO_DEFAULTS = {
   samples: 200,
   /**
    * Entropy-exit threshold: exit when 1 − H(softmax(Σ_t o_t))/log K > θ (docs/SOURCES.md §1, DT-SNN).
-   * 0.9 keeps the static T=4 accuracy of mnist-convnet-t4 on these samples (docs/MODELS.md).
+   * The policy's declared default (src/snn/policies/theta.ts).
    */
-  theta: 0.9,
+  theta: THETA.default,
   seed: 0,
 } as const;
 

@@ -6,7 +6,7 @@
  * size, area ∝ feature size², gate delay ∝ feature size. The nominal supply of each reference node comes
  * from the same paper's table; the target supply is the chip's `supply_v`.
  */
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 
 /** Nominal core supply (V) per node, Stillmaker & Baas 2017, Table 2 (general-purpose devices). */
 const NOMINAL_SUPPLY_V: ReadonlyArray<readonly [number, number]> = [

@@ -11,7 +11,7 @@
  *
  * Limit: 4 GiB, or IMCSIM_MAX_MEMORY / the CLI's --max-memory (`8GiB`, `512MiB`, `2e9`).
  */
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import type { NetworkSpec } from './schema.js';
 import type { NetworkShapes } from './shapes.js';
 

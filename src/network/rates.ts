@@ -9,7 +9,7 @@
  *     conv2: 0.12           # one value for every timestep
  */
 import { z } from 'zod';
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import type { MappedLayer } from './shapes.js';
 
 const rate = z.number().min(0).max(1);

@@ -2,7 +2,7 @@
  * Shape inference over a topology, and the view of it the hardware needs: the weighted layers that are
  * mapped onto crossbars, with their matrix sizes, output positions and whether their input is binary.
  */
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import type { LayerSpec, NetworkSpec, NeuronSpec } from './schema.js';
 
 export type Shape = readonly number[];
@@ -274,4 +274,30 @@ export function weightedGeometry(layer: LayerSpec, ls: LayerShapes): WeightedGeo
       groups: 1,
     };
   throw new Error(`weightedGeometry: ${layer.type} is not a weighted layer`);
+}
+
+/** Geometry of a pooling layer (stride defaults to the kernel), shared by the inference engine and the trainer. */
+export interface PoolGeometry {
+  c: number;
+  h: number;
+  w: number;
+  ho: number;
+  wo: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+}
+
+export function poolGeometry(
+  layer: Extract<LayerSpec, { type: 'avgpool2d' | 'sumpool2d' | 'maxpool2d' }>,
+  ls: LayerShapes,
+): PoolGeometry {
+  const [c, h, w] = ls.inShape as number[];
+  const [kh, kw] = two(layer.kernel);
+  const [sh, sw] = layer.stride === undefined ? [kh, kw] : two(layer.stride);
+  const [ph, pw] = two(layer.padding);
+  return { c, h, w, ho: ls.outShape[1], wo: ls.outShape[2], kh, kw, sh, sw, ph, pw };
 }

@@ -3,7 +3,7 @@
  * area units × unit area → area. The one path every estimate and every simulation goes through, so a
  * run can be re-priced under another model without re-simulating.
  */
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import { ACTIONS, COMPONENTS, NUM_ACTIONS, type ComponentKey } from '../hw/actions.js';
 import type { ComponentModels } from '../hw/components/registry.js';
 import type { AreaUnits, Excluded, Workload } from '../chip/workload.js';

@@ -40,6 +40,7 @@ import {
 } from './work.js';
 import { checkTraceMatches } from './replay.js';
 import { StepGraph } from './steps.js';
+import { exitPolicy } from '../snn/policies/registry.js';
 
 export class CriticalPath {
   readonly w: Workload;
@@ -92,7 +93,7 @@ export class CriticalPath {
     graph.checkSample(s);
     const T2 = graph.T2;
     const pipelined = spec.schedule.policy === 'timestep-pipelined';
-    const dynamic = this.header.policy.name === 'entropy' || this.header.policy.name === 'confidence';
+    const dynamic = exitPolicy(this.header.policy.name).exits !== null;
     const flitBits = spec.noc.flit_bits;
     const io = this.w.mapping.ioXY;
     const exitT = s.exitTimestep;

@@ -33,7 +33,7 @@
  *
  * The simulator only counts actions and keeps times; pricing turns counts into joules.
  */
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import { A } from '../hw/actions.js';
 import { countLayerSupport } from '../chip/layer-counts.js';
 import type { Workload } from '../chip/workload.js';
@@ -54,6 +54,7 @@ import {
   type LayerPlan,
 } from './work.js';
 import { StepGraph } from './steps.js';
+import { exitPolicy } from '../snn/policies/registry.js';
 
 const EV_HOP = 0;
 const EV_ARRIVE = 1;
@@ -210,7 +211,7 @@ export class Replay {
     this.header = header;
     this.contentionFree = !!opts.contentionFree;
     this.pipelined = w.spec.schedule.policy === 'timestep-pipelined';
-    this.dynamic = header.policy.name === 'entropy' || header.policy.name === 'confidence';
+    this.dynamic = exitPolicy(header.policy.name).exits !== null;
     const L = w.mapping.layers.length;
     this.L = L;
     this.graph = new StepGraph(w, header, opts.source);

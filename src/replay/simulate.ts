@@ -13,6 +13,7 @@ import type { SampleRow, SimulationResult } from '../pricing/results.js';
 import { TraceReader } from '../trace/format.js';
 import { VERSION } from '../util/version.js';
 import { Replay } from './replay.js';
+import { exitPolicy } from '../snn/policies/registry.js';
 
 export type { SampleRow, SimulationResult } from '../pricing/results.js';
 
@@ -35,14 +36,16 @@ export async function simulateTrace(
       timesteps: Math.max(...header.layers.map((l) => l.timesteps)),
       file: tracePath,
     });
+    const exit = exitPolicy(header.policy.name);
     const w = buildWorkload(
       spec,
       header.network,
       {
         timesteps: Math.max(...header.layers.map((l) => l.timesteps)),
         // Layerwise (LD-SNN) is static: the exit follows the output layer's last timestep.
-        policy:
-          header.policy.name === 'entropy' || header.policy.name === 'confidence' ? 'entropy' : 'static',
+        policy: exit.exits !== null ? 'entropy' : 'static',
+        // The exit unit the policy needs (confidence: a max-softmax unit, not the entropy unit).
+        exitUnitClass: exit.exitUnitClass ?? undefined,
       },
       shapes,
     );

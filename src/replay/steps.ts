@@ -33,7 +33,7 @@
  * Items (steps and exit steps) are numbered l·T2 + t (steps) and L·T2 + τ (exit step of output
  * timestep τ).
  */
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import type { Workload } from '../chip/workload.js';
 import type { TraceHeader, TraceSample } from '../trace/types.js';
 

@@ -7,7 +7,7 @@ import { parseString } from 'fast-csv';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { InputError, located } from '../config/errors.js';
+import { InputError, located } from '../util/errors.js';
 import { validatePlain } from '../config/yaml-loader.js';
 
 /** Files of a run folder, in the order they are read. */

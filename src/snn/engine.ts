@@ -6,34 +6,18 @@
  * Layout: activations are C·H·W Float32Arrays (PyTorch's flatten order). Weights are stored transposed
  * so the innermost loop of a scatter-accumulate runs over output channels.
  */
-import { located } from '../config/errors.js';
-import type { LayerSpec } from '../network/schema.js';
-import { weightedGeometry, type WeightedGeometry } from '../network/shapes.js';
+import { located } from '../util/errors.js';
+import type { PoolGeometry, WeightedGeometry } from '../network/shapes.js';
 import type { TracePolicy } from '../trace/types.js';
 import { Rng } from '../util/rng.js';
 import type { SnnModel } from './model.js';
-import { neuronParams, neuronStep, type NeuronParams } from './neurons.js';
-
-const two = (v: number | readonly [number, number]): [number, number] =>
-  typeof v === 'number' ? [v, v] : [v[0], v[1]];
+import { exitPolicy, policyAlignment, policyTheta } from './policies/registry.js';
+import { compileLayers, type BatchNormGeometry } from './compile.js';
+import { neuronConvention, type NeuronParams, type NeuronStep } from './neurons/registry.js';
 
 /** A stateless transform between weighted layers (pooling, flatten, an unfoldable batchnorm). */
 type Transform =
-  | {
-      kind: 'pool';
-      type: 'avgpool2d' | 'sumpool2d' | 'maxpool2d';
-      c: number;
-      h: number;
-      w: number;
-      ho: number;
-      wo: number;
-      kh: number;
-      kw: number;
-      sh: number;
-      sw: number;
-      ph: number;
-      pw: number;
-    }
+  | ({ kind: 'pool'; type: 'avgpool2d' | 'sumpool2d' | 'maxpool2d' } & PoolGeometry)
   | { kind: 'affine'; c: number; hw: number; scale: Float32Array; shift: Float32Array };
 
 /** A weighted layer compiled for inference; its conv geometry (linear: 1×1, kernel 1) is weightedGeometry()'s. */
@@ -49,6 +33,8 @@ interface Stage extends WeightedGeometry {
   bias: Float32Array | null;
   spiking: boolean;
   neuron: NeuronParams | null;
+  /** The neuron convention's update (src/snn/neurons/). */
+  step: NeuronStep | null;
   /** Fan-out of one input element per kernel position (cout/groups). */
   cpg: number;
 }
@@ -62,25 +48,41 @@ export interface CompiledNet {
   binaryFromPrevious: boolean[];
 }
 
-/** Compiles a model: folds batchnorm into the preceding weighted layer, transposes weights. */
+/** Batchnorm at inference as a per-channel affine map: scale = γ/√(var + ε), shift = β − mean·scale. */
+function batchnormAffine(
+  bn: BatchNormGeometry,
+  get: (name: string) => Float32Array | undefined,
+): { scale: Float32Array; shift: Float32Array } {
+  const gamma = get(`${bn.name}.weight`)!;
+  const beta = get(`${bn.name}.bias`)!;
+  const mean = get(`${bn.name}.running_mean`)!;
+  const variance = get(`${bn.name}.running_var`)!;
+  const scale = new Float32Array(bn.c);
+  const shift = new Float32Array(bn.c);
+  for (let k = 0; k < bn.c; k++) {
+    scale[k] = gamma[k] / Math.sqrt(variance[k] + bn.eps);
+    shift[k] = beta[k] - mean[k] * scale[k];
+  }
+  return { scale, shift };
+}
+
+/**
+ * Compiles a model for inference from the shared layer list (compileLayers): transposes weights and
+ * folds each layer's own batchnorm into it.
+ */
 export function compileModel(model: SnnModel): CompiledNet {
-  const { spec, shapes, tensors } = model;
-  const get = (name: string) => tensors.get(name)?.data;
+  const get = (name: string) => model.tensors.get(name)?.data;
   const stages: Stage[] = [];
   let pending: Transform[] = [];
   const binaryFromPrevious: boolean[] = [];
   let nonBinary = true; // the first layer's input is the encoded image
-  spec.layers.forEach((layer: LayerSpec, i) => {
-    const ls = shapes.layers[i];
-    const inShape = ls.inShape;
-    switch (layer.type) {
-      case 'conv2d':
-      case 'linear': {
-        const geo = weightedGeometry(layer, ls);
-        const { cin, h, w, cout, ho, wo, kh, kw, groups } = geo;
+  for (const layer of compileLayers(model)) {
+    switch (layer.kind) {
+      case 'weighted': {
+        const { cin, cout, kh, kw, groups } = layer;
         const cpg = cout / groups;
         const cinPg = cin / groups;
-        const W = get(`${ls.name}.weight`)!;
+        const W = get(`${layer.name}.weight`)!;
         // W is [cout][cin/groups][kh][kw]; store as [cin][kh][kw][cpg].
         const wt = new Float32Array(cin * kh * kw * cpg);
         for (let o = 0; o < cout; o++) {
@@ -93,22 +95,46 @@ export function compileModel(model: SnnModel): CompiledNet {
                 wt[((c * kh + y) * kw + x) * cpg + ol] = W[((o * cinPg + cl) * kh + y) * kw + x];
               }
         }
-        const b = layer.bias ? Float32Array.from(get(`${ls.name}.bias`)!) : null;
-        const thr = get(`${ls.name}.threshold`);
-        const lk = get(`${ls.name}.leak`);
+        let bias = layer.bias ? Float32Array.from(get(`${layer.name}.bias`)!) : null;
+        if (layer.batchnorm) {
+          // Fold: W' = W·scale[o], b' = b·scale[o] + shift[o] (inference only).
+          const { scale, shift } = batchnormAffine(layer.batchnorm, get);
+          for (let idx = 0; idx < wt.length; idx++) {
+            const ol = idx % cpg;
+            const c0 = Math.floor(idx / (cpg * kh * kw));
+            const g = Math.floor(c0 / cinPg);
+            wt[idx] *= scale[g * cpg + ol];
+          }
+          const nb = new Float32Array(cout);
+          for (let o = 0; o < cout; o++) nb[o] = (bias ? bias[o] : 0) * scale[o] + shift[o];
+          bias = nb;
+        }
         stages.push({
-          name: ls.name,
+          name: layer.name,
           pre: pending,
-          inSize: cin * h * w,
-          outSize: cout * ho * wo,
+          inSize: layer.inSize,
+          outSize: layer.outSize,
           kind: layer.type,
-          ...geo,
+          cin,
+          h: layer.h,
+          w: layer.w,
+          cout,
+          ho: layer.ho,
+          wo: layer.wo,
+          kh,
+          kw,
+          sh: layer.sh,
+          sw: layer.sw,
+          ph: layer.ph,
+          pw: layer.pw,
+          dh: layer.dh,
+          dw: layer.dw,
+          groups,
           wt,
-          bias: b,
+          bias,
           spiking: layer.spiking,
-          neuron: layer.spiking
-            ? neuronParams(layer.neuron ?? spec.neuron, { threshold: thr?.[0], leak: lk?.[0] })
-            : null,
+          neuron: layer.neuronParams,
+          step: layer.neuron ? neuronConvention(layer.neuron.convention).step : null,
           cpg,
         });
         binaryFromPrevious.push(!nonBinary);
@@ -117,76 +143,22 @@ export function compileModel(model: SnnModel): CompiledNet {
         break;
       }
       case 'batchnorm': {
-        const c = inShape[0];
-        const hw = inShape.length === 3 ? inShape[1] * inShape[2] : 1;
-        const gamma = get(`${ls.name}.weight`)!;
-        const beta = get(`${ls.name}.bias`)!;
-        const mean = get(`${ls.name}.running_mean`)!;
-        const variance = get(`${ls.name}.running_var`)!;
-        const scale = new Float32Array(c);
-        const shift = new Float32Array(c);
-        for (let k = 0; k < c; k++) {
-          scale[k] = gamma[k] / Math.sqrt(variance[k] + layer.eps);
-          shift[k] = beta[k] - mean[k] * scale[k];
-        }
-        const prev = stages[stages.length - 1];
-        const directlyAfter =
-          prev &&
-          pending.length === 0 &&
-          spec.layers[i - 1] &&
-          (spec.layers[i - 1].type === 'conv2d' || spec.layers[i - 1].type === 'linear');
-        if (directlyAfter) {
-          // Fold: W' = W·scale[o], b' = b·scale[o] + shift[o] (inference only).
-          for (let idx = 0; idx < prev.wt.length; idx++) {
-            const ol = idx % prev.cpg;
-            const c0 = Math.floor(idx / (prev.cpg * prev.kh * prev.kw));
-            const g = Math.floor(c0 / (prev.cin / prev.groups));
-            prev.wt[idx] *= scale[g * prev.cpg + ol];
-          }
-          const nb = new Float32Array(prev.cout);
-          for (let o = 0; o < prev.cout; o++) nb[o] = (prev.bias ? prev.bias[o] : 0) * scale[o] + shift[o];
-          prev.bias = nb;
-        } else {
-          pending.push({ kind: 'affine', c, hw, scale, shift });
-          nonBinary = true;
-        }
+        const { scale, shift } = batchnormAffine(layer, get);
+        pending.push({ kind: 'affine', c: layer.c, hw: layer.hw, scale, shift });
+        nonBinary = true;
         break;
       }
-      case 'avgpool2d':
-      case 'sumpool2d':
-      case 'maxpool2d': {
-        const [c, h, w] = inShape as number[];
-        const [kh, kw] = two(layer.kernel);
-        const [sh, sw] = layer.stride === undefined ? [kh, kw] : two(layer.stride);
-        const [ph, pw] = two(layer.padding);
-        pending.push({
-          kind: 'pool',
-          type: layer.type,
-          c,
-          h,
-          w,
-          ho: ls.outShape[1],
-          wo: ls.outShape[2],
-          kh,
-          kw,
-          sh,
-          sw,
-          ph,
-          pw,
-        });
-        if (layer.type !== 'maxpool2d') nonBinary = true;
+      case 'pool': {
+        const { kind, type, c, h, w, ho, wo, kh, kw, sh, sw, ph, pw } = layer;
+        pending.push({ kind, type, c, h, w, ho, wo, kh, kw, sh, sw, ph, pw });
+        if (type !== 'maxpool2d') nonBinary = true;
         break;
       }
-      case 'flatten':
       case 'dropout':
         break;
     }
-  });
-  if (pending.length)
-    throw located(
-      'layers after the last conv2d/linear layer are not supported (the output layer must be weighted)',
-      { path: 'layers' },
-    );
+  }
+  const { spec } = model;
   const inputSize = spec.input.shape.reduce((a, b) => a * b, 1);
   return { name: spec.name, stages, inputSize, classes: spec.classes, binaryFromPrevious };
 }
@@ -213,29 +185,6 @@ export interface SampleResult {
   inputs?: Float32Array[][];
   /** Spikes emitted per layer per timestep (for rates). */
   spikeCounts: number[][];
-}
-
-/** Normalised entropy of softmax(a): −Σ p log p / log K, in [0, 1]. */
-export function normalizedEntropy(a: ArrayLike<number>): number {
-  const K = a.length;
-  let max = -Infinity;
-  for (let k = 0; k < K; k++) max = Math.max(max, a[k]);
-  let z = 0;
-  for (let k = 0; k < K; k++) z += Math.exp(a[k] - max);
-  let h = 0;
-  for (let k = 0; k < K; k++) {
-    const p = Math.exp(a[k] - max) / z;
-    if (p > 0) h -= p * Math.log(p);
-  }
-  return h / Math.log(K);
-}
-
-export function maxSoftmax(a: ArrayLike<number>): number {
-  let max = -Infinity;
-  for (let k = 0; k < a.length; k++) max = Math.max(max, a[k]);
-  let z = 0;
-  for (let k = 0; k < a.length; k++) z += Math.exp(a[k] - max);
-  return 1 / z;
 }
 
 export function argmax(a: ArrayLike<number>): number {
@@ -280,7 +229,7 @@ export class Engine {
       if (!this.net.binaryFromPrevious[l]) return 'values';
       if (policy.name === 'layerwise') {
         const lt = policy.layer_timesteps!;
-        const alignment = policy.alignment ?? 'repeat';
+        const alignment = policyAlignment(policy);
         if (alignment === 'rate' && lt[l] !== lt[l - 1]) return 'values';
         if (alignment === 'repeat' && lt[l] < lt[l - 1]) return 'values';
       }
@@ -326,6 +275,8 @@ export class Engine {
     if (policy.name === 'layerwise') return this.runLayerwise(image, policy, rng, opts, result);
 
     const T = policy.timesteps;
+    const exits = exitPolicy(policy.name).exits;
+    const theta = policyTheta(policy);
     const logits = new Float32Array(T * K);
     const acc = new Float64Array(K);
     let t = 0;
@@ -344,12 +295,8 @@ export class Engine {
         }
         x = out;
       }
-      // Exit decision on the accumulated output A_t (DT-SNN: sum of logits).
-      if (policy.name === 'entropy' && 1 - normalizedEntropy(acc) > (policy.theta ?? 0.9)) {
-        t++;
-        break;
-      }
-      if (policy.name === 'confidence' && maxSoftmax(acc) > (policy.theta ?? 0.9)) {
+      // Exit decision on the accumulated output A_t (DT-SNN: sum of logits), by the policy's rule.
+      if (exits !== null && exits(acc, theta)) {
         t++;
         break;
       }
@@ -377,7 +324,7 @@ export class Engine {
         expected: `${net.stages.length} values`,
         found: String(lt?.length ?? 0),
       });
-    const alignment = policy.alignment ?? 'repeat';
+    const alignment = policyAlignment(policy);
     // Frames entering layer 0: the encoded input, one per step of layer 0.
     let frames: Float32Array[] = [];
     for (let t = 0; t < lt[0]; t++) frames.push(Float32Array.from(this.encode(image, rng)));
@@ -440,7 +387,7 @@ export class Engine {
       return cur;
     }
     const s = this.spk[l];
-    const n = neuronStep(st.neuron!, this.u[l], cur, s);
+    const n = st.step!(st.neuron!, this.u[l], cur, s, null);
     result.neuronUpdates += st.outSize;
     result.spikeCounts[l].push(n);
     return s;

@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import { readTextFile } from '../config/load.js';
 import type { NetworkSpec } from '../network/schema.js';
 import { parseNetwork } from '../network/load.js';

@@ -2,7 +2,7 @@
  * Running a model over a dataset: evaluation (accuracy, timesteps, exit histogram, synaptic operations)
  * and trace recording. Streams sample by sample; nothing but the current sample is kept.
  */
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import { TraceWriter } from '../trace/format.js';
 import type { TraceHeader, TracePolicy, TraceSample, TraceSummary } from '../trace/types.js';
 import { VERSION } from '../util/version.js';

@@ -21,6 +21,7 @@ import {
   type StudyOptions,
   type StudyResult,
 } from './common.js';
+import { THETA } from '../snn/policies/theta.js';
 
 /** DT-SNN's published figures (docs/SOURCES.md §1). */
 export const DTSNN_CLAIM = {
@@ -36,7 +37,7 @@ const MODELS: Array<{ model: string; dataset: DatasetName }> = [
 ];
 
 const THETAS = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99];
-const TINY_THETAS = [0.9];
+const TINY_THETAS = [THETA.default];
 
 interface Point {
   network: string;

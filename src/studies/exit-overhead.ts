@@ -17,6 +17,7 @@ import {
   type StudyOptions,
   type StudyResult,
 } from './common.js';
+import { THETA } from '../snn/policies/theta.js';
 
 const CLASSES = [10, 20, 50, 100, 200, 500, 1000];
 const TINY_CLASSES = [10, 1000];
@@ -66,7 +67,7 @@ export async function exitOverheadStudy(opts: StudyOptions): Promise<StudyResult
           timesteps: T,
           samples,
           spec,
-          policy: policy === 'entropy' ? { name: 'entropy', timesteps: T, theta: 0.9 } : undefined,
+          policy: policy === 'entropy' ? { name: 'entropy', timesteps: T, theta: THETA.default } : undefined,
           exitDistribution: policy === 'entropy' ? EXIT_DISTRIBUTION : undefined,
         });
         points.push({ classes: k, schedule, policy, sim });

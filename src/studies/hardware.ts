@@ -22,6 +22,7 @@ import {
   type StudyOptions,
   type StudyResult,
 } from './common.js';
+import { THETA } from '../snn/policies/theta.js';
 
 /** The chip axes of the study: each one value of a real design decision. */
 export const HARDWARE_AXES: Record<string, number[]> = {
@@ -44,7 +45,7 @@ export async function hardwareStudy(opts: HardwareStudyOptions): Promise<StudyRe
   const tiny = !!opts.tiny;
   const samples = opts.samples ?? (tiny ? 4 : 100);
   const axes = tiny ? TINY_AXES : HARDWARE_AXES;
-  const theta = 0.9;
+  const theta = THETA.default;
   // The sweep spec, written beside the results so the sweep can be rerun (and resumed) on its own.
   const specFile = join(opts.out, 'hardware-sweep.yaml');
   const specText =

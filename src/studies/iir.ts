@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import type { SimulationResult } from '../replay/simulate.js';
 import {
   chipAssumptions,

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import type { SimulationResult } from '../replay/simulate.js';
 import type { TracePolicy } from '../trace/types.js';
 import {

@@ -5,7 +5,7 @@
  * distributed, resumed) leaves the same bytes.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { Scalar } from './spec.js';
 

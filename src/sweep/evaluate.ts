@@ -14,7 +14,7 @@ import { basename, join, resolve } from 'node:path';
 import { estimate, type EstimateResult } from '../analytic/estimate.js';
 import type { SpikeRatesSpec } from '../network/rates.js';
 import type { ExitPolicy } from '../chip/workload.js';
-import { InputError, located } from '../config/errors.js';
+import { InputError, located } from '../util/errors.js';
 import { checkArch } from '../config/load.js';
 import { ArchSchema, type ArchSpec } from '../config/schema.js';
 import { validatePlain } from '../config/yaml-loader.js';
@@ -31,6 +31,7 @@ import { VERSION } from '../util/version.js';
 import { sha256File, sha256Hex } from './hash.js';
 import type { MetricName } from './spec.js';
 import type { ArtifactTask, PointMetrics, PointTask, WorkloadRef } from './types.js';
+import { THETA } from '../snn/policies/theta.js';
 
 /** sha256 over a model's network.yaml and weights.safetensors. */
 export function modelHash(dir: string): string {
@@ -95,7 +96,7 @@ export function artifactPath(cacheDir: string, key: string): string {
 
 function tracePolicy(alg: ArtifactTask['algorithm']): TracePolicy {
   return alg.policy === 'entropy'
-    ? { name: 'entropy', timesteps: alg.timesteps, theta: alg.theta ?? 0.9 }
+    ? { name: 'entropy', timesteps: alg.timesteps, theta: alg.theta ?? THETA.default }
     : { name: 'static', timesteps: alg.timesteps };
 }
 

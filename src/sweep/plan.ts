@@ -9,7 +9,7 @@
 import { dirname, relative, resolve } from 'node:path';
 import type { SpikeRatesSpec } from '../network/rates.js';
 import { SpikeRatesSchema } from '../network/rates.js';
-import { InputError, InputErrors, located } from '../config/errors.js';
+import { InputError, InputErrors, located } from '../util/errors.js';
 import { applyOverrides, checkArch, readTextFile, type Override } from '../config/load.js';
 import { ArchSchema, type ArchSpec } from '../config/schema.js';
 import { loadYaml, parseYamlPlain, validatePlain } from '../config/yaml-loader.js';
@@ -29,6 +29,7 @@ import {
   type SweepSpec,
 } from './spec.js';
 import type { Algorithm, ArtifactTask, PointTask, SweepPoint, WorkloadRef } from './types.js';
+import { THETA } from '../snn/policies/theta.js';
 
 /** One axis of the sweep: an arch config path or an algorithm parameter, with its values in order. */
 export interface PlanAxis {
@@ -215,7 +216,7 @@ function algorithmPoints(
       expected: 'algorithm.policy including "entropy"',
     });
   // θ means nothing without an exit decision (analytic over a topology: the entropy unit just runs).
-  const thetas: Array<number | null> = kind === 'network' ? [null] : (a.theta ?? [0.9]);
+  const thetas: Array<number | null> = kind === 'network' ? [null] : (a.theta ?? [THETA.default]);
   const Ts = a.timesteps ?? [defaultT];
   const out: Algorithm[] = [];
   for (const policy of policies)

@@ -14,7 +14,7 @@
 import { existsSync } from 'node:fs';
 import { Queue, QueueEvents, UnrecoverableError, Worker, type Job, type RedisOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import { artifactPath } from './evaluate.js';
 import type { Executor } from './pool.js';
 import type { PointFailure, PointMetrics, PointTask, SweepPoint } from './types.js';

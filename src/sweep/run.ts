@@ -12,7 +12,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { SweepCsv, formatCsvLine } from './csv.js';
 import { artifactPath } from './evaluate.js';

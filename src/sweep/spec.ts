@@ -11,7 +11,7 @@ import { dirname, resolve } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import { z } from 'zod';
-import { located, type Where } from '../config/errors.js';
+import { located, type Where } from '../util/errors.js';
 import { pathProblem, readTextFile } from '../config/load.js';
 import { loadYaml } from '../config/yaml-loader.js';
 import { DATASET_NAMES, DATASET_SPLITS } from '../snn/data/dataset.js';

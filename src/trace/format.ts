@@ -8,7 +8,7 @@ import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import { checkOutputFile, fileSystemError } from '../util/fs-errors.js';
 import { NetworkSchema } from '../network/schema.js';
 import type { MappedLayer } from '../network/shapes.js';

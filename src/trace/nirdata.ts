@@ -16,7 +16,7 @@
 import { renameSync, rmSync } from 'node:fs';
 import h5wasm from 'h5wasm/node';
 import type { Dataset, Group } from 'h5wasm/node';
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import { fileSystemError, prepareOutputFile } from '../util/fs-errors.js';
 import { TraceReader } from './format.js';
 import type { TraceHeader } from './types.js';

@@ -2,7 +2,7 @@
  * Synthetic spike traces: random inputs at given per-layer, per-timestep rates, for replaying a network on
  * the hardware without a trained model. Streams through TraceWriter; the same options give the same bytes.
  */
-import { located } from '../config/errors.js';
+import { located } from '../util/errors.js';
 import { resolveRates, type LayerRates, type SpikeRatesSpec } from '../network/rates.js';
 import type { NetworkSpec } from '../network/schema.js';
 import { checkNetworkMemory } from '../network/memory.js';

@@ -6,7 +6,7 @@
  */
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { located, OperationalError, type InputError } from '../config/errors.js';
+import { located, OperationalError, type InputError } from './errors.js';
 
 const ENVIRONMENT: Record<string, string> = {
   EACCES: 'permission denied',

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { estimate } from '../../src/analytic/estimate.js';
-import { InputError } from '../../src/config/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { loadArch } from '../../src/config/load.js';
 import { parseNetwork } from '../../src/network/load.js';
 

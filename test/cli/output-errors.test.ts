@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError, OperationalError } from '../../src/config/errors.js';
+import { InputError, OperationalError } from '../../src/util/errors.js';
 import { generateSyntheticTrace } from '../../src/trace/synthetic.js';
 import { loadNetwork } from '../../src/network/load.js';
 import { fileSystemError } from '../../src/util/fs-errors.js';

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InputError, InputErrors } from '../../src/config/errors.js';
+import { InputError, InputErrors } from '../../src/util/errors.js';
 import { applyOverrides, loadArch, parseArch, parseOverride } from '../../src/config/load.js';
 import { ArchSchema } from '../../src/config/schema.js';
 

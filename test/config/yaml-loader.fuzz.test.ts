@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { z } from 'zod';
-import { InputError, InputErrors } from '../../src/config/errors.js';
+import { InputError, InputErrors } from '../../src/util/errors.js';
 import { parseArch, parseOverride } from '../../src/config/load.js';
 import { ArchSchema } from '../../src/config/schema.js';
 import { loadYaml, parseYamlPlain } from '../../src/config/yaml-loader.js';

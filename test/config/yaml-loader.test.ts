@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { InputError, InputErrors } from '../../src/config/errors.js';
+import { InputError, InputErrors } from '../../src/util/errors.js';
 import {
   DEFAULT_LIMITS,
   deepFreeze,

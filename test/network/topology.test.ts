@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/config/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { loadNetwork, parseNetwork } from '../../src/network/load.js';
 
 describe('shipped topologies', () => {

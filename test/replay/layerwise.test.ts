@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkload } from '../../src/chip/workload.js';
-import { InputError } from '../../src/config/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { loadArch, parseOverride } from '../../src/config/load.js';
 import type { ArchSpec } from '../../src/config/schema.js';
 import { A } from '../../src/hw/actions.js';

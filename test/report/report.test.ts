@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '../../src/config/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { COMPONENTS } from '../../src/hw/actions.js';
 import {
   COMPARE_CHARTS,

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseNetwork } from '../../src/network/load.js';
-import {
-  alignFrames,
-  argmax,
-  compileModel,
-  Engine,
-  maxSoftmax,
-  normalizedEntropy,
-} from '../../src/snn/engine.js';
+import { alignFrames, argmax, compileModel, Engine } from '../../src/snn/engine.js';
+import { maxSoftmax } from '../../src/snn/policies/confidence.js';
+import { normalizedEntropy } from '../../src/snn/policies/entropy.js';
 import { initModel, type SnnModel } from '../../src/snn/model.js';
 import { Rng } from '../../src/util/rng.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { NeuronSchema } from '../../src/network/schema.js';
-import { neuronParams, neuronStep } from '../../src/snn/neurons.js';
+import { neuronParams, neuronStep } from '../../src/snn/neurons/registry.js';
 
 /** Golden traces from the NIR repository (copied from ../shared/data/nir): columns input, v, spike. */
 function golden(file: string): number[][] {

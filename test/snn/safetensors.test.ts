@@ -4,7 +4,7 @@
  * non-finite weights. Every file here is built by hand, byte by byte, not by writeSafetensors.
  */
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/config/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { readSafetensors } from '../../src/snn/io/safetensors.js';
 
 /** A file from a header object and the raw data region. */

@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseNetwork } from '../../src/network/load.js';
+import { NeuronSchema } from '../../src/network/schema.js';
 import type { Dataset } from '../../src/snn/data/dataset.js';
 import { Engine } from '../../src/snn/engine.js';
 import { initModel, loadModel, type SnnModel } from '../../src/snn/model.js';
+import { neuronParams } from '../../src/snn/neurons/registry.js';
 import { evaluateModel } from '../../src/snn/run.js';
 import { computeLoss, LOSSES, TET_LAMBDA, type LossName } from '../../src/snn/train/loss.js';
 import { NeuronOp, TrainNet, type Param } from '../../src/snn/train/net.js';
@@ -226,11 +228,11 @@ describe('surrogate gradients through LIF over time (BPTT)', () => {
       };
       const thr: Param = { name: 't', data: Float32Array.of(thr0), grad: new Float32Array(1), decay: false };
       const op = new NeuronOp('n', F, {
-        convention: conv,
+        neuron: neuronParams(
+          NeuronSchema.parse({ convention: conv, reset: hard ? 'hard' : 'soft', v_reset: 0 }),
+        ),
         leak,
         threshold: thr,
-        hard,
-        vReset: 0,
         surrogate: sur,
       });
       const ctx = { batch: B, timesteps: T, train: true, seed: 0, ids: ids(B) };

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '../../src/config/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { planSweep } from '../../src/sweep/plan.js';
 import { parseRedisUrl } from '../../src/sweep/queue.js';
 import { runSweep } from '../../src/sweep/run.js';

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, truncateSync, writeFileSync, sta
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/config/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { parseCsvLine, formatCsvLine } from '../../src/sweep/csv.js';
 import { planSweep, type SweepPlan } from '../../src/sweep/plan.js';
 import { runSweep } from '../../src/sweep/run.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError, InputErrors } from '../../src/config/errors.js';
+import { InputError, InputErrors } from '../../src/util/errors.js';
 import { planSweep } from '../../src/sweep/plan.js';
 import { expandValues, loadSweepSpec, parseSweepSpec } from '../../src/sweep/spec.js';
 import { ARCH, MNIST_MODEL, MNIST_NET, analyticSpec, tempDir, writeSpec } from './helpers.js';

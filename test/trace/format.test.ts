@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InputError } from '../../src/config/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { loadNetwork } from '../../src/network/load.js';
 import {
   packBits,

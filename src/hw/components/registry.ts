@@ -2,7 +2,7 @@
  * Component classes by name. The arch YAML names a class per component; this registry resolves it, and a
  * class without a model is an error that names it (never a silent zero).
  */
-import { located } from '../../config/errors.js';
+import { located } from '../../util/errors.js';
 import type { AdcFamily, ArchSpec, ComponentClassName } from '../../config/schema.js';
 import { COMPONENTS, type ComponentKey } from '../actions.js';
 import { nominalSupplyV } from '../tech.js';
@@ -13,6 +13,7 @@ import { columnMux } from './column-mux.js';
 import { edramBuffer } from './edram-buffer.js';
 import { entropyUnit } from './entropy-unit.js';
 import { lifUnit } from './lif-unit.js';
+import { maxSoftmaxUnit } from './max-softmax-unit.js';
 import { meshLink } from './mesh-link.js';
 import { meshRouter } from './mesh-router.js';
 import type { ComponentClass, ComponentModel } from './model.js';
@@ -53,6 +54,7 @@ const MODELS: { readonly [N in ComponentClassName]: ComponentClass } = {
   tile_bus: tileBus,
   spikesim_htree: spikesimHtree,
   entropy_unit: entropyUnit,
+  max_softmax_unit: maxSoftmaxUnit,
   edram_buffer: edramBuffer,
   spikesim_memory: spikesimMemory,
   mesh_router: meshRouter,
@@ -85,8 +87,14 @@ export function classNameOf(spec: ArchSpec, component: ComponentKey): string {
 
 export type ComponentModels = Readonly<Record<ComponentKey, ComponentModel>>;
 
-/** Resolve and build every component of the chip. */
-export function buildComponentModels(spec: ArchSpec): ComponentModels {
+/**
+ * Resolve and build every component of the chip. `classes` replaces the configured class of some
+ * components (the exit policy puts the exit unit it needs in the `entropy_unit` slot).
+ */
+export function buildComponentModels(
+  spec: ArchSpec,
+  classes: Partial<Record<ComponentKey, string>> = {},
+): ComponentModels {
   const ctx = {
     spec,
     target: { techNodeNm: spec.chip.tech_node_nm, supplyV: spec.chip.supply_v },
@@ -96,7 +104,7 @@ export function buildComponentModels(spec: ArchSpec): ComponentModels {
   nominalSupplyV(spec.chip.tech_node_nm);
   const out = {} as Record<ComponentKey, ComponentModel>;
   for (const component of COMPONENTS) {
-    const name = classNameOf(spec, component);
+    const name = classes[component] ?? classNameOf(spec, component);
     const cls = COMPONENT_CLASSES.get(name);
     if (!cls) {
       throw located(`component "${component}" names class "${name}", which has no model`, {

@@ -11,7 +11,7 @@
  * The `images` and `labels` arrays of a returned Dataset are shared with the cache (and with every other
  * load of the same split): treat them as read-only and copy before modifying.
  */
-import { located } from '../../config/errors.js';
+import { located } from '../../util/errors.js';
 import { clearFashionMnistCache, loadFashionMnist } from './fashion-mnist.js';
 import { clearMnistCache, loadMnist } from './mnist.js';
 

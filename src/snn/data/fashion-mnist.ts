@@ -16,7 +16,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { located } from '../../config/errors.js';
+import { located } from '../../util/errors.js';
 import { bytesToUnit, type Dataset, type DatasetSplit } from './dataset.js';
 
 export const FASHION_MNIST_DEFAULT_DIR = '/usr/share/datasets/fashion-mnist';

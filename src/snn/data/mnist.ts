@@ -21,7 +21,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { located } from '../../config/errors.js';
+import { located } from '../../util/errors.js';
 import { bytesToUnit, type Dataset, type DatasetSplit } from './dataset.js';
 
 export const MNIST_SIDE = 28;

@@ -17,7 +17,8 @@
  * per-neuron arrays; we support per-layer scalars, so non-uniform arrays are an error. A LIF is
  * discretised with an explicit step dt (default 1e-4 s, the step snnTorch's and SpikingJelly's exporters
  * assume, docs/SOURCES.md §3) by forward Euler, `v ← v + (dt/τ)·((v_leak − v) + r·I)`, written in the
- * order of the chosen convention (NeuronSchema in src/network/schema.ts):
+ * order of the chosen convention (NeuronSchema in src/network/schema.ts; each mapping lives in the
+ * convention's module, src/snn/neurons/<convention>.ts):
  *   norse:         tau = τ, dt, v_leak, v_reset, threshold; input gain r.
  *   snntorch:      leak β = 1 − dt/τ; hard reset to v_reset in the same step (reset_delay false);
  *                  input gain r·dt/τ (1 for snnTorch's own exports, which write r = τ/dt); v_leak must be 0.
@@ -42,13 +43,15 @@ import { basename, extname } from 'node:path';
 import h5wasm from 'h5wasm/node';
 import { prepareOutputFile } from '../../util/fs-errors.js';
 import type { Dataset, Group } from 'h5wasm/node';
-import { located } from '../../config/errors.js';
+import { located } from '../../util/errors.js';
 import { NetworkSchema, NeuronSchema, type NetworkSpec, type NeuronSpec } from '../../network/schema.js';
 import { inferShapes } from '../../network/shapes.js';
 import { checkTensors, type SnnModel } from '../model.js';
+import { NEURON_CONVENTION_NAMES, neuronConvention } from '../neurons/registry.js';
+import type { ConventionName, NirNeuronParams } from '../neurons/types.js';
 import type { NamedTensor, TensorMap } from './safetensors.js';
 
-export type NirConvention = 'snntorch' | 'spikingjelly' | 'norse' | 'dtsnn' | 'iir';
+export type NirConvention = ConventionName;
 
 export interface NirImportOptions {
   /** Integration step (s) used to discretise LIF/LI nodes. Default: the exporter's (metadata) or 1e-4. */
@@ -83,7 +86,7 @@ const SUPPORTED = [
   'LIF',
   'LI',
 ] as const;
-const CONVENTIONS: readonly NirConvention[] = ['snntorch', 'spikingjelly', 'norse', 'dtsnn', 'iir'];
+const CONVENTIONS: readonly NirConvention[] = NEURON_CONVENTION_NAMES;
 
 // ---------------------------------------------------------------------------------------------------
 // Reading the HDF5 file into plain values
@@ -542,22 +545,9 @@ class Importer {
       }
     }
 
-    if (nir.type === 'IF') {
-      const conv = convention === 'snntorch' || convention === 'iir' ? convention : 'dtsnn';
-      return {
-        neuron: NeuronSchema.parse({
-          model: 'if',
-          convention: conv,
-          leak: 1,
-          threshold: thr,
-          reset: conv === 'iir' ? 'soft' : 'hard',
-          v_reset: vReset,
-          ...(conv === 'snntorch' ? { reset_delay: false } : {}),
-        }),
-        gain: r,
-        tensors: {},
-      };
-    }
+    const conv = neuronConvention(convention);
+    if (nir.type === 'IF')
+      return { neuron: NeuronSchema.parse(conv.nir.fromIf(thr, vReset)), gain: r, tensors: {} };
     const { tau, v_leak: vLeak } = nir;
     if (!(tau > 0)) this.fail(node, 'tau must be positive', 'tau', '> 0', String(tau));
     if (!(dt > 0)) throw located('dt must be positive', { file: this.file, path: 'dt', found: String(dt) });
@@ -569,75 +559,16 @@ class Importer {
         `tau ≥ dt = ${dt}`,
         String(tau),
       );
-    switch (convention) {
-      case 'norse':
-        return {
-          neuron: NeuronSchema.parse({
-            model: 'lif',
-            convention: 'norse',
-            tau,
-            dt,
-            v_leak: vLeak,
-            v_reset: vReset,
-            threshold: thr,
-            reset: 'hard',
-          }),
-          gain: r,
-          tensors: {},
-        };
-      case 'spikingjelly':
-        if (vLeak !== vReset)
-          this.fail(
-            node,
-            'the spikingjelly convention decays towards v_reset, so v_leak must equal v_reset (use --convention norse)',
-            'v_leak',
-            String(vReset),
-            String(vLeak),
-          );
-        return {
-          neuron: NeuronSchema.parse({
-            model: 'lif',
-            convention: 'spikingjelly',
-            tau: Math.fround(tau / dt),
-            threshold: thr,
-            reset: 'hard',
-            v_reset: vReset,
-          }),
-          gain: r,
-          tensors: {},
-        };
-      case 'snntorch':
-      case 'dtsnn':
-      case 'iir': {
-        if (vLeak !== 0)
-          this.fail(
-            node,
-            `the ${convention} convention has no leak potential, so v_leak must be 0 (use --convention norse)`,
-            'v_leak',
-            '0',
-            String(vLeak),
-          );
-        // Euler: v ← (1 − dt/τ)·v + g·I with g = r·dt/τ. As snnTorch's own importer does, the potential
-        // is measured in units of g (u = v/g), so the weights stay as they are and the threshold and
-        // reset potential are divided by g (g = 1 for snnTorch's exports, which write r = τ/dt).
-        const gain = (r * dt) / tau;
-        const unit = Math.abs(gain - 1) <= 1e-6;
-        return {
-          neuron: NeuronSchema.parse({
-            model: 'lif',
-            convention,
-            leak: Math.fround(1 - dt / tau),
-            threshold: unit ? thr : Math.fround(thr / gain),
-            reset: convention === 'iir' ? 'soft' : 'hard',
-            v_reset: unit ? vReset : Math.fround(vReset / gain),
-            ...(convention === 'snntorch' ? { reset_delay: false } : {}),
-          }),
-          gain: 1,
-          thresholdScale: unit ? undefined : gain,
-          tensors: {},
-        };
-      }
-    }
+    const m = conv.nir.fromLif(
+      { tau, r, vLeak, vReset, threshold: thr, dt },
+      (message, param, expected, found) => this.fail(node, message, param, expected, found),
+    );
+    return {
+      neuron: NeuronSchema.parse(m.neuron),
+      gain: m.gain,
+      thresholdScale: m.thresholdScale,
+      tensors: {},
+    };
   }
 
   build(chain: RawNode[]): SnnModel {
@@ -1018,10 +949,6 @@ export async function importNir(file: string, opts: NirImportOptions = {}): Prom
 // ---------------------------------------------------------------------------------------------------
 // Export
 
-type NirNeuronParams =
-  | { type: 'IF'; r: number; v_threshold: number; v_reset: number }
-  | { type: 'LIF'; r: number; v_threshold: number; v_reset: number; tau: number; v_leak: number };
-
 interface NetworkMeta {
   name?: string;
   description?: string;
@@ -1040,21 +967,8 @@ export function neuronToNir(
 ): NirNeuronParams {
   const thr = overrides.threshold ?? n.threshold;
   const leak = overrides.leak ?? n.leak;
-  const isIf =
-    n.model === 'if' ||
-    ((n.convention === 'dtsnn' || n.convention === 'iir' || n.convention === 'snntorch') && leak >= 1);
-  if (isIf) return { type: 'IF', r: 1, v_threshold: thr, v_reset: n.v_reset };
-  switch (n.convention) {
-    case 'norse':
-      return { type: 'LIF', tau: n.tau, r: 1, v_leak: n.v_leak, v_threshold: thr, v_reset: n.v_reset };
-    case 'spikingjelly':
-      return { type: 'LIF', tau: n.tau * dt, r: 1, v_leak: n.v_reset, v_threshold: thr, v_reset: n.v_reset };
-    default: {
-      // β = 1 − dt/τ  ⇒  τ = dt/(1 − β); unit gain r·dt/τ = 1  ⇒  r = τ/dt (as snnTorch exports).
-      const tau = dt / (1 - leak);
-      return { type: 'LIF', tau, r: tau / dt, v_leak: 0, v_threshold: thr, v_reset: n.v_reset };
-    }
-  }
+  if (n.model === 'if') return { type: 'IF', r: 1, v_threshold: thr, v_reset: n.v_reset };
+  return neuronConvention(n.convention).nir.toNir(n, thr, leak, dt);
 }
 
 function nirParamsClose(a: NirNeuronParams, b: NirNeuronParams): boolean {

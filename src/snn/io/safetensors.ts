@@ -5,7 +5,7 @@
  * returned as Float32Array); write: F32. Tensors are written in sorted name order so files are
  * byte-identical for the same content.
  */
-import { located } from '../../config/errors.js';
+import { located } from '../../util/errors.js';
 
 export interface NamedTensor {
   shape: number[];

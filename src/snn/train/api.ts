@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { writeToString } from 'fast-csv';
-import { located } from '../../config/errors.js';
+import { located } from '../../util/errors.js';
 import { loadNetwork } from '../../network/load.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { loadDataset, type Dataset, type DatasetName } from '../data/dataset.js';

@@ -8,7 +8,8 @@
  * Average timesteps = Σ_t t·n_t / N.
  */
 import type { Dataset } from '../data/dataset.js';
-import { argmax, Engine, normalizedEntropy } from '../engine.js';
+import { argmax, Engine } from '../engine.js';
+import { normalizedEntropy } from '../policies/entropy.js';
 import type { SnnModel } from '../model.js';
 
 export interface CurvePoint {

@@ -9,6 +9,7 @@ import type { TracePolicy } from '../../trace/types.js';
 import type { Dataset } from '../data/dataset.js';
 import type { SnnModel } from '../model.js';
 import { evaluateModel } from '../run.js';
+import { layerwisePolicy } from '../policies/layerwise.js';
 
 export interface LdsnnEval {
   layer_timesteps: number[];
@@ -63,7 +64,7 @@ export function ldsnnSearch(
 ): LdsnnResult {
   const T = opts.timesteps ?? model.spec.timesteps;
   const L = model.shapes.mapped.length;
-  const alignment = opts.alignment ?? 'repeat';
+  const alignment = opts.alignment ?? layerwisePolicy.params.alignment!.default;
   const n = Math.min(ds.count, opts.samples ?? ds.count);
   const evalAt = (lt: number[]) => ldsnnEvaluate(model, ds, lt, alignment, opts.samples);
   const uniform = evalAt(new Array<number>(L).fill(T));

@@ -14,23 +14,25 @@
  * the non-spiking output accumulator). Pooling, unfoldable batchnorm and dropout sit between weighted
  * layers; flatten is a no-op. Dropout draws one mask per sample and layer, used at every timestep.
  *
- * Neurons (dtsnn and iir conventions only, in float32 exactly as src/snn/neurons.ts):
- *   dtsnn: v = λ·u + x; s = v > θ;          hard u = s ? v_reset : v;  soft u = v − θ·s;  z = v − θ
- *   iir:   v = λ·u + x; s = v/θ − 1 > 0;    u = v − θ·s (soft);                           z = v/θ − 1
- * Backward: ∂s/∂v = surrogate(z)·∂z/∂v; the spike in the reset is detached (∂u/∂v = 1 − s for the hard
- * reset, 1 for the soft one); ∂u/∂θ = −s for the soft reset; ∂v/∂λ = u_{t−1}.
+ * Neurons: every convention, through its module in src/snn/neurons/ — the forward pass is the engine's
+ * own update (float32, same operation order), the backward pass follows the convention's linearised
+ * dynamics: ∂s/∂v = surrogate(z)·∂z/∂v; the spike in the reset is detached (∂u/∂v = 1 − s for a hard
+ * reset, 1 for a soft one); where the leak and threshold are trained (dtsnn, iir), ∂u/∂θ = −s for the
+ * soft reset and ∂v/∂λ = u_{t−1}.
  */
-import { located } from '../../config/errors.js';
-import { weightedGeometry } from '../../network/shapes.js';
-import type { LayerSpec } from '../../network/schema.js';
+import { located } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
+import { compileLayers, type BatchNormGeometry } from '../compile.js';
 import type { SnnModel } from '../model.js';
+import {
+  NEURON_CONVENTION_NAMES,
+  neuronConvention,
+  type NeuronConvention,
+  type NeuronParams,
+} from '../neurons/registry.js';
 import { surrogateFn, type SurrogateName } from './surrogate.js';
 
 const f = Math.fround;
-
-const two = (v: number | readonly [number, number]): [number, number] =>
-  typeof v === 'number' ? [v, v] : [v[0], v[1]];
 
 export interface Param {
   name: string;
@@ -674,20 +676,24 @@ class DropoutOp implements Op {
 }
 
 export interface NeuronSetup {
-  convention: 'dtsnn' | 'iir';
+  /** The layer's neuron (convention and fixed parameters); leak and threshold come from the fields below. */
+  neuron: NeuronParams;
   /** Leak (1 for the IF model); a Param when trained. */
   leak: Param | number;
   threshold: Param | number;
-  hard: boolean;
-  vReset: number;
   surrogate: SurrogateName;
 }
 
-/** LIF/IF neurons over time (BPTT). Input: static (B rows) or per timestep (T·B rows); output T·B rows. */
+/**
+ * LIF/IF neurons over time (BPTT) under any convention: the forward pass is the convention's own update
+ * (the engine's, src/snn/neurons/), the backward pass follows its linearised dynamics (BpttDynamics).
+ * Input: static (B rows) or per timestep (T·B rows); output T·B rows.
+ */
 export class NeuronOp implements Op {
   readonly kind = 'neuron';
   readonly outSize: number;
   readonly params: Param[];
+  readonly convention: NeuronConvention;
   rowsIn = 0;
   rowsOut = 0;
   private v: Float32Array = new Float32Array(0);
@@ -702,7 +708,14 @@ export class NeuronOp implements Op {
     readonly setup: NeuronSetup,
   ) {
     this.outSize = inSize;
+    this.convention = neuronConvention(setup.neuron.convention);
     this.params = [setup.leak, setup.threshold].filter((p): p is Param => typeof p !== 'number');
+    if (this.params.length && !this.convention.trainableParams)
+      throw located(`the ${setup.neuron.convention} neuron convention cannot train its leak or threshold`, {
+        path: `${name}.neuron`,
+        expected: 'fixed leak and threshold (trainNeuronParams off)',
+        found: 'trainable',
+      });
   }
 
   leakValue(): number {
@@ -714,38 +727,30 @@ export class NeuronOp implements Op {
     return typeof t === 'number' ? f(t) : t.data[0];
   }
 
+  /** The neuron parameters with the current leak and threshold. */
+  current(): NeuronParams {
+    return { ...this.setup.neuron, leak: this.leakValue(), threshold: this.thresholdValue() };
+  }
+
   forward(x: Float32Array, rows: number, ctx: ForwardContext): Float32Array {
     const B = ctx.batch;
     const T = ctx.timesteps;
     const n = B * this.inSize;
-    const isStatic = rows === B && T > 1 ? true : rows === B;
+    const isStatic = rows === B;
     this.rowsIn = rows;
     this.rowsOut = T * B;
     this.v = grow(this.v, T * n);
     this.s = grow(this.s, T * n);
     this.u = grow(this.u, n);
-    const { v, s, u } = this;
-    u.fill(0, 0, n);
-    const leak = this.leakValue();
-    const thr = this.thresholdValue();
-    const iir = this.setup.convention === 'iir';
-    const hard = this.setup.hard && !iir;
-    const vReset = f(this.setup.vReset);
+    const { v, s } = this;
+    const u = this.u.subarray(0, n);
+    u.fill(0);
+    const p = this.current();
+    const step = this.convention.step;
     for (let t = 0; t < T; t++) {
       const xo = isStatic ? 0 : t * n;
       const o = t * n;
-      for (let i = 0; i < n; i++) {
-        const vv = f(f(leak * u[i]) + x[xo + i]);
-        v[o + i] = vv;
-        const spike = iir ? f(f(vv / thr) - 1) > 0 : vv > thr;
-        if (spike) {
-          s[o + i] = 1;
-          u[i] = hard ? vReset : f(vv - thr);
-        } else {
-          s[o + i] = 0;
-          u[i] = vv;
-        }
-      }
+      step(p, u, x.subarray(xo, xo + n), s.subarray(o, o + n), v.subarray(o, o + n));
     }
     return s.subarray(0, T * n);
   }
@@ -763,13 +768,12 @@ export class NeuronOp implements Op {
     this.dx = grow(this.dx, dxLen);
     const dx = this.dx;
     dx.fill(0, 0, dxLen);
-    const leak = this.leakValue();
-    const thr = this.thresholdValue();
-    const iir = this.setup.convention === 'iir';
-    const hard = this.setup.hard && !iir;
-    const vReset = f(this.setup.vReset);
+    const p = this.current();
+    const thr = p.threshold;
+    const { decay, inputGain, normalised, hard, delayedReset } = this.convention.dynamics(p);
+    const vReset = p.vReset;
     const sg = surrogateFn(this.setup.surrogate);
-    const dzdv = iir ? 1 / thr : 1;
+    const dzdv = normalised ? 1 / thr : 1;
     const leakP = typeof this.setup.leak === 'number' ? null : this.setup.leak;
     const thrP = typeof this.setup.threshold === 'number' ? null : this.setup.threshold;
     let gLeak = 0;
@@ -778,14 +782,26 @@ export class NeuronOp implements Op {
       const o = t * n;
       const xo = isStatic ? 0 : o;
       const po = (t - 1) * n;
+      if (delayedReset) {
+        // u_t = v_t; a hard reset from s_{t−1} replaced v_t by v_reset (no path to x_t or u_{t−1}).
+        for (let i = 0; i < n; i++) {
+          const vv = v[o + i];
+          const z = normalised ? vv / thr - 1 : vv - thr;
+          const gv = ds[o + i] * sg(z) * dzdv + gu[i];
+          const cut = hard && t > 0 && s[po + i] !== 0;
+          if (!cut) dx[xo + i] += gv * inputGain;
+          gu[i] = cut ? 0 : gv * decay;
+        }
+        continue;
+      }
       for (let i = 0; i < n; i++) {
         const vv = v[o + i];
         const sp = s[o + i];
-        const z = iir ? vv / thr - 1 : vv - thr;
+        const z = normalised ? vv / thr - 1 : vv - thr;
         const g = ds[o + i] * sg(z);
         const gv = g * dzdv + (hard && sp !== 0 ? 0 : gu[i]);
         if (thrP) {
-          gThr += iir ? (-g * vv) / (thr * thr) : -g;
+          gThr += normalised ? (-g * vv) / (thr * thr) : -g;
           if (!hard && sp !== 0) gThr -= gu[i];
         }
         if (leakP && t > 0) {
@@ -793,8 +809,8 @@ export class NeuronOp implements Op {
           const uPrev = s[po + i] !== 0 ? (hard ? vReset : f(pv - thr)) : pv;
           gLeak += gv * uPrev;
         }
-        dx[xo + i] += gv;
-        gu[i] = gv * leak;
+        dx[xo + i] += gv * inputGain;
+        gu[i] = gv * decay;
       }
     }
     if (leakP) leakP.grad[0] += gLeak;
@@ -844,7 +860,7 @@ export class TrainNet {
     readonly model: SnnModel,
     opts: TrainNetOptions,
   ) {
-    const { spec, shapes, tensors } = model;
+    const { spec, tensors } = model;
     this.timesteps = opts.timesteps;
     this.surrogate = opts.surrogate;
     this.encoding = opts.encoding ?? spec.input.encoding;
@@ -862,21 +878,14 @@ export class TrainNet {
       return p;
     };
     let dropouts = 0;
-    spec.layers.forEach((layer: LayerSpec, i) => {
-      const ls = shapes.layers[i];
-      const inShape = ls.inShape;
-      const inSize = inShape.reduce((a, b) => a * b, 1);
-      switch (layer.type) {
-        case 'conv2d':
-        case 'linear': {
-          const { cin, h, w, cout, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw, groups } = weightedGeometry(
-            layer,
-            ls,
-          );
-          const weight = param(`${ls.name}.weight`, true);
-          const bias = layer.bias ? param(`${ls.name}.bias`, false) : null;
+    for (const layer of compileLayers(model)) {
+      switch (layer.kind) {
+        case 'weighted': {
+          const { cin, h, w, cout, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw, groups } = layer;
+          const weight = param(`${layer.name}.weight`, true);
+          const bias = layer.bias ? param(`${layer.name}.bias`, false) : null;
           const conv = new ConvOp(
-            ls.name,
+            layer.name,
             cin,
             h,
             w,
@@ -897,81 +906,61 @@ export class TrainNet {
           );
           this.ops.push(conv);
           let currentOp = this.ops.length - 1;
-          const next = spec.layers[i + 1];
-          if (next && next.type === 'batchnorm') {
-            this.ops.push(
-              this.batchNorm(shapes.layers[i + 1].name, ls.outShape as number[], next.eps, param),
-            );
+          if (layer.batchnorm) {
+            this.ops.push(this.batchNorm(layer.batchnorm, param));
             currentOp = this.ops.length - 1;
           }
           let neuron: NeuronOp | null = null;
-          if (layer.spiking) {
-            const n = layer.neuron ?? spec.neuron;
-            if (n.convention !== 'dtsnn' && n.convention !== 'iir')
-              throw located(`training supports the dtsnn and iir neuron conventions, not ${n.convention}`, {
-                path: `layers[${i}].neuron.convention`,
-                expected: 'dtsnn | iir',
-                found: n.convention,
-              });
+          if (layer.neuron && layer.neuronParams) {
+            const n = layer.neuron;
+            const np = layer.neuronParams;
             const trainable = opts.trainNeuronParams ?? n.convention === 'iir';
+            if (trainable && !neuronConvention(n.convention).trainableParams)
+              throw located(
+                `training the leak and threshold is not supported under the ${n.convention} convention`,
+                {
+                  path: `${layer.name}.neuron.convention`,
+                  expected: NEURON_CONVENTION_NAMES.filter((c) => neuronConvention(c).trainableParams).join(
+                    ' | ',
+                  ),
+                  found: n.convention,
+                },
+              );
             const ensure = (suffix: 'leak' | 'threshold', value: number) => {
-              const name = `${ls.name}.${suffix}`;
+              const name = `${layer.name}.${suffix}`;
               if (!tensors.has(name)) tensors.set(name, { shape: [1], data: Float32Array.of(value) });
               return name;
             };
-            let leak: Param | number =
-              n.model === 'if' ? 1 : (tensors.get(`${ls.name}.leak`)?.data[0] ?? n.leak);
-            let threshold: Param | number = tensors.get(`${ls.name}.threshold`)?.data[0] ?? n.threshold;
+            let leak: Param | number = np.leak;
+            let threshold: Param | number = np.threshold;
             if (trainable) {
               threshold = param(ensure('threshold', threshold), false, 'threshold');
-              if (n.model !== 'if') leak = param(ensure('leak', leak as number), false, 'leak');
+              if (n.model !== 'if') leak = param(ensure('leak', leak), false, 'leak');
             }
-            neuron = new NeuronOp(ls.name, cout * ho * wo, {
-              convention: n.convention,
+            neuron = new NeuronOp(layer.name, layer.outSize, {
+              neuron: np,
               leak,
               threshold,
-              hard: n.reset === 'hard',
-              vReset: n.v_reset,
               surrogate: opts.surrogate,
             });
             this.ops.push(neuron);
           }
-          this.weighted.push({ name: ls.name, conv, neuron, currentOp });
+          this.weighted.push({ name: layer.name, conv, neuron, currentOp });
           break;
         }
-        case 'batchnorm': {
-          const prev = spec.layers[i - 1];
-          if (prev && (prev.type === 'conv2d' || prev.type === 'linear')) break; // folded, added above
-          this.ops.push(this.batchNorm(ls.name, inShape as number[], layer.eps, param));
+        case 'batchnorm':
+          this.ops.push(this.batchNorm(layer, param));
           break;
-        }
-        case 'avgpool2d':
-        case 'sumpool2d':
-        case 'maxpool2d': {
-          const [c, h, w] = inShape as number[];
-          const [kh, kw] = two(layer.kernel);
-          const [sh, sw] = layer.stride === undefined ? [kh, kw] : two(layer.stride);
-          const [ph, pw] = two(layer.padding);
-          this.ops.push(
-            new PoolOp(layer.type, c, h, w, ls.outShape[1], ls.outShape[2], kh, kw, sh, sw, ph, pw),
-          );
+        case 'pool': {
+          const { type, c, h, w, ho, wo, kh, kw, sh, sw, ph, pw } = layer;
+          this.ops.push(new PoolOp(type, c, h, w, ho, wo, kh, kw, sh, sw, ph, pw));
           break;
         }
         case 'dropout':
-          this.ops.push(new DropoutOp(inSize, layer.p, dropouts++));
-          break;
-        case 'flatten':
+          this.ops.push(new DropoutOp(layer.size, layer.p, dropouts++));
           break;
       }
-    });
-    const last = spec.layers[spec.layers.length - 1];
-    if (last.type !== 'conv2d' && last.type !== 'linear')
-      throw located(
-        'layers after the last conv2d/linear layer are not supported (the output layer must be weighted)',
-        {
-          path: 'layers',
-        },
-      );
+    }
     let seen = false;
     this.needDx = this.ops.map((op) => {
       const need = seen;
@@ -981,13 +970,9 @@ export class TrainNet {
   }
 
   private batchNorm(
-    name: string,
-    shape: number[],
-    eps: number,
+    { name, c, hw, eps }: BatchNormGeometry,
     param: (n: string, decay: boolean) => Param,
   ): BatchNormOp {
-    const c = shape[0];
-    const hw = shape.length === 3 ? shape[1] * shape[2] : 1;
     const gamma = param(`${name}.weight`, false);
     const beta = param(`${name}.bias`, false);
     const t = this.model.tensors;

@@ -1,0 +1,65 @@
+/**
+ * snnTorch Leaky (docs/SOURCES.md §2): with reset_delay the reset comes from the previous potential,
+ * r = H(u − θ), and u = β·u + x − r·θ (subtract) or, for the zero reset, u = v_reset where r = 1; then
+ * s = H(u − θ). Without reset_delay the new potential is reset in the same step it spikes.
+ * Backward: snnTorch detaches the reset (its default), so ∂u_t/∂u_{t−1} = β (0 after a zero reset).
+ */
+import { betaFromIf, betaFromLif, betaToNir } from './beta-nir.js';
+import type { NeuronConvention, NeuronParams } from './types.js';
+
+const f = Math.fround;
+
+function step(
+  p: NeuronParams,
+  u: Float32Array,
+  x: Float32Array,
+  s: Float32Array,
+  v: Float32Array | null,
+): number {
+  const { leak: beta, threshold: thr, vReset } = p;
+  const hard = p.reset === 'hard';
+  let n = 0;
+  for (let i = 0; i < u.length; i++) {
+    let vv: number;
+    if (p.resetDelay) {
+      const r = f(u[i] - thr) > 0 ? 1 : 0;
+      const base = f(f(beta * u[i]) + x[i]);
+      vv = r ? (hard ? vReset : f(base - thr)) : base;
+      if (v !== null) v[i] = vv;
+      const spike = f(vv - thr) > 0;
+      s[i] = spike ? 1 : 0;
+      if (spike) n++;
+      u[i] = vv;
+    } else {
+      vv = f(f(beta * u[i]) + x[i]);
+      if (v !== null) v[i] = vv;
+      const spike = f(vv - thr) > 0;
+      s[i] = spike ? 1 : 0;
+      if (spike) {
+        n++;
+        vv = hard ? vReset : f(vv - thr);
+      }
+      u[i] = vv;
+    }
+  }
+  return n;
+}
+
+export const snntorch: NeuronConvention = {
+  name: 'snntorch',
+  summary: 'snnTorch Leaky: u = β·u + x − r·θ (r from the previous step with reset_delay); s = H(u − θ)',
+  step,
+  dynamics: (p) => ({
+    decay: p.leak,
+    inputGain: 1,
+    normalised: false,
+    hard: p.reset === 'hard',
+    delayedReset: p.resetDelay,
+  }),
+  trainableParams: false,
+  nir: {
+    fromIf: (thr, vReset) => betaFromIf('snntorch', 'hard', thr, vReset),
+    fromLif: (lif, fail) => betaFromLif('snntorch', 'hard', lif, fail),
+    toNir: betaToNir,
+  },
+};
