@@ -11,6 +11,7 @@ import { resolveRates, type LayerRates, type SpikeRatesSpec } from '../network/r
 import type { NetworkSpec } from '../network/schema.js';
 import { inferShapes, type NetworkShapes } from '../network/shapes.js';
 import { mapNetwork, type ChipMapping } from './mapping.js';
+import { topologyOf } from './noc/registry.js';
 
 export type ExitPolicy = 'static' | 'entropy';
 
@@ -72,11 +73,16 @@ export function buildWorkload(
     network,
     shapes,
     mapping,
-    models: buildComponentModels(spec),
+    models: chipComponentModels(spec),
     layerTimesteps,
     timesteps: Math.max(...layerTimesteps),
     rates,
     ratesGiven: opts.rates !== undefined,
     policy: opts.policy ?? 'static',
   };
+}
+
+/** The chip's component models, with NoC links as long as the chip's topology makes them. */
+export function chipComponentModels(spec: ArchSpec): ComponentModels {
+  return buildComponentModels(spec, spec.noc.link_length_m * topologyOf(spec).linkPitches);
 }

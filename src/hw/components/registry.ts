@@ -70,12 +70,16 @@ export function classNameOf(spec: ArchSpec, component: ComponentKey): string {
 
 export type ComponentModels = Readonly<Record<ComponentKey, ComponentModel>>;
 
-/** Resolve and build every component of the chip. */
-export function buildComponentModels(spec: ArchSpec): ComponentModels {
+/**
+ * Resolve and build every component of the chip. `linkLengthM`: the length of one NoC link, which the
+ * topology decides (chip/noc; default `noc.link_length_m`, the mesh's one tile pitch).
+ */
+export function buildComponentModels(spec: ArchSpec, linkLengthM = spec.noc.link_length_m): ComponentModels {
   const ctx = {
     spec,
     target: { techNodeNm: spec.chip.tech_node_nm, supplyV: spec.chip.supply_v },
     clockPeriodS: 1 / spec.chip.clock_hz,
+    linkLengthM,
   };
   // Validate the supply lookup early so a bad node is reported once, as an input error.
   nominalSupplyV(spec.chip.tech_node_nm);
