@@ -6,7 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildWorkload } from '../dist/analytic/estimate.js';
+import { buildWorkload } from '../dist/chip/workload.js';
 import { loadArch } from '../dist/config/load.js';
 import { loadNetwork } from '../dist/network/load.js';
 import { Replay } from '../dist/replay/replay.js';

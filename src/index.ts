@@ -29,7 +29,9 @@ export { inferShapes } from './network/shapes.js';
 
 // Analytic estimate (imcsim rate-based accounting, SpikeSim reproduction)
 export { estimate, type EstimateOptions, type EstimateResult } from './analytic/estimate.js';
-export { buildWorkload, type Workload, type WorkloadOptions } from './chip/workload.js';
+export { buildWorkload, chipComponentModels, type Workload, type WorkloadOptions } from './chip/workload.js';
+export { TOPOLOGIES, topologyOf } from './chip/noc/registry.js';
+export { routeOf, linksOf, type Topology, type Noc, type HopProfile } from './chip/noc/topology.js';
 
 // SNN engine, models, data, training
 export { Engine, compileModel } from './snn/engine.js';

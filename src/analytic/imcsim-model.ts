@@ -43,9 +43,16 @@ interface Flow {
  * of machine one typed-array allocation costs about as much as a hundred loop iterations (measured).
  * Each helper owns its buffer; a buffer's contents live only until the helper is called again.
  */
-const HIST = 0;
-const PSUM = 1;
-const F64_SCRATCH = [new Float64Array(256), new Float64Array(256)];
+const PSUM = 0;
+const F64_SCRATCH = [new Float64Array(256)];
+const SRC_X = 0;
+const SRC_Y = 1;
+const I32_SCRATCH = [new Int32Array(256), new Int32Array(256)];
+function grownI32(which: number, n: number): Int32Array {
+  if (I32_SCRATCH[which].length < n)
+    I32_SCRATCH[which] = new Int32Array(Math.max(n, 2 * I32_SCRATCH[which].length));
+  return I32_SCRATCH[which];
+}
 function grownF64(which: number, n: number): Float64Array {
   let b = F64_SCRATCH[which];
   if (b.length < n) b = F64_SCRATCH[which] = new Float64Array(Math.max(n, 2 * b.length));
@@ -122,7 +129,7 @@ function psumRoute(w: Workload, lm: LayerMapping, ranges: Int32Array, positions:
       if (buf[q] === 0) continue;
       const flits = Math.ceil((buf[q] * positions) / flitBits);
       const t = lm.tiles[q];
-      const h = Math.abs(m.tileXY[2 * t] - hx) + Math.abs(m.tileXY[2 * t + 1] - hy);
+      const h = m.noc.hops(m.tileXY[2 * t], m.tileXY[2 * t + 1], hx, hy);
       routerN += flits * (h + 1);
       linkN += flits * h;
       buf[nTiles + q] += flits;
@@ -164,8 +171,8 @@ function psumRoute(w: Workload, lm: LayerMapping, ranges: Int32Array, positions:
  * Input delivery of one layer, precomputed from the mapping: every source tile (the previous layer's, or
  * the I/O node) sends an equal share of the payload to every destination tile, scaled by the fraction of
  * the input rows that destination holds. Destinations with the same fraction form a group whose flits per
- * pair are equal, so each timestep costs O(groups); hop sums come from prefix sums over the sources'
- * coordinates, never from enumerating pairs.
+ * pair are equal, so each timestep costs O(groups); hop sums and maxima come from the topology's hop
+ * profile of the sources (chip/noc; the mesh's: prefix sums over coordinates, never enumerating pairs).
  */
 interface InputRoute {
   sources: number;
@@ -182,37 +189,16 @@ function inputRoute(w: Workload, l: number, fractions: Float64Array): InputRoute
   const lm = m.layers[l];
   const prev = l === 0 ? null : m.layers[l - 1].tiles;
   const nS = prev ? prev.length : 1;
-  const n1 = Math.max(m.meshColumns, m.meshRows) + 1;
-  // Histograms (count, coordinate sum) of the sources' x and y at offsets 0, n1, 2n1, 3n1; then prefix sums.
-  const h = grownF64(HIST, 4 * n1);
-  let maxPS = -Infinity;
-  let minPS = Infinity;
-  let maxMS = -Infinity;
-  let minMS = Infinity;
+  // The sources' coordinates (the previous layer's tiles, or the I/O node); the topology sums their hops.
+  const sx = grownI32(SRC_X, nS);
+  const sy = grownI32(SRC_Y, nS);
   for (let i = 0; i < nS; i++) {
     const t = prev ? prev[i] : -1;
-    const x = t < 0 ? m.ioXY[0] : xy[2 * t];
-    const y = t < 0 ? m.ioXY[1] : xy[2 * t + 1];
-    h[x + 1] += 1;
-    h[n1 + x + 1] += x;
-    h[2 * n1 + y + 1] += 1;
-    h[3 * n1 + y + 1] += y;
-    if (x + y > maxPS) maxPS = x + y;
-    if (x + y < minPS) minPS = x + y;
-    if (x - y > maxMS) maxMS = x - y;
-    if (x - y < minMS) minMS = x - y;
+    sx[i] = t < 0 ? m.ioXY[0] : xy[2 * t];
+    sy[i] = t < 0 ? m.ioXY[1] : xy[2 * t + 1];
   }
-  for (let i = 1; i < n1; i++) {
-    h[i] += h[i - 1];
-    h[n1 + i] += h[n1 + i - 1];
-    h[2 * n1 + i] += h[2 * n1 + i - 1];
-    h[3 * n1 + i] += h[3 * n1 + i - 1];
-  }
-  const cN = h[n1 - 1];
-  const sxN = h[2 * n1 - 1];
-  const syN = h[4 * n1 - 1];
+  const hopsFrom = m.noc.profile(sx, sy, nS);
   const r: InputRoute = { sources: nS, fraction: [], dests: [], pairs: [], hopSum: [], maxHops: [] };
-  const ext: number[] = []; // per group: max/min of x+y and x−y over its destinations
   // Tiles of a layer are a contiguous id range, so "is also a source" is a range test.
   const pLo = prev ? prev[0] : -1;
   const pHi = prev ? prev[prev.length - 1] : -2;
@@ -228,32 +214,19 @@ function inputRoute(w: Workload, l: number, fractions: Float64Array): InputRoute
         r.dests.push(0);
         r.pairs.push(0);
         r.hopSum.push(0);
-        ext.push(-Infinity, Infinity, -Infinity, Infinity);
+        r.maxHops.push(0);
       }
     }
     const x = xy[2 * d];
     const y = xy[2 * d + 1];
-    const lcx = h[x + 1];
-    const lsx = h[n1 + x + 1];
-    const lcy = h[2 * n1 + y + 1];
-    const lsy = h[3 * n1 + y + 1];
     r.dests[g] += 1;
     // A source on the destination's own node delivers locally (a tile of the previous layer, or the I/O node).
     const local = prev ? d >= pLo && d <= pHi : x === m.ioXY[0] && y === m.ioXY[1];
     r.pairs[g] += nS - (local ? 1 : 0);
-    r.hopSum[g] +=
-      lcx * x - lsx + (sxN - lsx) - (cN - lcx) * x + (lcy * y - lsy + (syN - lsy) - (cN - lcy) * y);
-    const e = 4 * g;
-    if (x + y > ext[e]) ext[e] = x + y;
-    if (x + y < ext[e + 1]) ext[e + 1] = x + y;
-    if (x - y > ext[e + 2]) ext[e + 2] = x - y;
-    if (x - y < ext[e + 3]) ext[e + 3] = x - y;
+    r.hopSum[g] += hopsFrom.sum(x, y);
+    // Largest hop count between the sources and the group's destinations.
+    r.maxHops[g] = Math.max(r.maxHops[g], hopsFrom.max(x, y));
   }
-  // Largest Manhattan distance between sources and a group's destinations, from the x+y, x−y extremes.
-  for (let q = 0; q < r.fraction.length; q++)
-    r.maxHops.push(
-      Math.max(maxPS - ext[4 * q + 1], ext[4 * q] - minPS, maxMS - ext[4 * q + 3], ext[4 * q + 2] - minMS),
-    );
   return r;
 }
 

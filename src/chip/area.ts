@@ -4,6 +4,7 @@
  */
 import { COMPONENTS } from '../hw/actions.js';
 import { ceilDiv } from './mapping.js';
+import { linksOf } from './noc/topology.js';
 import type { AreaUnits, Workload } from './workload.js';
 
 const NC = COMPONENTS.length;
@@ -55,7 +56,7 @@ export function imcsimArea(w: Workload): AreaUnits {
   const mc = mapping.meshColumns;
   const mr = mapping.meshRows;
   chip[ci('router')] = mc * mr;
-  chip[ci('link')] = 2 * ((mc - 1) * mr + mc * (mr - 1));
+  chip[ci('link')] = linksOf(mapping.noc).length;
   chip[ci('global_buffer')] = spec.global_buffer.capacity_bits;
   chip[ci('entropy_unit')] = 1;
   return { chip, perLayer, notes: [] };

@@ -6,6 +6,8 @@
 import { located } from '../util/errors.js';
 import type { ArchSpec } from '../config/schema.js';
 import type { MappedLayer, NetworkShapes } from '../network/shapes.js';
+import { topologyOf } from './noc/registry.js';
+import type { Noc } from './noc/topology.js';
 
 export interface LayerMapping {
   layer: MappedLayer;
@@ -47,6 +49,8 @@ export interface ChipMapping {
   tileXY: Int32Array;
   /** Mesh node of the global buffer and entropy unit (the chip's I/O corner). */
   ioXY: readonly [number, number];
+  /** The network-on-chip (`noc.topology`) on this `meshColumns × meshRows` grid of routers. */
+  noc: Noc;
 }
 
 /** [start, start+1, …] of length n (a plain loop: Array.from with a callback is slow on hot paths). */
@@ -149,15 +153,9 @@ export function mapNetwork(spec: ArchSpec, shapes: NetworkShapes): ChipMapping {
     });
   }
   const totalTiles = tileCursor;
+  const topology = topologyOf(spec);
   const { columns, rows } = meshShape(spec, totalTiles);
-  const tileXY = new Int32Array(2 * totalTiles);
-  for (let i = 0; i < totalTiles; i++) {
-    // Boustrophedon order keeps consecutive tiles (and so consecutive layers) adjacent.
-    const y = Math.floor(i / columns);
-    const xi = i % columns;
-    tileXY[2 * i] = y % 2 === 0 ? xi : columns - 1 - xi;
-    tileXY[2 * i + 1] = y;
-  }
+  const tileXY = topology.place(totalTiles, columns);
   return {
     layers,
     totalCrossbars: layers.reduce((s, l) => s + l.crossbars, 0),
@@ -167,6 +165,7 @@ export function mapNetwork(spec: ArchSpec, shapes: NetworkShapes): ChipMapping {
     meshRows: rows,
     tileXY,
     ioXY: [0, 0],
+    noc: topology.create(columns, rows),
   };
 }
 
@@ -197,13 +196,13 @@ function meshShape(spec: ArchSpec, tiles: number): { columns: number; rows: numb
   return { columns, rows };
 }
 
-/** Manhattan distance (XY routing hops) between two tiles, or a tile and the I/O node (tile -1). */
+/** Hops of the route between two tiles, or a tile and the I/O node (tile -1), on the chip's NoC. */
 export function hops(m: ChipMapping, a: number, b: number): number {
   const ax = a < 0 ? m.ioXY[0] : m.tileXY[2 * a];
   const ay = a < 0 ? m.ioXY[1] : m.tileXY[2 * a + 1];
   const bx = b < 0 ? m.ioXY[0] : m.tileXY[2 * b];
   const by = b < 0 ? m.ioXY[1] : m.tileXY[2 * b + 1];
-  return Math.abs(ax - bx) + Math.abs(ay - by);
+  return m.noc.hops(ax, ay, bx, by);
 }
 
 /** Tile holding crossbar `c` (0-based within its layer; row pieces innermost) of a layer mapping. */

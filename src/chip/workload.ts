@@ -4,6 +4,7 @@
  * closed-form model (analytic/), the discrete-event replay (replay/), pricing and reports all read it;
  * it reads none of them.
  */
+import type { ComponentKey } from '../hw/actions.js';
 import { located } from '../util/errors.js';
 import type { ArchSpec } from '../config/schema.js';
 import { buildComponentModels, type ComponentModels } from '../hw/components/registry.js';
@@ -11,6 +12,7 @@ import { resolveRates, type LayerRates, type SpikeRatesSpec } from '../network/r
 import type { NetworkSpec } from '../network/schema.js';
 import { inferShapes, type NetworkShapes } from '../network/shapes.js';
 import { mapNetwork, type ChipMapping } from './mapping.js';
+import { topologyOf } from './noc/registry.js';
 
 export type ExitPolicy = 'static' | 'entropy';
 
@@ -74,11 +76,19 @@ export function buildWorkload(
     network,
     shapes,
     mapping,
-    models: buildComponentModels(spec, opts.exitUnitClass ? { entropy_unit: opts.exitUnitClass } : {}),
+    models: chipComponentModels(spec, opts.exitUnitClass ? { entropy_unit: opts.exitUnitClass } : {}),
     layerTimesteps,
     timesteps: Math.max(...layerTimesteps),
     rates,
     ratesGiven: opts.rates !== undefined,
     policy: opts.policy ?? 'static',
   };
+}
+
+/** The chip's component models, with NoC links as long as the chip's topology makes them. */
+export function chipComponentModels(
+  spec: ArchSpec,
+  classes: Partial<Record<ComponentKey, string>> = {},
+): ComponentModels {
+  return buildComponentModels(spec, spec.noc.link_length_m * topologyOf(spec).linkPitches, classes);
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { loadArch, parseOverride } from '../config/load.js';
 import { COMPONENTS } from '../hw/actions.js';
-import { buildComponentModels, COMPONENT_CLASSES } from '../hw/components/registry.js';
+import { chipComponentModels } from '../chip/workload.js';
+import { COMPONENT_CLASSES } from '../hw/components/registry.js';
 import { area, si, table } from '../util/format.js';
 import { collect, type Io } from './common.js';
 
@@ -33,7 +34,7 @@ export function registerComponentsCommand(program: Command, io: Io): void {
         return;
       }
       const spec = loadArch(opts.arch, opts.set.map(parseOverride));
-      const models = buildComponentModels(spec);
+      const models = chipComponentModels(spec);
       if (opts.json) {
         io.out(JSON.stringify(models, null, 2));
         return;

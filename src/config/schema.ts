@@ -381,6 +381,15 @@ export const NocSchema = section(
   {
     router_class: classOf('router', 'Component model class of a router'),
     link_class: classOf('link', 'Component model class of a link'),
+    topology: z
+      .string()
+      .min(1)
+      .meta({
+        description:
+          'Topology, by name in src/chip/noc/registry.ts: mesh (XY routing) or torus (wrap-around links, shorter way round, folded: every link 2 × link_length_m)',
+        source: '[our design]; torus layout: Dally & Towles 2004, ch. 5',
+      })
+      .default('mesh'),
     mesh_columns: z
       .union([z.literal('auto'), z.number().int().min(1).max(1024)])
       .meta({
@@ -426,7 +435,7 @@ export const NocSchema = section(
       source: 'ISAAC 16-b',
     }),
   },
-  'On-chip network: 2-D mesh, XY routing',
+  'On-chip network: a 2-D grid of routers (mesh or torus)',
 );
 
 export const LeakageSchema = section(

@@ -58,6 +58,8 @@ export interface RunAssumptions {
   leakage_model: string;
   power_gating: string;
   noc: {
+    /** `noc.topology` (chip/noc). */
+    topology: string;
     routing: string;
     flit_bits: number;
     buffer_flits: number;
@@ -105,7 +107,8 @@ export function runAssumptions(
     leakage_model: spec.leakage.model,
     power_gating: spec.leakage.power_gating,
     noc: {
-      routing: 'XY',
+      topology: m.noc.topology.name,
+      routing: m.noc.topology.routing,
       flit_bits: spec.noc.flit_bits,
       buffer_flits: spec.noc.buffer_flits,
       router_pipeline_stages: spec.noc.router_pipeline_stages,

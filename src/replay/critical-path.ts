@@ -96,6 +96,7 @@ export class CriticalPath {
     const dynamic = exitPolicy(this.header.policy.name).exits !== null;
     const flitBits = spec.noc.flit_bits;
     const io = this.w.mapping.ioXY;
+    const noc = this.w.mapping.noc;
     const exitT = s.exitTimestep;
     work.begin(s);
     for (const b of this.bFree) b.fill(0);
@@ -124,7 +125,7 @@ export class CriticalPath {
         let at = 0;
         for (let k = 0; k < nl; k++) {
           if (last.tiles[k].homeNeurons === 0) continue;
-          const hops = Math.abs(lx[k] - io[0]) + Math.abs(ly[k] - io[1]);
+          const hops = noc.hops(lx[k], ly[k], io[0], io[1]);
           at = Math.max(at, lDone[t * nl + k] + (send ? packetCycles(c, hops, flits) : 0));
         }
         itemEnd[item] = at + (dynamic ? c.entropy : 0);
@@ -151,7 +152,7 @@ export class CriticalPath {
         } else sent = predEnd(item);
         const leave = sent + globalReads(spec, plan) * c.globalRead;
         for (let k = 0; k < n; k++) {
-          const hops = Math.abs(xs[k] - io[0]) + Math.abs(ys[k] - io[1]);
+          const hops = noc.hops(xs[k], ys[k], io[0], io[1]);
           input[k] = leave + packetCycles(c, hops, flitsOf(payload * plan.tiles[k].fraction, flitBits));
         }
       } else if (graph.sends[item]) {
@@ -167,7 +168,7 @@ export class CriticalPath {
           let arrive = 0;
           for (let j = 0; j < np; j++) {
             if (prev.tiles[j].homeNeurons === 0) continue;
-            const hops = Math.abs(xs[k] - px[j]) + Math.abs(ys[k] - py[j]);
+            const hops = noc.hops(xs[k], ys[k], px[j], py[j]);
             arrive = Math.max(arrive, pDone[src + j] + packetCycles(c, hops, flits));
           }
           input[k] = arrive;
@@ -208,7 +209,7 @@ export class CriticalPath {
         const tj = plan.tiles[j];
         for (let q = 0; q < tj.psumTo.length; q++) {
           const k = tj.psumTo[q];
-          const hops = Math.abs(xs[k] - xs[j]) + Math.abs(ys[k] - ys[j]);
+          const hops = noc.hops(xs[k], ys[k], xs[j], ys[j]);
           const arrive = aEnd[row + j] + packetCycles(c, hops, flitsOf(tj.psumBits[q] * P, flitBits));
           if (arrive > psumIn[k]) psumIn[k] = arrive;
         }

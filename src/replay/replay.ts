@@ -10,7 +10,8 @@
  *   its stage B between them.
  * - Partial sums: tiles holding later row pieces send their sums to the tile of the first piece at the
  *   end of their stage A; that tile's stage B waits for them.
- * - NoC: every (source tile, destination tile) flow is a packet of flits routed XY hop by hop; each
+ * - NoC: every (source tile, destination tile) flow is a packet of flits routed hop by hop by the chip's
+ *   topology (chip/noc: XY on the mesh, the shorter way round on the torus); each
  *   directed link carries one flit per cycle and is granted first come, first served in event order; a
  *   packet blocked at a router fills its `buffer_flits` input buffer and the flits that do not fit hold
  *   the upstream link (one-hop back-pressure); router pipeline and link latency per hop.
@@ -36,6 +37,7 @@
 import { located } from '../util/errors.js';
 import { A } from '../hw/actions.js';
 import { countLayerSupport } from '../chip/layer-counts.js';
+import { EAST, SOUTH, WEST, type Noc } from '../chip/noc/topology.js';
 import type { Workload } from '../chip/workload.js';
 import { ActionCounts } from '../hw/counts.js';
 import type { SampleOutcome } from '../pricing/results.js';
@@ -133,6 +135,9 @@ export class Replay {
   private readonly flitBits: number;
   private readonly bufferFlits: number;
   private readonly meshColumns: number;
+  private readonly meshRows: number;
+  /** The chip's network-on-chip: the direction of each hop. */
+  private readonly nocRoute: Noc;
   private readonly q = new EventQueue();
   private events = 0;
   /**
@@ -227,6 +232,8 @@ export class Replay {
     this.bufferFlits = w.spec.noc.buffer_flits;
     const m = w.mapping;
     this.meshColumns = m.meshColumns;
+    this.meshRows = m.meshRows;
+    this.nocRoute = m.noc;
     const nodes = m.meshColumns * m.meshRows;
     this.linkFree = new Float64Array(nodes * 4);
     this.noc = {
@@ -711,7 +718,7 @@ export class Replay {
     if (!this.pipelined) this.release(this.graph.seqNext[L * this.T2 + t], end);
   }
 
-  /** A packet at a router: route it one hop (XY), or deliver it. Links are granted first come, first served. */
+  /** A packet at a router: route it one hop (the chip's topology), or deliver it. Links are granted first come, first served. */
   private hop(id: number, now: number): void {
     const pk = this.pk;
     const o = id << PK_SHIFT;
@@ -735,7 +742,7 @@ export class Replay {
       this.q.schedule(now + this.tRouter + flits - 1, 1, EV_ARRIVE, id, 0);
       return;
     }
-    const dir = x !== dx ? (dx > x ? 0 : 1) : dy > y ? 2 : 3;
+    const dir = this.nocRoute.nextDir(x, y, dx, dy);
     const link = (y * this.meshColumns + x) * 4 + dir;
     const ready = now + this.tRouter;
     let start = ready;
@@ -762,10 +769,11 @@ export class Replay {
     }
     pk[o + PK_PREV_LINK] = link;
     this.linkBusy[link] += flits;
-    if (dir === 0) pk[o + PK_X] = x + 1;
-    else if (dir === 1) pk[o + PK_X] = x - 1;
-    else if (dir === 2) pk[o + PK_Y] = y + 1;
-    else pk[o + PK_Y] = y - 1;
+    // One hop that way (across the edge only on wrap-around links, which only a torus routes over).
+    if (dir === EAST) pk[o + PK_X] = x + 1 === this.meshColumns ? 0 : x + 1;
+    else if (dir === WEST) pk[o + PK_X] = x === 0 ? this.meshColumns - 1 : x - 1;
+    else if (dir === SOUTH) pk[o + PK_Y] = y + 1 === this.meshRows ? 0 : y + 1;
+    else pk[o + PK_Y] = y === 0 ? this.meshRows - 1 : y - 1;
     pk[o + PK_HOPS]++;
     this.q.schedule(start + this.tLink, 0, EV_HOP, id, 0);
   }

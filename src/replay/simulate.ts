@@ -97,13 +97,7 @@ export async function simulateTrace(
     const links = replay.noc.linkBusy;
     const simCycles = replay.simulatedTime_s * spec.chip.clock_hz;
     const util = Array.from(links, (b) => (simCycles > 0 ? b / simCycles : 0));
-    const realLinks = util.filter((_, i) => {
-      const node = Math.floor(i / 4);
-      const dir = i % 4;
-      const x = node % m.meshColumns;
-      const y = Math.floor(node / m.meshColumns);
-      return dir === 0 ? x + 1 < m.meshColumns : dir === 1 ? x > 0 : dir === 2 ? y + 1 < m.meshRows : y > 0;
-    });
+    const realLinks = util.filter((_, i) => m.noc.hasLink(i));
     const notes: string[] = [];
     if (header.synthetic)
       notes.push('synthetic trace: spike activity drawn from rates, not from a trained network on real data');
@@ -112,7 +106,7 @@ export async function simulateTrace(
         "contention-free reference: NoC link reservations ignored, each layer owns its tiles' LIF stage",
       );
     notes.push(
-      'NoC: XY routing, one flit per link per cycle, first come first served; router buffers unbounded (virtual cut-through)',
+      `NoC: ${m.noc.topology.routing} routing, one flit per link per cycle, first come first served; router buffers unbounded (virtual cut-through)`,
     );
     return {
       kind: 'simulation',

@@ -7,6 +7,7 @@ import { parseString } from 'fast-csv';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { TOPOLOGIES } from '../chip/noc/registry.js';
 import { InputError, located } from '../util/errors.js';
 import { validatePlain } from '../config/yaml-loader.js';
 
@@ -53,6 +54,11 @@ const AssumptionsSchema = z.object({
   leakage_model: z.string(),
   power_gating: z.string(),
   noc: z.object({
+    // Absent in run folders written before the torus existed: those ran on the mesh.
+    topology: z
+      .string()
+      .refine((t) => TOPOLOGIES.has(t), { message: `expected one of ${[...TOPOLOGIES.keys()].join(', ')}` })
+      .default('mesh'),
     routing: z.string(),
     flit_bits: count,
     buffer_flits: count,

@@ -4,6 +4,7 @@
  * docs/RUN_FOLDER.md lists the charts.
  */
 import { join } from 'node:path';
+import { TOPOLOGIES } from '../chip/noc/registry.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { area, pct, si, siScale } from '../util/format.js';
 import { readRunFolder, type RunFolder } from './read-run-folder.js';
@@ -314,15 +315,6 @@ export function sampleLatencySpec(run: RunFolder): ChartSpec {
   );
 }
 
-/** Is link `i` (node·4 + dir) inside the mesh? */
-function realLink(i: number, columns: number, rows: number): boolean {
-  const node = Math.floor(i / 4);
-  const dir = i % 4;
-  const x = node % columns;
-  const y = Math.floor(node / columns);
-  return dir === 0 ? x + 1 < columns : dir === 1 ? x > 0 : dir === 2 ? y + 1 < rows : y > 0;
-}
-
 /**
  * The mesh drawn to scale: a grey square per router (labelled with its tile's layers), and between two
  * neighbours their two directed links as two strips coloured by utilisation (east and south links above
@@ -359,13 +351,19 @@ export function nocHeatmapSpec(run: RunFolder): ChartSpec {
       });
     }
   const links: Array<{ x0: number; x1: number; y0: number; y1: number; u: number }> = [];
+  const noc = TOPOLOGIES.get(run.summary.assumptions.noc.topology)!.create(C, R);
+  const M = 0.15; // margin: a wrap-around link (torus) is drawn as a stub leaving the grid's edge
   run.summary.link_utilisation.forEach((u, i) => {
-    if (i >= 4 * C * R || !realLink(i, C, R)) return;
+    if (i >= 4 * C * R || !noc.hasLink(i)) return;
     const node = Math.floor(i / 4);
     const dir = i % 4;
     const x = node % C;
     const y = Math.floor(node / C);
-    if (dir === 0) links.push({ x0: x + N, x1: x + 1, y0: y, y1: y + N / 2, u });
+    if (dir === 0 && x === C - 1) links.push({ x0: x + N, x1: x + N + M, y0: y, y1: y + N / 2, u });
+    else if (dir === 1 && x === 0) links.push({ x0: -M, x1: 0, y0: y + N / 2, y1: y + N, u });
+    else if (dir === 2 && y === R - 1) links.push({ x0: x, x1: x + N / 2, y0: y + N, y1: y + N + M, u });
+    else if (dir === 3 && y === 0) links.push({ x0: x + N / 2, x1: x + N, y0: -M, y1: 0, u });
+    else if (dir === 0) links.push({ x0: x + N, x1: x + 1, y0: y, y1: y + N / 2, u });
     else if (dir === 1) links.push({ x0: x - 1 + N, x1: x, y0: y + N / 2, y1: y + N, u });
     else if (dir === 2) links.push({ x0: x, x1: x + N / 2, y0: y + N, y1: y + 1, u });
     else links.push({ x0: x + N / 2, x1: x + N, y0: y - 1 + N, y1: y, u });

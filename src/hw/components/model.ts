@@ -36,6 +36,8 @@ export interface BuildContext {
   spec: ArchSpec;
   target: TechTarget;
   clockPeriodS: number;
+  /** Physical length of one NoC link (m): `noc.link_length_m` × the topology's link length in pitches. */
+  linkLengthM: number;
 }
 
 export interface ComponentClass {

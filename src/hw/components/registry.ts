@@ -88,17 +88,21 @@ export function classNameOf(spec: ArchSpec, component: ComponentKey): string {
 export type ComponentModels = Readonly<Record<ComponentKey, ComponentModel>>;
 
 /**
- * Resolve and build every component of the chip. `classes` replaces the configured class of some
- * components (the exit policy puts the exit unit it needs in the `entropy_unit` slot).
+ * Resolve and build every component of the chip. `linkLengthM`: the length of one NoC link, which the
+ * topology decides (chip/noc; default `noc.link_length_m`, the mesh's one tile pitch). `classes` replaces
+ * the configured class of some components (the exit policy puts the exit unit it needs in the
+ * `entropy_unit` slot).
  */
 export function buildComponentModels(
   spec: ArchSpec,
+  linkLengthM = spec.noc.link_length_m,
   classes: Partial<Record<ComponentKey, string>> = {},
 ): ComponentModels {
   const ctx = {
     spec,
     target: { techNodeNm: spec.chip.tech_node_nm, supplyV: spec.chip.supply_v },
     clockPeriodS: 1 / spec.chip.clock_hz,
+    linkLengthM,
   };
   // Validate the supply lookup early so a bad node is reported once, as an input error.
   nominalSupplyV(spec.chip.tech_node_nm);
