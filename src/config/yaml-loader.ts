@@ -39,7 +39,7 @@ export function loadYaml<S extends z.ZodType>(
   limits?: Partial<LoadLimits>,
 ) {
   const { value, doc, lc } = parse(text, file, { ...DEFAULT_LIMITS, ...limits });
-  return validate(value, schema, { file, doc, lc, strict: false });
+  return validate(value, schema, () => ({ file, doc, lc, strict: false }));
 }
 
 /** Parse YAML to a plain value (limits enforced, syntax errors located) without a schema. */
@@ -55,15 +55,21 @@ export function validatePlain<S extends z.ZodType>(
 ) {
   const deep = tooDeep(value, DEFAULT_LIMITS.maxDepth);
   if (deep) throw located(deep);
-  let loc: Loc | undefined;
-  try {
-    // strict unless the caller says which paths were overridden (the rest then all come from the text)
-    const strict = !origin?.overridden;
-    if (origin) loc = { ...origin, ...parse(origin.text, origin.file, DEFAULT_LIMITS), strict };
-  } catch {
-    loc = undefined; // the origin only locates problems; never fail because of it
-  }
-  return validate(value, schema, loc);
+  // the origin is parsed only to locate problems, so only when there are some; never fail because of it
+  return validate(value, schema, () => {
+    try {
+      // strict unless the caller says which paths were overridden (the rest then all come from the text)
+      return (
+        origin && {
+          ...origin,
+          ...parse(origin.text, origin.file, DEFAULT_LIMITS),
+          strict: !origin.overridden,
+        }
+      );
+    } catch {
+      return undefined;
+    }
+  });
 }
 
 /** Closest candidate (case ignored, ties to the first) within edit distance max(2, len/3), not a rewrite. */
@@ -187,9 +193,10 @@ function tooDeep(root: unknown, maxDepth: number): string | undefined {
 
 type Ctx = { json?: Json; data: unknown; loc?: Loc; out: InputError[]; skipped: number };
 
-function validate<S extends z.ZodType>(value: unknown, schema: S, loc: Loc | undefined): z.output<S> {
+function validate<S extends z.ZodType>(value: unknown, schema: S, where: () => Loc | undefined): z.output<S> {
   const r = schema.safeParse(value);
   if (r.success) return deepFreeze(r.data);
+  const loc = where();
   const ctx: Ctx = { json: jsonSchemaOf(schema), data: value, loc, out: [], skipped: 0 };
   report(r.error.issues, [], ctx, 0);
   throwAll(ctx.out.length ? ctx.out : [located('invalid input', { file: loc?.file })], ctx.skipped);
