@@ -39,7 +39,7 @@ export function loadYaml<S extends z.ZodType>(
   limits?: Partial<LoadLimits>,
 ) {
   const { value, doc, lc } = parse(text, file, { ...DEFAULT_LIMITS, ...limits });
-  return validate(value, schema, { file, doc, lc, strict: false });
+  return validate(value, schema, () => ({ file, doc, lc, strict: false }));
 }
 
 /** Parse YAML to a plain value (limits enforced, syntax errors located) without a schema. */
@@ -55,15 +55,21 @@ export function validatePlain<S extends z.ZodType>(
 ) {
   const deep = tooDeep(value, DEFAULT_LIMITS.maxDepth);
   if (deep) throw located(deep);
-  let loc: Loc | undefined;
-  try {
-    // strict unless the caller says which paths were overridden (the rest then all come from the text)
-    const strict = !origin?.overridden;
-    if (origin) loc = { ...origin, ...parse(origin.text, origin.file, DEFAULT_LIMITS), strict };
-  } catch {
-    loc = undefined; // the origin only locates problems; never fail because of it
-  }
-  return validate(value, schema, loc);
+  // the origin is parsed only to locate problems, so only when there are some; never fail because of it
+  return validate(value, schema, () => {
+    try {
+      // strict unless the caller says which paths were overridden (the rest then all come from the text)
+      return (
+        origin && {
+          ...origin,
+          ...parse(origin.text, origin.file, DEFAULT_LIMITS),
+          strict: !origin.overridden,
+        }
+      );
+    } catch {
+      return undefined;
+    }
+  });
 }
 
 /** Closest candidate (case ignored, ties to the first) within edit distance max(2, len/3), not a rewrite. */
@@ -185,17 +191,12 @@ function tooDeep(root: unknown, maxDepth: number): string | undefined {
 
 // ----- validation: zod issues → located InputErrors --------------------------------------------------------
 
-type Ctx = {
-  json: Json | undefined;
-  data: unknown;
-  loc: Loc | undefined;
-  out: InputError[];
-  skipped: number;
-};
+type Ctx = { json?: Json; data: unknown; loc?: Loc; out: InputError[]; skipped: number };
 
-function validate<S extends z.ZodType>(value: unknown, schema: S, loc: Loc | undefined): z.output<S> {
+function validate<S extends z.ZodType>(value: unknown, schema: S, where: () => Loc | undefined): z.output<S> {
   const r = schema.safeParse(value);
   if (r.success) return deepFreeze(r.data);
+  const loc = where();
   const ctx: Ctx = { json: jsonSchemaOf(schema), data: value, loc, out: [], skipped: 0 };
   report(r.error.issues, [], ctx, 0);
   throwAll(ctx.out.length ? ctx.out : [located('invalid input', { file: loc?.file })], ctx.skipped);
@@ -211,13 +212,11 @@ function report(issues: readonly Issue[], base: Seg[], ctx: Ctx, depth: number):
     const typed = fits.filter(
       (b) => !b.some((i) => i.path.length === 0 && /^invalid_(type|value)$/.test(i.code)),
     );
-    if (typed.length > 0)
-      report(
-        typed.reduce((a, b) => (weight(b) < weight(a) ? b : a)),
-        path,
-        ctx,
-        depth + 1,
-      );
+    const best = typed.reduce<Issue[] | undefined>(
+      (a, b) => (a && weight(a) <= weight(b) ? a : b),
+      undefined,
+    );
+    if (best) report(best, path, ctx, depth + 1);
     else one(issue, path, ctx);
   }
 }
@@ -306,7 +305,7 @@ function emit(ctx: Ctx, message: string, path: Seg[], mode: Mode, expected?: str
 
 /** Throws the one error, or all: by position, duplicates dropped, at most MAX_REPORTED, the rest counted. */
 function throwAll(errors: InputError[], hidden = 0): never {
-  const at = (e: InputError) => (e.line ?? Infinity) * 1e7 + (e.column ?? 1e6);
+  const at = (e: InputError) => (e.line ?? 1e8) * 1e7 + (e.column ?? 1e6); // unlocated last
   const sorted = errors.map((e, i) => ({ e, i })).sort((a, b) => at(a.e) - at(b.e) || a.i - b.i);
   const unique = [...new Map(sorted.map(({ e }) => [e.message, e])).values()];
   if (unique.length === 1 && hidden <= 0) throw unique[0];
@@ -470,8 +469,6 @@ function renderFound(v: unknown): string {
   if (v === null || typeof v !== 'object') return String(v);
   if (Array.isArray(v)) return `list of ${count(v.length, 'item')}`;
   if (ArrayBuffer.isView(v)) return `binary data (${count(v.byteLength, 'byte')})`;
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'invalid date' : v.toISOString();
-  if (v instanceof Map || v instanceof Set) return `collection of ${count(v.size, 'item')}`;
   const keys = Object.keys(v).map((k) => cut(k, 20));
   if (keys.length === 0) return 'empty mapping';
   return `mapping with keys ${keys.slice(0, 4).join(', ')}${keys.length > 4 ? ', …' : ''}`;

@@ -246,7 +246,7 @@ describe('hostile configuration input on the command line (issue 18 items 7, 8)'
     writeFileSync(empty, '');
     const r = imcsim('config', 'validate', empty);
     cleanInputError(r);
-    expect(r.stderr).toContain(`imcsim: error: ${empty}: document is empty`);
+    expect(r.stderr).toContain(`imcsim: error: ${empty}:1:1: document is empty`);
   });
   it('absurd hardware: refused at the key with its physical range', () => {
     const r = imcsim('config', 'validate', 'arch-configs/default.yaml', '--set', 'adc.bits=64');
