@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI lives in the compiled library (dist/), built by `npm ci` through `prepare`.
 import { main } from '../dist/cli/main.js';
+import { installSignalCleanup } from '../dist/util/temp-files.js';
 
+// Ctrl-C / SIGTERM: temporary files (<out>.tmp-<pid>) are removed before exiting (130 / 143).
+installSignalCleanup((s) => process.stderr.write(s + '\n'));
 main(process.argv).then(
   (code) => {
     process.exitCode = code;

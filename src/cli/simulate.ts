@@ -76,6 +76,10 @@ export function registerSimulateCommand(program: Command, io: Io): void {
           contentionFree: o.contentionFree,
           onSample: (d, n) => bar.update(d, n),
         }).finally(() => bar.stop());
+        if (o.samples !== undefined && r.samples < o.samples)
+          io.err(
+            `imcsim: note: --samples ${o.samples} is more than the ${r.samples} samples of ${o.trace}; replayed all ${r.samples}`,
+          );
         if (o.out) await writeRunFolder(o.out, r);
         if (o.json) {
           const { sample_rows: _rows, ...summary } = r;

@@ -11,6 +11,7 @@ import {
   DATASET_NAMES,
   DATASET_SPLITS,
   loadDataset,
+  type Dataset,
   type DatasetName,
   type DatasetSplit,
 } from '../snn/data/dataset.js';
@@ -133,6 +134,14 @@ interface RunFlags extends PolicyFlags {
   json?: boolean;
 }
 
+/** --samples beyond the split is clamped to it: said on stderr, not silently. */
+function noteClamp(io: Io, asked: number | undefined, ds: Dataset): void {
+  if (asked !== undefined && asked > ds.count)
+    io.err(
+      `imcsim: note: --samples ${asked} is more than the ${ds.count} samples of ${ds.name}/${ds.split}; using all ${ds.count}`,
+    );
+}
+
 function needModelAndDataset(o: RunFlags): { model: string; dataset: DatasetName } {
   if (!o.model)
     throw located('--model is required', { path: '--model', expected: 'a model directory (models/<name>)' });
@@ -158,6 +167,7 @@ export function registerSnnCommands(program: Command, io: Io): void {
         timesteps: policyOf(o, model.spec.timesteps).timesteps,
       });
       const ds = loadDataset(need.dataset, o.split, { dataDir: o.dataDir });
+      noteClamp(io, o.samples, ds);
       const bar = progressBar(`eval ${o.policy}`);
       const r = evaluateModel(model, ds, {
         policy: policyOf(o, model.spec.timesteps),
@@ -240,6 +250,7 @@ export function registerSnnCommands(program: Command, io: Io): void {
       const policy = policyOf(o, model.spec.timesteps);
       checkNetworkMemory(model.spec, model.shapes, { timesteps: policy.timesteps });
       const ds = loadDataset(need.dataset, o.split, { dataDir: o.dataDir });
+      noteClamp(io, o.samples, ds);
       const bar = progressBar(`trace ${o.policy}`);
       const summary = await traceModel(model, ds, {
         policy,

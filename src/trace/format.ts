@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { located } from '../util/errors.js';
 import { checkOutputFile, fileSystemError } from '../util/fs-errors.js';
+import { registerTemp, releaseTemp, removeStaleTemps } from '../util/temp-files.js';
 import { NetworkSchema } from '../network/schema.js';
 import type { MappedLayer } from '../network/shapes.js';
 import { SummaryAccumulator } from './summary.js';
@@ -512,7 +513,9 @@ export class TraceWriter {
     let fh: FileHandle;
     try {
       await mkdir(dirname(path), { recursive: true });
+      removeStaleTemps(path);
       fh = await open(tmp, 'w');
+      registerTemp(tmp);
     } catch (e) {
       throw fileSystemError(e, path) ?? e;
     }
@@ -521,6 +524,7 @@ export class TraceWriter {
     } catch (e) {
       await fh.close().catch(() => undefined);
       await rm(tmp, { force: true });
+      releaseTemp(tmp);
       throw fileSystemError(e, path) ?? e;
     }
     return new TraceWriter(path, header, tmp, fh, head.length, opts);
@@ -582,6 +586,7 @@ export class TraceWriter {
       await this.fh.close();
       this.state = 'closed';
       await rename(this.tmp, this.path);
+      releaseTemp(this.tmp);
       this.buf = new Uint8Array(0);
       return summary;
     } catch (e) {
@@ -600,6 +605,7 @@ export class TraceWriter {
     this.buf = new Uint8Array(0);
     if (wasOpen) await this.fh.close().catch(() => undefined);
     await rm(this.tmp, { force: true });
+    releaseTemp(this.tmp);
   }
 
   private ready(op: string): void {

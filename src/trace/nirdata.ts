@@ -18,6 +18,7 @@ import h5wasm from 'h5wasm/node';
 import type { Dataset, Group } from 'h5wasm/node';
 import { located } from '../util/errors.js';
 import { fileSystemError, prepareOutputFile } from '../util/fs-errors.js';
+import { registerTemp, releaseTemp } from '../util/temp-files.js';
 import { TraceReader } from './format.js';
 import type { TraceHeader } from './types.js';
 
@@ -124,6 +125,7 @@ export async function exportTraceNirData(
     await h5wasm.ready;
     const tmp = `${out}.tmp-${process.pid}`;
     prepareOutputFile(out, tmp);
+    registerTemp(tmp);
     try {
       const f = new h5wasm.File(tmp, 'w');
       try {
@@ -190,6 +192,8 @@ export async function exportTraceNirData(
     } catch (e) {
       rmSync(tmp, { force: true });
       throw fileSystemError(e, out) ?? e;
+    } finally {
+      releaseTemp(tmp);
     }
   } finally {
     await reader.close();

@@ -2,6 +2,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileSystemError } from './fs-errors.js';
+import { removeStaleTemps } from './temp-files.js';
 
 /**
  * File-system failures come out as imcsim errors naming `path` (util/fs-errors.ts): a directory in the
@@ -11,6 +12,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     mkdirSync(dirname(path), { recursive: true });
+    removeStaleTemps(path);
     writeFileSync(tmp, data);
     renameSync(tmp, path);
   } catch (e) {

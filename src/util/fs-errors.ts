@@ -7,6 +7,7 @@
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { located, OperationalError, type InputError } from './errors.js';
+import { removeStaleTemps } from './temp-files.js';
 
 const ENVIRONMENT: Record<string, string> = {
   EACCES: 'permission denied',
@@ -127,6 +128,7 @@ export function prepareOutputFile(path: string, tmp: string): void {
   checkOutputFile(path, path);
   withFileErrors(() => {
     mkdirSync(dirname(path), { recursive: true });
+    removeStaleTemps(path);
     closeSync(openSync(tmp, 'w'));
   }, path);
 }

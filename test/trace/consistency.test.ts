@@ -68,8 +68,18 @@ describe('CRC-valid but inconsistent traces are refused, located', () => {
     const info = await runCli('trace', 'info', put(good));
     expect(info.code).toBe(0);
     expect(info.out).toMatch(/Verified\s+all 3 chunks/);
-    const sim = await runCli('simulate', '--arch', 'arch-configs/default.yaml', '--trace', put(good));
+    const sim = await runCli(
+      'simulate',
+      '--arch',
+      'arch-configs/default.yaml',
+      '--trace',
+      put(good),
+      '--samples',
+      '50',
+    );
     expect(sim.code).toBe(0);
+    // --samples beyond the trace is clamped, and says so on stderr (issue 18 item 8).
+    expect(sim.err).toMatch(/note: --samples 50 is more than the 6 samples of .*; replayed all 6/);
   });
 
   it('chunks out of order: chunk 1 holds samples 4 and 5', async () => {
