@@ -14,7 +14,8 @@
 ;;            the sum in f64 and rounds once to f32 — exactly JavaScript's `acc += v * w` on Float32Arrays,
 ;;            so results are bit for bit those of the scalar TypeScript loop. Returns the synaptic ops.
 ;; conv_wgrad dw[c][ky][kx][o] += v·dy[oy][ox][g·cpg + o] for every non-zero input v (f32 arithmetic).
-;; conv_dgrad dx[c][iy][ix] = Σ_(ky,kx) Σ_o wt[c][ky][kx][o]·dy[oy][ox][g·cpg + o] (f32, four lanes).
+;; conv_dgrad dx[c][iy][ix] = Σ_(ky,kx) Σ_o wt[c][ky][kx][o]·dy[oy][ox][g·cpg + o] (f32: four accumulators
+;;            of four lanes over every tap, then summed; channels past a multiple of 4 in a scalar sum).
 (module
   (memory (export "memory") 1)
 
@@ -100,33 +101,6 @@
         (local.set $w (i32.add (local.get $w) (i32.const 4)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $t))))
-
-  ;; Σ a[0..n)·b[0..n) in four f32 lanes, lanes summed (0+1)+(2+3), then the tail in order.
-  (func $dot (param $a i32) (param $b i32) (param $n i32) (result f32)
-    (local $i i32) (local $n4 i32) (local $acc v128) (local $s f32)
-    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
-    (block $done
-      (loop $l
-        (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
-        (local.set $acc (f32x4.add (local.get $acc)
-          (f32x4.mul (v128.load (local.get $a)) (v128.load (local.get $b)))))
-        (local.set $a (i32.add (local.get $a) (i32.const 16)))
-        (local.set $b (i32.add (local.get $b) (i32.const 16)))
-        (local.set $i (i32.add (local.get $i) (i32.const 4)))
-        (br $l)))
-    (local.set $s
-      (f32.add
-        (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
-        (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
-    (block $tdone
-      (loop $t
-        (br_if $tdone (i32.ge_u (local.get $i) (local.get $n)))
-        (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (local.get $a)) (f32.load (local.get $b)))))
-        (local.set $a (i32.add (local.get $a) (i32.const 4)))
-        (local.set $b (i32.add (local.get $b) (i32.const 4)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $t)))
-    (local.get $s))
 
   ;; mode 0: conv_fwd (x, wt → y); mode 1: conv_wgrad (x, dy → dw, passed as wt). Returns synaptic ops.
   (func $scatter (param $geo i32) (param $x i32) (param $wt i32) (param $y i32) (param $mode i32)
@@ -239,7 +213,8 @@
     (local $ph i32) (local $pw i32) (local $dh i32) (local $dw i32)
     (local $c i32) (local $iy i32) (local $ix i32) (local $ky i32) (local $kx i32)
     (local $ny i32) (local $nx i32) (local $oy i32) (local $ox i32)
-    (local $s f32) (local $xp i32) (local $gOff i32)
+    (local $s f32) (local $xp i32) (local $gOff i32) (local $a i32) (local $b i32) (local $i i32)
+    (local $acc0 v128) (local $acc1 v128) (local $acc2 v128) (local $acc3 v128)
     (local.set $cin (i32.load offset=0 (local.get $geo)))
     (local.set $h (i32.load offset=4 (local.get $geo)))
     (local.set $w (i32.load offset=8 (local.get $geo)))
@@ -270,6 +245,10 @@
               (loop $xl
                 (br_if $xdone (i32.ge_u (local.get $ix) (local.get $w)))
                 (local.set $s (f32.const 0))
+                (local.set $acc0 (v128.const i32x4 0 0 0 0))
+                (local.set $acc1 (v128.const i32x4 0 0 0 0))
+                (local.set $acc2 (v128.const i32x4 0 0 0 0))
+                (local.set $acc3 (v128.const i32x4 0 0 0 0))
                 (local.set $ky (i32.const 0))
                 (block $kydone
                   (loop $kyl
@@ -294,22 +273,60 @@
                                     (i32.eqz (i32.rem_s (local.get $nx) (local.get $sw))))
                                   (i32.lt_s (local.get $ox) (local.get $wo)))
                               (then
-                                (local.set $s (f32.add (local.get $s)
-                                  (call $dot
-                                    (i32.add (local.get $wt) (i32.shl
-                                      (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $c) (local.get $kh))
-                                        (local.get $ky)) (local.get $kw)) (local.get $kx)) (local.get $cpg))
-                                      (i32.const 2)))
-                                    (i32.add (local.get $dy) (i32.shl
-                                      (i32.add (i32.mul (i32.add (i32.mul (local.get $oy) (local.get $wo))
-                                        (local.get $ox)) (local.get $cout)) (local.get $gOff))
-                                      (i32.const 2)))
-                                    (local.get $cpg))))))
+                                (local.set $a (i32.add (local.get $wt) (i32.shl
+                                  (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $c) (local.get $kh))
+                                    (local.get $ky)) (local.get $kw)) (local.get $kx)) (local.get $cpg))
+                                  (i32.const 2))))
+                                (local.set $b (i32.add (local.get $dy) (i32.shl
+                                  (i32.add (i32.mul (i32.add (i32.mul (local.get $oy) (local.get $wo))
+                                    (local.get $ox)) (local.get $cout)) (local.get $gOff))
+                                  (i32.const 2))))
+                                (local.set $i (i32.const 0))
+                                ;; sixteen lanes at a time into four independent accumulators
+                                (block $d16
+                                  (loop $l16
+                                    (br_if $d16 (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $cpg)))
+                                    (local.set $acc0 (f32x4.add (local.get $acc0)
+                                      (f32x4.mul (v128.load (local.get $a)) (v128.load (local.get $b)))))
+                                    (local.set $acc1 (f32x4.add (local.get $acc1)
+                                      (f32x4.mul (v128.load offset=16 (local.get $a)) (v128.load offset=16 (local.get $b)))))
+                                    (local.set $acc2 (f32x4.add (local.get $acc2)
+                                      (f32x4.mul (v128.load offset=32 (local.get $a)) (v128.load offset=32 (local.get $b)))))
+                                    (local.set $acc3 (f32x4.add (local.get $acc3)
+                                      (f32x4.mul (v128.load offset=48 (local.get $a)) (v128.load offset=48 (local.get $b)))))
+                                    (local.set $a (i32.add (local.get $a) (i32.const 64)))
+                                    (local.set $b (i32.add (local.get $b) (i32.const 64)))
+                                    (local.set $i (i32.add (local.get $i) (i32.const 16)))
+                                    (br $l16)))
+                                (block $d4
+                                  (loop $l4
+                                    (br_if $d4 (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $cpg)))
+                                    (local.set $acc0 (f32x4.add (local.get $acc0)
+                                      (f32x4.mul (v128.load (local.get $a)) (v128.load (local.get $b)))))
+                                    (local.set $a (i32.add (local.get $a) (i32.const 16)))
+                                    (local.set $b (i32.add (local.get $b) (i32.const 16)))
+                                    (local.set $i (i32.add (local.get $i) (i32.const 4)))
+                                    (br $l4)))
+                                (block $d1
+                                  (loop $l1
+                                    (br_if $d1 (i32.ge_u (local.get $i) (local.get $cpg)))
+                                    (local.set $s (f32.add (local.get $s)
+                                      (f32.mul (f32.load (local.get $a)) (f32.load (local.get $b)))))
+                                    (local.set $a (i32.add (local.get $a) (i32.const 4)))
+                                    (local.set $b (i32.add (local.get $b) (i32.const 4)))
+                                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                                    (br $l1)))))
                             (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
                             (br $kxl)))))
                     (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
                     (br $kyl)))
-                (f32.store (local.get $xp) (local.get $s))
+                (local.set $acc0 (f32x4.add (f32x4.add (local.get $acc0) (local.get $acc1))
+                  (f32x4.add (local.get $acc2) (local.get $acc3))))
+                (f32.store (local.get $xp)
+                  (f32.add (local.get $s)
+                    (f32.add
+                      (f32.add (f32x4.extract_lane 0 (local.get $acc0)) (f32x4.extract_lane 1 (local.get $acc0)))
+                      (f32.add (f32x4.extract_lane 2 (local.get $acc0)) (f32x4.extract_lane 3 (local.get $acc0))))))
                 (local.set $xp (i32.add (local.get $xp) (i32.const 4)))
                 (local.set $ix (i32.add (local.get $ix) (i32.const 1)))
                 (br $xl)))
