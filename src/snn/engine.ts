@@ -489,6 +489,32 @@ function pool(p: Extract<Transform, { kind: 'pool' }>, x: Float32Array, out: Flo
   const area = kh * kw;
   const isMax = p.type === 'maxpool2d';
   const isAvg = p.type === 'avgpool2d';
+  if (kh === 2 && kw === 2 && sh === 2 && sw === 2 && ph === 0 && pw === 0) {
+    // The common 2×2 window, stride 2: the same comparisons and sums in the same order, unrolled.
+    for (let ch = 0; ch < c; ch++)
+      for (let oy = 0; oy < ho; oy++) {
+        let a = (ch * h + 2 * oy) * w;
+        let o = (ch * ho + oy) * wo;
+        for (let ox = 0; ox < wo; ox++, a += 2, o++) {
+          const v0 = x[a];
+          const v1 = x[a + 1];
+          const v2 = x[a + w];
+          const v3 = x[a + w + 1];
+          if (isMax) {
+            let m = -Infinity;
+            if (v0 > m) m = v0;
+            if (v1 > m) m = v1;
+            if (v2 > m) m = v2;
+            if (v3 > m) m = v3;
+            out[o] = m === -Infinity ? 0 : m;
+          } else {
+            const acc = 0 + v0 + v1 + v2 + v3;
+            out[o] = isAvg ? acc / area : acc;
+          }
+        }
+      }
+    return;
+  }
   for (let ch = 0; ch < c; ch++) {
     const xb = ch * h * w;
     const ob = ch * ho * wo;

@@ -373,6 +373,48 @@ class PoolOp implements Op {
     if (isMax && this.arg.length < rows * outSize) this.arg = new Int32Array(rows * outSize);
     const arg = this.arg;
     const area = kh * kw;
+    if (kh === 2 && kw === 2 && sh === 2 && sw === 2 && ph === 0 && pw === 0) {
+      // The common 2×2 window, stride 2, unrolled (same comparisons and sums in the same order).
+      const isAvg = this.type === 'avgpool2d';
+      for (let r = 0; r < rows; r++)
+        for (let ch = 0; ch < c; ch++)
+          for (let oy = 0; oy < ho; oy++) {
+            let a = r * inSize + (ch * h + 2 * oy) * w;
+            let oi = r * outSize + (ch * ho + oy) * wo;
+            for (let ox = 0; ox < wo; ox++, a += 2, oi++) {
+              const v0 = x[a];
+              const v1 = x[a + 1];
+              const v2 = x[a + w];
+              const v3 = x[a + w + 1];
+              if (isMax) {
+                let m = -Infinity;
+                let best = -1;
+                if (v0 > m) {
+                  m = v0;
+                  best = a;
+                }
+                if (v1 > m) {
+                  m = v1;
+                  best = a + 1;
+                }
+                if (v2 > m) {
+                  m = v2;
+                  best = a + w;
+                }
+                if (v3 > m) {
+                  m = v3;
+                  best = a + w + 1;
+                }
+                out[oi] = best < 0 ? 0 : m;
+                arg[oi] = best;
+              } else {
+                const acc = 0 + v0 + v1 + v2 + v3;
+                out[oi] = isAvg ? acc / area : acc;
+              }
+            }
+          }
+      return out.subarray(0, rows * outSize);
+    }
     for (let r = 0; r < rows; r++)
       for (let ch = 0; ch < c; ch++) {
         const xb = r * inSize + ch * h * w;
