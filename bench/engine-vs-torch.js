@@ -30,10 +30,10 @@ const PEER = join(here, 'peers', 'torch_snn.py');
 const BATCH = 128;
 const T = 4;
 const argRounds = process.argv.indexOf('--rounds');
-const ROUNDS = argRounds > 0 ? Number(process.argv[argRounds + 1]) : 3;
+const ROUNDS = argRounds > 0 ? Number(process.argv[argRounds + 1]) : 5;
 // Batches per measurement (each side): enough CPU time to dominate timer noise.
-const INFER_BATCHES = 2;
-const TRAIN_STEPS = 2;
+const INFER_BATCHES = 4;
+const TRAIN_STEPS = 4;
 
 export const BENCH_NET = `
 name: snntorch-bench
@@ -66,11 +66,11 @@ function cpuSeconds(fn) {
   return (c.user + c.system) / 1e6;
 }
 
-/** The training variant imcsim can train: the same net with dtsnn neurons (soft reset when the net's is). */
+/** A copy to train (the model's own tensors stay), with dtsnn neurons where the net's are another convention. */
 function trainable(model) {
   const n = model.spec.neuron;
-  if (n.convention === 'dtsnn' || n.convention === 'iir') return model;
-  const spec = { ...model.spec, neuron: { ...n, convention: 'dtsnn' } };
+  const convention = n.convention === 'iir' ? 'iir' : 'dtsnn';
+  const spec = { ...model.spec, neuron: { ...n, convention } };
   const tensors = new Map(
     [...model.tensors].map(([k, v]) => [k, { shape: v.shape, data: Float32Array.from(v.data) }]),
   );
@@ -130,33 +130,36 @@ export function run() {
     for (const [label, model] of nets) {
       const eng = new Engine(model);
       const policy = { name: 'static', timesteps: T };
-      const trainer = createTrainer(trainable(model), data, {
-        timesteps: T,
-        loss: 'tet',
-        epochs: 1 << 20,
-        seed: 1,
-        lr: 1e-3,
-        batch: BATCH,
-        optimizer: 'adam',
-        schedule: 'constant',
-        surrogate: 'atan',
-        weightDecay: 0,
-        workers: 1,
-        augment: 0,
-      });
-      let e = 0;
+      // Training changes the weights and so the spike activity the sparse kernels see: every round trains
+      // a fresh copy from the same start, like every run of the peer.
+      const trainer = () =>
+        createTrainer(trainable(model), data, {
+          timesteps: T,
+          loss: 'tet',
+          epochs: 1 << 20,
+          seed: 1,
+          lr: 1e-3,
+          batch: BATCH,
+          optimizer: 'adam',
+          schedule: 'constant',
+          surrogate: 'atan',
+          weightDecay: 0,
+          workers: 1,
+          augment: 0,
+        });
       const d = dir ? prepare(label.split(' ')[0], model, data, dir) : null;
       const infer = () => eng.runBatch(data.images, BATCH, 0, { policy });
       infer(); // warm-up (JIT)
-      trainer.epoch(e++);
+      trainer().epoch(0);
       const acc = { imcsim: { infer: [0, 0], train: [0, 0] }, torch: { infer: [0, 0], train: [0, 0] } };
       const rounds = [];
       for (let r = 0; r < ROUNDS; r++) {
         const ci = cpuSeconds(() => {
           for (let k = 0; k < INFER_BATCHES; k++) infer();
         });
+        const tr = trainer();
         const ct = cpuSeconds(() => {
-          for (let k = 0; k < TRAIN_STEPS; k++) trainer.epoch(e++);
+          for (let k = 0; k < TRAIN_STEPS; k++) tr.epoch(k);
         });
         acc.imcsim.infer[0] += INFER_BATCHES * BATCH;
         acc.imcsim.infer[1] += ci;

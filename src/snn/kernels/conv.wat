@@ -111,6 +111,7 @@
     (local $c i32) (local $iy i32) (local $ix i32) (local $ky i32) (local $kx i32)
     (local $ny i32) (local $nx i32) (local $oy i32) (local $ox i32)
     (local $v f32) (local $xp i32) (local $gOff i32) (local $wrow i32) (local $yrow i32) (local $ops f64)
+    (local $i i32)
     (local.set $cin (i32.load offset=0 (local.get $geo)))
     (local.set $h (i32.load offset=4 (local.get $geo)))
     (local.set $w (i32.load offset=8 (local.get $geo)))
@@ -180,7 +181,21 @@
                                     (if (i32.eqz (local.get $mode))
                                       (then
                                         (if (f32.eq (local.get $v) (f32.const 1))
-                                          (then (call $add1 (local.get $yrow) (local.get $wrow) (local.get $cpg)))
+                                          (then
+                                            ;; y += w inline (the hot path of spiking inputs)
+                                            (local.set $i (i32.const 0))
+                                            (block $a4done
+                                              (loop $a4
+                                                (br_if $a4done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $cpg)))
+                                                (v128.store (local.get $yrow)
+                                                  (f32x4.add (v128.load (local.get $yrow)) (v128.load (local.get $wrow))))
+                                                (local.set $yrow (i32.add (local.get $yrow) (i32.const 16)))
+                                                (local.set $wrow (i32.add (local.get $wrow) (i32.const 16)))
+                                                (local.set $i (i32.add (local.get $i) (i32.const 4)))
+                                                (br $a4)))
+                                            (if (i32.lt_u (local.get $i) (local.get $cpg))
+                                              (then (call $add1 (local.get $yrow) (local.get $wrow)
+                                                (i32.sub (local.get $cpg) (local.get $i))))))
                                           (else (call $addv64 (local.get $yrow) (local.get $wrow) (local.get $cpg)
                                             (f64.promote_f32 (local.get $v))))))
                                       (else
