@@ -56,3 +56,6 @@ for (const f of files) {
 // Standalone benchmarks (their own worker threads and processes): bench/sweep.js → results/sweep.json.
 if (only.length === 0 || only.some((o) => 'sweep'.startsWith(o))) await import('./sweep.js');
 if (only.length === 0 || only.some((o) => 'demo'.startsWith(o))) await import('./demo.js');
+// imcsim's engine beside the plain-PyTorch peer: bench/engine-vs-torch.js → results/engine-vs-torch.json.
+if (only.length === 0 || only.some((o) => 'engine-vs-torch'.startsWith(o)))
+  (await import('./engine-vs-torch.js')).run();

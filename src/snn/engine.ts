@@ -14,6 +14,7 @@ import type { SnnModel } from './model.js';
 import { exitPolicy, policyAlignment, policyTheta } from './policies/registry.js';
 import { compileLayers, type BatchNormGeometry } from './compile.js';
 import { neuronConvention, type NeuronParams, type NeuronStep } from './neurons/registry.js';
+import { convForward } from './kernels/conv.js';
 
 /** A stateless transform between weighted layers (pooling, flatten, an unfoldable batchnorm). */
 type Transform =
@@ -433,72 +434,128 @@ export function alignFrames(
 function pool(p: Extract<Transform, { kind: 'pool' }>, x: Float32Array, out: Float32Array): void {
   const { c, h, w, ho, wo, kh, kw, sh, sw, ph, pw } = p;
   const area = kh * kw;
-  for (let ch = 0; ch < c; ch++)
+  const isMax = p.type === 'maxpool2d';
+  const isAvg = p.type === 'avgpool2d';
+  if (kh === 2 && kw === 2 && sh === 2 && sw === 2 && ph === 0 && pw === 0) {
+    // The common 2×2 window, stride 2: the same comparisons and sums in the same order, unrolled.
+    for (let ch = 0; ch < c; ch++)
+      for (let oy = 0; oy < ho; oy++) {
+        let a = (ch * h + 2 * oy) * w;
+        let o = (ch * ho + oy) * wo;
+        for (let ox = 0; ox < wo; ox++, a += 2, o++) {
+          const v0 = x[a];
+          const v1 = x[a + 1];
+          const v2 = x[a + w];
+          const v3 = x[a + w + 1];
+          if (isMax) {
+            let m = -Infinity;
+            if (v0 > m) m = v0;
+            if (v1 > m) m = v1;
+            if (v2 > m) m = v2;
+            if (v3 > m) m = v3;
+            out[o] = m === -Infinity ? 0 : m;
+          } else {
+            const acc = 0 + v0 + v1 + v2 + v3;
+            out[o] = isAvg ? acc / area : acc;
+          }
+        }
+      }
+    return;
+  }
+  for (let ch = 0; ch < c; ch++) {
+    const xb = ch * h * w;
+    const ob = ch * ho * wo;
     for (let oy = 0; oy < ho; oy++)
       for (let ox = 0; ox < wo; ox++) {
-        let acc = p.type === 'maxpool2d' ? -Infinity : 0;
+        let acc = isMax ? -Infinity : 0;
         for (let ky = 0; ky < kh; ky++) {
           const y = oy * sh - ph + ky;
           if (y < 0 || y >= h) continue;
           for (let kx = 0; kx < kw; kx++) {
             const xx = ox * sw - pw + kx;
             if (xx < 0 || xx >= w) continue;
-            const v = x[(ch * h + y) * w + xx];
-            acc = p.type === 'maxpool2d' ? Math.max(acc, v) : acc + v;
+            const v = x[xb + y * w + xx];
+            if (isMax) {
+              if (v > acc) acc = v;
+            } else acc += v;
           }
         }
         // Average pooling divides by the full window (count_include_pad, PyTorch's default).
-        out[(ch * ho + oy) * wo + ox] = p.type === 'avgpool2d' ? acc / area : acc === -Infinity ? 0 : acc;
+        out[ob + oy * wo + ox] = isAvg ? acc / area : acc === -Infinity ? 0 : acc;
       }
+  }
 }
 
-/** Sparse linear: for each non-zero input, add its weight row. Returns synaptic operations. */
+/** Sparse linear: for each non-zero input, add its weight row (a 1×1 convolution, src/snn/kernels). */
 function linearAccumulate(st: Stage, x: Float32Array, out: Float32Array): number {
-  const nOut = st.cout;
-  const wt = st.wt;
-  let ops = 0;
-  for (let i = 0; i < st.cin; i++) {
-    const v = x[i];
-    if (v === 0) continue;
-    const base = i * nOut;
-    if (v === 1) for (let o = 0; o < nOut; o++) out[o] += wt[base + o];
-    else for (let o = 0; o < nOut; o++) out[o] += v * wt[base + o];
-    ops += nOut;
-  }
-  return ops;
+  return staticMemo(st, x, out) ?? convForward(st, st.wt, x, 0, out);
 }
 
-/** Sparse convolution by scatter: each non-zero input adds its weights to the outputs it reaches. */
+/**
+ * Sparse convolution by scatter: each non-zero input adds its weights to the outputs it reaches, into
+ * channel-last accumulators (src/snn/kernels/conv.ts, bit for bit the scalar scatter).
+ */
 function convAccumulate(st: Stage, x: Float32Array, out: Float32Array): number {
-  const { cin, h, w, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw, cpg, wt } = st;
-  const hw = ho * wo;
-  const cinPg = cin / st.groups;
-  let ops = 0;
-  for (let c = 0; c < cin; c++) {
-    const g = Math.floor(c / cinPg);
-    const outBase = g * cpg * hw;
-    for (let y = 0; y < h; y++)
-      for (let xx = 0; xx < w; xx++) {
-        const v = x[(c * h + y) * w + xx];
-        if (v === 0) continue;
-        for (let ky = 0; ky < kh; ky++) {
-          const ny = y + ph - ky * dh;
-          if (ny < 0 || ny % sh !== 0) continue;
-          const oy = ny / sh;
-          if (oy >= ho) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const nx = xx + pw - kx * dw;
-            if (nx < 0 || nx % sw !== 0) continue;
-            const ox = nx / sw;
-            if (ox >= wo) continue;
-            const wBase = ((c * kh + ky) * kw + kx) * cpg;
-            let oi = outBase + oy * wo + ox;
-            if (v === 1) for (let o = 0; o < cpg; o++, oi += hw) out[oi] += wt[wBase + o];
-            else for (let o = 0; o < cpg; o++, oi += hw) out[oi] += v * wt[wBase + o];
-            ops += cpg;
-          }
-        }
-      }
+  return staticMemo(st, x, out) ?? convForward(st, st.wt, x, 0, out);
+}
+
+/**
+ * A layer whose input repeats from the previous call (the directly encoded image at every timestep)
+ * gives the same output: the last input, output and operation count of each stage are kept, and a
+ * repeated input (with the same initial output, the bias) returns the kept output — bit for bit what
+ * the kernel computes. A stage whose input has not repeated in its first 8 calls is not kept any more.
+ */
+interface Memo {
+  x: Float32Array;
+  out: Float32Array;
+  bias: Float32Array;
+  ops: number;
+  hits: number;
+  misses: number;
+}
+const memos = new WeakMap<Stage, Memo>();
+function staticMemo(st: Stage, x: Float32Array, out: Float32Array): number | undefined {
+  const n = st.inSize;
+  const size = st.outSize;
+  let m = memos.get(st);
+  if (!m) {
+    m = {
+      x: new Float32Array(n),
+      out: new Float32Array(size),
+      bias: new Float32Array(size),
+      ops: -1,
+      hits: 0,
+      misses: 0,
+    };
+    memos.set(st, m);
   }
+  if (m.hits === 0 && m.misses >= 8) return undefined;
+  if (m.ops >= 0) {
+    const mx = m.x;
+    let same = true;
+    for (let i = 0; i < n; i++)
+      if (mx[i] !== x[i]) {
+        same = false;
+        break;
+      }
+    const b = m.bias;
+    if (same)
+      for (let i = 0; i < size; i++)
+        if (!Object.is(b[i], out[i])) {
+          same = false;
+          break;
+        }
+    if (same) {
+      m.hits++;
+      out.set(m.out);
+      return m.ops;
+    }
+    m.misses++;
+  }
+  m.x.set(x.subarray(0, n));
+  m.bias.set(out.subarray(0, size));
+  const ops = convForward(st, st.wt, x, 0, out);
+  m.out.set(out.subarray(0, size));
+  m.ops = ops;
   return ops;
 }

@@ -30,6 +30,7 @@ import {
   type NeuronConvention,
   type NeuronParams,
 } from '../neurons/registry.js';
+import { convForward, refreshResident, WeightGradient } from '../kernels/conv.js';
 import { surrogateFn, type SurrogateName } from './surrogate.js';
 
 const f = Math.fround;
@@ -83,7 +84,11 @@ interface Op {
   backward(dy: Float32Array, ctx: ForwardContext, needDx: boolean): Float32Array | null;
 }
 
-/** conv2d (and linear as a 1×1 conv over a 1×1 image): sparse-aware im2row formulation. */
+/**
+ * conv2d (and linear as a 1×1 conv over a 1×1 image) on the kernels of src/snn/kernels/conv.ts: the
+ * forward is the engine's sparse scatter (bit for bit), the backward a sparse weight-gradient scatter
+ * (float32) and a dense input-gradient gather, per row, with channel-last gradients.
+ */
 class ConvOp implements Op {
   readonly kind = 'conv';
   readonly inSize: number;
@@ -95,19 +100,12 @@ class ConvOp implements Op {
   readonly Kg: number;
   readonly cinPg: number;
   readonly cpg: number;
-  private readonly wt: Float32Array; // [G][Kg][cpg]
-  private readonly dwt: Float64Array; // [G][Kg][cpg]
-  private readonly rowsBuf: Float32Array; // [P][Kg]
-  private readonly drows: Float32Array; // [P][Kg]
-  private readonly yt: Float32Array; // [P][cpg]
-  private readonly dyt: Float32Array; // [P][cpg]
-  private readonly nzK: Int32Array;
-  private readonly nzV: Float32Array;
+  private readonly wt: Float32Array; // [G][Kg][cpg] = [cin][kh][kw][cpg]
+  private readonly dyt: Float32Array; // [P][cout]
+  private readonly wgrad: WeightGradient;
   private out: Float32Array = new Float32Array(0);
   private dx: Float32Array = new Float32Array(0);
   private x: Float32Array = new Float32Array(0);
-  /** Linear / 1×1 stride-1 unpadded single-group case: the input row is its own im2row. */
-  private readonly direct: boolean;
 
   constructor(
     readonly name: string,
@@ -137,14 +135,8 @@ class ConvOp implements Op {
     this.Kg = this.cinPg * kh * kw;
     this.params = bias ? [weight, bias] : [weight];
     this.wt = new Float32Array(groups * this.Kg * this.cpg);
-    this.dwt = new Float64Array(groups * this.Kg * this.cpg);
-    this.direct = this.P === 1 && kh === 1 && kw === 1 && groups === 1 && h === 1 && w === 1;
-    this.rowsBuf = new Float32Array(this.direct ? 0 : this.P * this.Kg);
-    this.drows = new Float32Array(this.P * this.Kg);
-    this.yt = new Float32Array(this.P * this.cpg);
-    this.dyt = new Float32Array(this.P * this.cpg);
-    this.nzK = new Int32Array(this.Kg);
-    this.nzV = new Float32Array(this.Kg);
+    this.dyt = new Float32Array(this.P * cout);
+    this.wgrad = new WeightGradient(this);
   }
 
   /** Weights [cout][Kg] → wt [g][Kg][cpg]. */
@@ -158,226 +150,59 @@ class ConvOp implements Op {
         const dst = g * Kg * cpg + ol;
         for (let k = 0; k < Kg; k++) wt[dst + k * cpg] = W[src + k];
       }
-  }
-
-  /** im2row of group g of one image: rows[p][k], k = (cl·kh + ky)·kw + kx. */
-  private im2row(x: Float32Array, xOff: number, g: number): Float32Array {
-    if (this.direct) return x.subarray(xOff, xOff + this.inSize);
-    const { h, w, wo, kh, kw, sh, sw, ph, pw, dh, dw, cinPg, Kg, P } = this;
-    const rows = this.rowsBuf;
-    const hw = h * w;
-    const cBase = xOff + g * cinPg * hw;
-    for (let p = 0; p < P; p++) {
-      const oy = (p / wo) | 0;
-      const ox = p - oy * wo;
-      let k = p * Kg;
-      for (let cl = 0; cl < cinPg; cl++) {
-        const cb = cBase + cl * hw;
-        for (let ky = 0; ky < kh; ky++) {
-          const y = oy * sh - ph + ky * dh;
-          if (y < 0 || y >= h) {
-            for (let kx = 0; kx < kw; kx++) rows[k++] = 0;
-            continue;
-          }
-          const rb = cb + y * w;
-          for (let kx = 0; kx < kw; kx++) {
-            const xx = ox * sw - pw + kx * dw;
-            rows[k++] = xx < 0 || xx >= w ? 0 : x[rb + xx];
-          }
-        }
-      }
-    }
-    return rows;
+    refreshResident(wt);
   }
 
   forward(x: Float32Array, rows: number): Float32Array {
     this.x = x;
     this.rowsIn = this.rowsOut = rows;
     this.transposeWeights();
-    const { P, Kg, cpg, groups, outSize, inSize } = this;
+    const { P, cout, outSize, inSize } = this;
     this.out = grow(this.out, rows * outSize);
     const out = this.out;
-    const yt = this.yt;
-    const wt = this.wt;
     const bias = this.bias?.data;
     for (let r = 0; r < rows; r++) {
       const oBase = r * outSize;
-      for (let g = 0; g < groups; g++) {
-        const rw = this.im2row(x, r * inSize, g);
-        yt.fill(0);
-        const wg = g * Kg * cpg;
-        const nzK = this.nzK;
-        const nzV = this.nzV;
-        for (let p = 0; p < P; p++) {
-          const yb = p * cpg;
-          const rb = p * Kg;
-          // Gather the non-zero inputs, then add their weight rows four at a time.
-          let nz = 0;
-          for (let k = 0; k < Kg; k++) {
-            const v = rw[rb + k];
-            if (v !== 0) {
-              nzK[nz] = wg + k * cpg;
-              nzV[nz++] = v;
-            }
-          }
-          let j = 0;
-          for (; j + 4 <= nz; j += 4) {
-            const v0 = nzV[j];
-            const v1 = nzV[j + 1];
-            const v2 = nzV[j + 2];
-            const v3 = nzV[j + 3];
-            const a0 = nzK[j];
-            const a1 = nzK[j + 1];
-            const a2 = nzK[j + 2];
-            const a3 = nzK[j + 3];
-            for (let o = 0; o < cpg; o++)
-              yt[yb + o] += v0 * wt[a0 + o] + v1 * wt[a1 + o] + v2 * wt[a2 + o] + v3 * wt[a3 + o];
-          }
-          for (; j < nz; j++) {
-            const v = nzV[j];
-            const wb = nzK[j];
-            for (let o = 0; o < cpg; o++) yt[yb + o] += v * wt[wb + o];
-          }
-        }
-        for (let o = 0; o < cpg; o++) {
-          const co = g * cpg + o;
-          const b = bias ? bias[co] : 0;
-          const ob = oBase + co * P;
-          if (bias) for (let p = 0; p < P; p++) out[ob + p] = b + yt[p * cpg + o];
-          else for (let p = 0; p < P; p++) out[ob + p] = yt[p * cpg + o];
-        }
-      }
+      if (bias) for (let o = 0; o < cout; o++) out.fill(bias[o], oBase + o * P, oBase + (o + 1) * P);
+      else out.fill(0, oBase, oBase + outSize);
+      convForward(this, this.wt, x, r * inSize, out, oBase);
     }
     return out.subarray(0, rows * outSize);
   }
 
   backward(dy: Float32Array, _ctx: ForwardContext, needDx: boolean): Float32Array | null {
-    const { P, Kg, cpg, groups, outSize, inSize, h, w, wo, kh, kw, sh, sw, ph, pw, dh, dw, cinPg } = this;
+    const { P, Kg, cpg, groups, cout, outSize, inSize } = this;
     const rows = this.rowsIn;
     const x = this.x;
-    const dwt = this.dwt;
-    dwt.fill(0);
     const dyt = this.dyt;
-    const W = this.weight.data;
     if (needDx) {
       this.dx = grow(this.dx, rows * inSize);
       this.dx.fill(0, 0, rows * inSize);
     }
     const dx = this.dx;
-    const drows = this.drows;
     const bgrad = this.bias?.grad;
+    const wg = this.wgrad;
+    wg.reset(needDx ? this.wt : null);
     for (let r = 0; r < rows; r++) {
       const oBase = r * outSize;
-      for (let g = 0; g < groups; g++) {
-        // dyt[p][o] = dy[g·cpg + o][p]
-        for (let o = 0; o < cpg; o++) {
-          const ob = oBase + (g * cpg + o) * P;
-          let bs = 0;
-          for (let p = 0; p < P; p++) {
-            const d = dy[ob + p];
-            dyt[p * cpg + o] = d;
-            bs += d;
-          }
-          if (bgrad) bgrad[g * cpg + o] += bs;
-        }
-        const rw = this.im2row(x, r * inSize, g);
-        const wg = g * Kg * cpg;
-        // dW: dwt[k][o] += rows[p][k]·dyt[p][o] (skipping zero inputs).
+      // dyt[p][o] = dy[o][p]
+      let any = false;
+      for (let o = 0; o < cout; o++) {
+        const ob = oBase + o * P;
+        let bs = 0;
         for (let p = 0; p < P; p++) {
-          const db = p * cpg;
-          const rb = p * Kg;
-          let allZero = true;
-          for (let o = 0; o < cpg; o++)
-            if (dyt[db + o] !== 0) {
-              allZero = false;
-              break;
-            }
-          if (allZero) continue;
-          for (let k = 0; k < Kg; k++) {
-            const v = rw[rb + k];
-            if (v === 0) continue;
-            const wb = wg + k * cpg;
-            for (let o = 0; o < cpg; o++) dwt[wb + o] += v * dyt[db + o];
-          }
+          const d = dy[ob + p];
+          dyt[p * cout + o] = d;
+          bs += d;
+          if (d !== 0) any = true;
         }
-        if (!needDx) continue;
-        // drows[p][k] = Σ_o dyt[p][o]·W[g·cpg + o][k] (skipping zero gradients).
-        if (this.direct) {
-          const xb = r * inSize;
-          let o = 0;
-          for (; o + 4 <= cpg; o += 4) {
-            const d0 = dyt[o];
-            const d1 = dyt[o + 1];
-            const d2 = dyt[o + 2];
-            const d3 = dyt[o + 3];
-            if (d0 === 0 && d1 === 0 && d2 === 0 && d3 === 0) continue;
-            const w0 = o * Kg;
-            const w1 = w0 + Kg;
-            const w2 = w1 + Kg;
-            const w3 = w2 + Kg;
-            for (let k = 0; k < Kg; k++)
-              dx[xb + k] += d0 * W[w0 + k] + d1 * W[w1 + k] + d2 * W[w2 + k] + d3 * W[w3 + k];
-          }
-          for (; o < cpg; o++) {
-            const d = dyt[o];
-            if (d === 0) continue;
-            const wb = o * Kg;
-            for (let k = 0; k < Kg; k++) dx[xb + k] += d * W[wb + k];
-          }
-          continue;
-        }
-        drows.fill(0);
-        for (let p = 0; p < P; p++) {
-          const db = p * cpg;
-          const rb = p * Kg;
-          let o = 0;
-          // Four output channels at a time (one load and store of drows per four products).
-          for (; o + 4 <= cpg; o += 4) {
-            const d0 = dyt[db + o];
-            const d1 = dyt[db + o + 1];
-            const d2 = dyt[db + o + 2];
-            const d3 = dyt[db + o + 3];
-            if (d0 === 0 && d1 === 0 && d2 === 0 && d3 === 0) continue;
-            const w0 = (g * cpg + o) * Kg;
-            const w1 = w0 + Kg;
-            const w2 = w1 + Kg;
-            const w3 = w2 + Kg;
-            for (let k = 0; k < Kg; k++)
-              drows[rb + k] += d0 * W[w0 + k] + d1 * W[w1 + k] + d2 * W[w2 + k] + d3 * W[w3 + k];
-          }
-          for (; o < cpg; o++) {
-            const d = dyt[db + o];
-            if (d === 0) continue;
-            const wb = (g * cpg + o) * Kg;
-            for (let k = 0; k < Kg; k++) drows[rb + k] += d * W[wb + k];
-          }
-        }
-        // row2im: scatter-add back to the input positions.
-        const hw = h * w;
-        const cBase = r * inSize + g * cinPg * hw;
-        for (let p = 0; p < P; p++) {
-          const oy = (p / wo) | 0;
-          const ox = p - oy * wo;
-          let k = p * Kg;
-          for (let cl = 0; cl < cinPg; cl++) {
-            const cb = cBase + cl * hw;
-            for (let ky = 0; ky < kh; ky++) {
-              const y = oy * sh - ph + ky * dh;
-              if (y < 0 || y >= h) {
-                k += kw;
-                continue;
-              }
-              const rb = cb + y * w;
-              for (let kx = 0; kx < kw; kx++, k++) {
-                const xx = ox * sw - pw + kx * dw;
-                if (xx >= 0 && xx < w) dx[rb + xx] += drows[k];
-              }
-            }
-          }
-        }
+        if (bgrad) bgrad[o] += bs;
       }
+      if (!any) continue;
+      wg.row(x, r * inSize, dyt, needDx ? this.wt : null, needDx ? dx : null, r * inSize);
     }
     // grad[co][k] += dwt[g][k][o]
+    const dwt = wg.read();
     const G = this.weight.grad;
     for (let g = 0; g < groups; g++)
       for (let o = 0; o < cpg; o++) {
@@ -550,6 +375,48 @@ class PoolOp implements Op {
     if (isMax && this.arg.length < rows * outSize) this.arg = new Int32Array(rows * outSize);
     const arg = this.arg;
     const area = kh * kw;
+    if (kh === 2 && kw === 2 && sh === 2 && sw === 2 && ph === 0 && pw === 0) {
+      // The common 2×2 window, stride 2, unrolled (same comparisons and sums in the same order).
+      const isAvg = this.type === 'avgpool2d';
+      for (let r = 0; r < rows; r++)
+        for (let ch = 0; ch < c; ch++)
+          for (let oy = 0; oy < ho; oy++) {
+            let a = r * inSize + (ch * h + 2 * oy) * w;
+            let oi = r * outSize + (ch * ho + oy) * wo;
+            for (let ox = 0; ox < wo; ox++, a += 2, oi++) {
+              const v0 = x[a];
+              const v1 = x[a + 1];
+              const v2 = x[a + w];
+              const v3 = x[a + w + 1];
+              if (isMax) {
+                let m = -Infinity;
+                let best = -1;
+                if (v0 > m) {
+                  m = v0;
+                  best = a;
+                }
+                if (v1 > m) {
+                  m = v1;
+                  best = a + 1;
+                }
+                if (v2 > m) {
+                  m = v2;
+                  best = a + w;
+                }
+                if (v3 > m) {
+                  m = v3;
+                  best = a + w + 1;
+                }
+                out[oi] = best < 0 ? 0 : m;
+                arg[oi] = best;
+              } else {
+                const acc = 0 + v0 + v1 + v2 + v3;
+                out[oi] = isAvg ? acc / area : acc;
+              }
+            }
+          }
+      return out.subarray(0, rows * outSize);
+    }
     for (let r = 0; r < rows; r++)
       for (let ch = 0; ch < c; ch++) {
         const xb = r * inSize + ch * h * w;
