@@ -1,13 +1,12 @@
 // Discrete-event kernel: empty events per second (schedule + pop, no work per event) for the calendar queue
-// (EventQueue, 4096-bucket ring + far heap) and the reference binary heap, on deterministic random delays.
+// (EventQueue, 4096-bucket ring + far heap), the queue the replay runs on, on deterministic random delays
+// (the reference binary heap is a test oracle, test/oracles/, and is no longer benchmarked).
 // - burst: schedule 10,000 events at random near times (now + [0, 4096)), then pop them all;
 // - hold model: steady state with P pending events, each pop schedules one event at now + random delay;
 //   near delays are uniform in [0, 2048) (all in the ring), far ones in [0, 2^20) (mostly in the heap);
-// - the same hold model through Simulator.run with a handler (the kernel's real dispatch loop);
 // - times beyond 2^30 are doubles in V8 rather than small integers: the last case starts at cycle 2^40.
 // Target: ≥ 30 M events/s for the calendar hold model with ~1,000 pending.
-import { EventQueue, ReferenceQueue } from '../dist/sim/queue.js';
-import { Simulator } from '../dist/sim/kernel.js';
+import { EventQueue } from '../dist/sim/queue.js';
 
 // Deterministic delays (xorshift32), looked up from a table so the generator costs almost nothing.
 const TABLE = 1 << 16;
@@ -68,25 +67,6 @@ function hold(q, pending, table, start = 0) {
   return fresh(holdLoop)(q, table, k, HOLDS, MASK);
 }
 
-function holdSim(pending, table) {
-  const sim = new Simulator();
-  let k = 0;
-  for (let i = 0; i < pending; i++) {
-    const d = table[k++ & (TABLE - 1)];
-    sim.at(d, d & 3, 1, i, d);
-  }
-  let left = 0;
-  const handler = (kind, a) => {
-    if (--left === 0) sim.stop();
-    const d = table[k++ & (TABLE - 1)];
-    sim.schedule(d, d & 3, kind, a, d);
-  };
-  return () => {
-    left = HOLDS;
-    sim.run(handler);
-  };
-}
-
 const M = 1e6;
 // Order matters: once any EventQueue holds a time ≥ 2^30 (the far-delay cases get there), V8 stores `now`
 // and `time` of every EventQueue as doubles for the rest of the process (slower), so the small-time cases
@@ -99,22 +79,6 @@ export const benchmarks = [
   },
   { name: 'calendar hold, 100,000 pending, near delays', q: () => hold(new EventQueue(), 100_000, near) },
   { name: 'calendar burst, 10,000 near events', q: () => burst(new EventQueue()), ops: BURST },
-  { name: 'Simulator.run hold, 1,000 pending, near delays', q: () => holdSim(1000, near) },
-  { name: 'Simulator.run hold, 100,000 pending, near delays', q: () => holdSim(100_000, near) },
-  {
-    name: 'reference heap hold, 1,000 pending, near delays',
-    q: () => hold(new ReferenceQueue(), 1000, near),
-  },
-  {
-    name: 'reference heap hold, 100,000 pending, near delays',
-    q: () => hold(new ReferenceQueue(), 100_000, near),
-  },
-  { name: 'reference heap burst, 10,000 near events', q: () => burst(new ReferenceQueue()), ops: BURST },
-  { name: 'reference heap hold, 1,000 pending, far delays', q: () => hold(new ReferenceQueue(), 1000, far) },
-  {
-    name: 'reference heap hold, 100,000 pending, far delays',
-    q: () => hold(new ReferenceQueue(), 100_000, far),
-  },
   { name: 'calendar hold, 1,000 pending, far delays', q: () => hold(new EventQueue(), 1000, far) },
   { name: 'calendar hold, 100,000 pending, far delays', q: () => hold(new EventQueue(), 100_000, far) },
   {

@@ -3,7 +3,7 @@
  * prints). Grouped as the folders are: configuration, hardware models, networks, analytic estimates,
  * the SNN engine and training, traces, the discrete-event simulator and its replay, reports.
  */
-export { VERSION } from './version.js';
+export { VERSION } from './util/version.js';
 
 // Configuration (hardware description YAML, overrides, errors with locations)
 export type { ArchSpec } from './config/schema.js';
@@ -21,14 +21,15 @@ export { InputError, InputErrors, formatLocated, located, type Where } from './c
 // Hardware: actions, component models, mapping
 export { COMPONENTS, type ComponentKey } from './hw/actions.js';
 export { buildComponentModels, type ComponentModels } from './hw/components/registry.js';
-export { mapNetwork, hops, type ChipMapping, type LayerMapping } from './hw/mapping.js';
+export { mapNetwork, hops, type ChipMapping, type LayerMapping } from './chip/mapping.js';
 
 // Networks
 export { loadNetwork, parseNetwork, type LoadedNetwork } from './network/load.js';
 export { inferShapes } from './network/shapes.js';
 
 // Analytic estimate (imcsim rate-based accounting, SpikeSim reproduction)
-export { estimate, buildWorkload, type EstimateOptions, type EstimateResult } from './analytic/estimate.js';
+export { estimate, type EstimateOptions, type EstimateResult } from './analytic/estimate.js';
+export { buildWorkload, type Workload, type WorkloadOptions } from './chip/workload.js';
 
 // SNN engine, models, data, training
 export { Engine, compileModel, normalizedEntropy } from './snn/engine.js';
@@ -47,7 +48,6 @@ export { generateSyntheticTrace, type SyntheticTraceOptions } from './trace/synt
 export { traceInfo, type TraceInfo } from './trace/info.js';
 
 // Discrete-event kernel and trace replay
-export { Simulator, Resource } from './sim/kernel.js';
 export { simulateTrace, type SimulationResult, type SimulateOptions } from './replay/simulate.js';
 
 // Reports
@@ -74,7 +74,7 @@ export {
   type CompareRow,
   type Delta,
 } from './report/compare.js';
-export type { RunAssumptions } from './report/assumptions.js';
+export type { RunAssumptions } from './pricing/assumptions.js';
 export { renderSvg, htmlPage, type ChartSpec } from './report/vega.js';
 
 // Design-space sweeps (local worker threads, or BullMQ workers on Redis)

@@ -2,25 +2,21 @@
  * `estimate`: the closed-form (analytic) pricing of one inference. The discrete-event simulator must
  * equal it when no contention exists; both share the counts → pricing path.
  */
-import { located } from '../config/errors.js';
 import type { ArchSpec } from '../config/schema.js';
-import { buildComponentModels } from '../hw/components/registry.js';
-import { mapNetwork } from '../hw/mapping.js';
+import {
+  buildWorkload,
+  type Excluded,
+  type ExitPolicy,
+  type Workload,
+  type WorkloadOptions,
+} from '../chip/workload.js';
 import type { NetworkSpec } from '../network/schema.js';
-import { inferShapes, type NetworkShapes } from '../network/shapes.js';
-import { price, type Priced } from '../pricing/price.js';
-import { imcsimModel, type ModelOutput } from './imcsim-model.js';
-import { resolveRates, type SpikeRatesSpec } from './rates.js';
+import type { NetworkShapes } from '../network/shapes.js';
+import { price, type ModelOutput, type Priced } from '../pricing/price.js';
+import { imcsimModel } from './imcsim-model.js';
 import { spikesimModel } from './spikesim-model.js';
-import type { Excluded, ExitPolicy, Workload } from './workload.js';
 
-export interface EstimateOptions {
-  /** Uniform timesteps; overrides the network's default T (per-layer timesteps still apply). */
-  timesteps?: number;
-  rates?: SpikeRatesSpec;
-  ratesFile?: string;
-  policy?: ExitPolicy;
-}
+export type EstimateOptions = WorkloadOptions;
 
 export interface EstimateResult extends Priced {
   kind: 'estimate';
@@ -35,32 +31,6 @@ export interface EstimateResult extends Priced {
   mapping: { crossbars: number; pes: number; tiles: number; mesh: string };
   excluded_layers: Excluded[];
   notes: string[];
-}
-
-export function buildWorkload(
-  spec: ArchSpec,
-  network: NetworkSpec,
-  opts: EstimateOptions = {},
-  shapes: NetworkShapes = inferShapes(network),
-): Workload {
-  const T = opts.timesteps ?? network.timesteps;
-  if (!Number.isInteger(T) || T < 1)
-    throw located('timesteps must be a positive integer', { path: '--timesteps', found: String(T) });
-  const mapping = mapNetwork(spec, shapes);
-  const layerTimesteps = shapes.mapped.map((l) => l.timesteps ?? T);
-  const rates = resolveRates(opts.rates, shapes.mapped, (l) => layerTimesteps[l.index], opts.ratesFile);
-  return {
-    spec,
-    network,
-    shapes,
-    mapping,
-    models: buildComponentModels(spec),
-    layerTimesteps,
-    timesteps: Math.max(...layerTimesteps),
-    rates,
-    ratesGiven: opts.rates !== undefined,
-    policy: opts.policy ?? 'static',
-  };
 }
 
 export function runModel(w: Workload): ModelOutput {

@@ -16,10 +16,13 @@
  *   beyond the layer's share of its tiles' membrane buffers spill to the global buffer.
  */
 import { A, COMPONENTS, NUM_ACTIONS } from '../hw/actions.js';
-import { ceilDiv, hops, type ChipMapping, type LayerMapping } from '../hw/mapping.js';
-import { ActionCounts, type Timing } from '../pricing/counts.js';
-import { countLayerSupport } from './layer-counts.js';
-import type { AreaUnits, Excluded, Workload } from './workload.js';
+import { ceilDiv, hops, type ChipMapping, type LayerMapping } from '../chip/mapping.js';
+import { ActionCounts } from '../hw/counts.js';
+import type { ModelOutput } from '../pricing/price.js';
+import { imcsimArea } from '../chip/area.js';
+import { rowFractions, tileRanges } from '../chip/geometry.js';
+import { countLayerSupport } from '../chip/layer-counts.js';
+import type { AreaUnits, Excluded, Workload } from '../chip/workload.js';
 
 const NC = COMPONENTS.length;
 const CI = Object.fromEntries(COMPONENTS.map((c, i) => [c, i])) as Record<
@@ -27,14 +30,6 @@ const CI = Object.fromEntries(COMPONENTS.map((c, i) => [c, i])) as Record<
   number
 >;
 const ci = (c: (typeof COMPONENTS)[number]) => CI[c];
-
-export interface ModelOutput {
-  counts: ActionCounts;
-  timing: Timing;
-  area: AreaUnits;
-  excluded: Excluded[];
-  notes: string[];
-}
 
 /** Traffic between tiles, aggregated per (source, destination) pair with a payload in bits. */
 interface Flow {
@@ -48,68 +43,14 @@ interface Flow {
  * of machine one typed-array allocation costs about as much as a hundred loop iterations (measured).
  * Each helper owns its buffer; a buffer's contents live only until the helper is called again.
  */
-const SCRATCH = { ranges: new Int32Array(256) };
-const FRACTIONS = 0;
-const HIST = 1;
-const PSUM = 2;
-const F64_SCRATCH = [new Float64Array(128), new Float64Array(256), new Float64Array(256)];
+const HIST = 0;
+const PSUM = 1;
+const F64_SCRATCH = [new Float64Array(256), new Float64Array(256)];
 function grownF64(which: number, n: number): Float64Array {
   let b = F64_SCRATCH[which];
   if (b.length < n) b = F64_SCRATCH[which] = new Float64Array(Math.max(n, 2 * b.length));
   b.fill(0, 0, n);
   return b;
-}
-
-/** Crossbar index range [first, end) a layer keeps on each of its tiles, as pairs (row pieces innermost). */
-export function tileRanges(w: Workload, lm: LayerMapping): Int32Array {
-  const n = lm.tiles.length;
-  if (SCRATCH.ranges.length < 2 * n)
-    SCRATCH.ranges = new Int32Array(Math.max(2 * n, 2 * SCRATCH.ranges.length));
-  const out = SCRATCH.ranges;
-  const cpp = w.spec.pe.crossbars_per_pe;
-  const ppt = w.spec.tile.pes_per_tile;
-  const packed = w.spec.mapping.tile_packing === 'packed';
-  for (let k = 0; k < n; k++) {
-    // Per-layer packing starts the layer on a fresh tile; packed tiles split on global PE indices.
-    const firstPe = packed ? Math.max(lm.firstPe, lm.tiles[k] * ppt) - lm.firstPe : k * ppt;
-    const endPe = packed
-      ? Math.min(lm.firstPe + lm.pes, (lm.tiles[k] + 1) * ppt) - lm.firstPe
-      : (k + 1) * ppt;
-    out[2 * k] = firstPe * cpp;
-    out[2 * k + 1] = Math.min(lm.crossbars, endPe * cpp);
-  }
-  return out;
-}
-
-/** Fraction of a layer's input rows each of its tiles needs: the distinct row pieces it holds. */
-export function rowFractions(lm: LayerMapping, ranges: Int32Array): Float64Array {
-  const R = lm.rowSplits;
-  const perGroup = lm.colSplits * R;
-  const total = R * lm.layer.groups;
-  const nTiles = lm.tiles.length;
-  const out = grownF64(FRACTIONS, nTiles);
-  for (let k = 0; k < nTiles; k++) {
-    const a = ranges[2 * k];
-    const b = ranges[2 * k + 1];
-    let distinct = 0;
-    const g0 = Math.floor(a / perGroup);
-    const g1 = Math.floor((b - 1) / perGroup);
-    for (let g = g0; g <= g1; g++) {
-      const lo = Math.max(a, g * perGroup) - g * perGroup;
-      const hi = Math.min(b, (g + 1) * perGroup) - g * perGroup;
-      if (hi - lo >= R) {
-        distinct += R;
-        continue;
-      }
-      // Fewer than R crossbars: one interval of row indices, possibly wrapping into the next column group.
-      const i0 = lo % R;
-      const i1 = (hi - 1) % R;
-      distinct +=
-        Math.floor(lo / R) === Math.floor((hi - 1) / R) ? i1 - i0 + 1 : Math.min(R, R - i0 + i1 + 1);
-    }
-    out[k] = distinct / total;
-  }
-  return out;
 }
 
 interface Route {
@@ -514,54 +455,6 @@ export function scheduleLatency(w: Workload, busy: Float64Array): number {
     }
   }
   return finish[rows - 1];
-}
-
-/** Area units of the imcsim accounting: every slot of every allocated tile, plus chip-level parts. */
-export function imcsimArea(w: Workload): AreaUnits {
-  const { spec, mapping } = w;
-  const L = mapping.layers.length;
-  const chip = new Float64Array(NC);
-  const perLayer = new Float64Array(L * NC);
-  const adcsPerXbar = ceilDiv(spec.crossbar.columns, spec.adc.columns_per_adc);
-  const perTile = (c: (typeof COMPONENTS)[number]): number => {
-    const xbars = spec.tile.pes_per_tile * spec.pe.crossbars_per_pe;
-    switch (c) {
-      case 'crossbar':
-        return xbars;
-      case 'row_driver':
-        return xbars * spec.crossbar.rows;
-      case 'adc':
-      case 'column_mux':
-      case 'shift_add':
-      case 'output_register':
-        return xbars * adcsPerXbar;
-      case 'lif_unit':
-        return spec.lif_unit.units_per_tile;
-      case 'membrane_buffer':
-        return spec.membrane_buffer.capacity_bits;
-      case 'tile_buffer':
-        return spec.tile_buffer.capacity_bits;
-      case 'tile_bus':
-        return 1;
-      default:
-        return 0;
-    }
-  };
-  for (const c of COMPONENTS) {
-    const u = perTile(c);
-    chip[ci(c)] = u * mapping.totalTiles;
-    for (let l = 0; l < L; l++) {
-      const lm = mapping.layers[l];
-      perLayer[l * NC + ci(c)] = u * lm.tiles.length * lm.tileShare;
-    }
-  }
-  const mc = mapping.meshColumns;
-  const mr = mapping.meshRows;
-  chip[ci('router')] = mc * mr;
-  chip[ci('link')] = 2 * ((mc - 1) * mr + mc * (mr - 1));
-  chip[ci('global_buffer')] = spec.global_buffer.capacity_bits;
-  chip[ci('entropy_unit')] = 1;
-  return { chip, perLayer, notes: [] };
 }
 
 export { NUM_ACTIONS };

@@ -6,20 +6,24 @@
  * - Only conv layers are priced (SpikeSim's tool takes conv layer lists); other layers are listed as
  *   excluded, with the reason, never silently zero.
  * - A conv followed by pooling is counted at the pooled output size (SpikeSim's out_dim convention).
- * - Per layer per timestep: PEcycles = ceil(Cout/x)·ceil(Cin/x)·out_dim². Per PE cycle, with
- *   m = columns/columns_per_adc ADCs per PE and r = columns_per_adc mux rounds (both x/8 in SpikeSim):
- *   r·k² crossbar read rounds, r·m conversions and mux selects, 16·r subtractor ops, r temp-buffer
- *   writes, and one tile-buffer, H-tree, memory-fetch and neuron activation.
+ * - Per layer per timestep: PEcycles = ceil(Cout/x)·ceil(Cin/x)·out_dim², x = crossbar size. Per PE
+ *   cycle SpikeSim charges g = x/8 mux rounds, each reading the PE's k² crossbars (all rows at once) and
+ *   converting on its g = x/8 ADCs (ela_spikesim.py: `xbar_size / 8 * PE_ar` with
+ *   `PE_ar = k²·xbar + xbar_size / 8 · (ADC + MUX)`): g·k² crossbar read rounds, g² conversions and mux
+ *   selects, 16·g subtractor ops, g temp-buffer writes, and one tile-buffer, H-tree, memory-fetch and
+ *   neuron activation. So conversions grow with (x/8)²; the 8 is SpikeSim's, fixed (adc.columns_per_adc
+ *   must be 8 under this accounting). rows_parallel is not used: SpikeSim reads all rows at once.
  * - Latency: (N_last·T + Σ_{j<last} int(0.75·N_j)·T)·PE_cycle, N = out_dim²·Cout, PE cycle = 26 clocks.
  * - Area: tiles = ceil(ΣPEs / pes_per_tile) (packed); per tile pes_per_tile PEs of k² crossbars and m
  *   ADCs + muxes, m subtractors, one temp buffer, tile buffer and H-tree; activation memory of every
  *   layer's input at potential_bits per value; neuron memory of the first five layers (SpikeSim's [0:5]).
  */
+import { SPIKESIM_COLUMNS_PER_ADC } from '../config/schema.js';
 import { A, COMPONENTS } from '../hw/actions.js';
-import { ceilDiv } from '../hw/mapping.js';
-import { ActionCounts } from '../pricing/counts.js';
-import type { ModelOutput } from './imcsim-model.js';
-import type { AreaUnits, Excluded, Workload } from './workload.js';
+import { ceilDiv } from '../chip/mapping.js';
+import { ActionCounts } from '../hw/counts.js';
+import type { ModelOutput } from '../pricing/price.js';
+import type { AreaUnits, Excluded, Workload } from '../chip/workload.js';
 
 /** SpikeSim: one PE cycle is 26 clocks (ela_spikesim.py: PE_cycle = 26·(1000/clk_freq) ns). */
 export const SPIKESIM_PE_CYCLE_CLOCKS = 26;
@@ -27,6 +31,10 @@ export const SPIKESIM_PE_CYCLE_CLOCKS = 26;
 export const SPIKESIM_OVERLAP = 0.75;
 /** SpikeSim counts neuron memory for the first five layers only (out_ch_list[0:5]). */
 export const SPIKESIM_NEURON_MEMORY_LAYERS = 5;
+/** SpikeSim's g = x/8 (x = crossbar columns): ADCs per PE, and mux rounds per PE cycle. */
+export function spikesimAdcGroups(columns: number): number {
+  return columns / SPIKESIM_COLUMNS_PER_ADC;
+}
 
 const NC = COMPONENTS.length;
 const ci = (c: (typeof COMPONENTS)[number]) => COMPONENTS.indexOf(c);
@@ -37,8 +45,7 @@ export function spikesimModel(w: Workload): ModelOutput {
   const T = w.timesteps;
   const counts = new ActionCounts(L + 1, T);
   const busy = new Float64Array((L + 1) * T);
-  const m = spec.crossbar.columns / spec.adc.columns_per_adc;
-  const r = spec.adc.columns_per_adc;
+  const g = spikesimAdcGroups(spec.crossbar.columns);
   const peCycle = SPIKESIM_PE_CYCLE_CLOCKS / spec.chip.clock_hz;
   const excluded: Excluded[] = [];
   const convs = mapping.layers.filter((lm) => lm.excluded === null);
@@ -57,11 +64,11 @@ export function spikesimModel(w: Workload): ModelOutput {
     const N = d * d * layer.outChannels;
     const stepsOfOutputs = lm === lastConv ? N : Math.trunc(SPIKESIM_OVERLAP * N);
     for (let t = 0; t < w.layerTimesteps[l]; t++) {
-      counts.add(l, t, A.XBAR_READ_ROUND, peCycles * r * k2);
-      counts.add(l, t, A.ADC_CONVERT, peCycles * r * m);
-      counts.add(l, t, A.MUX_SELECT, peCycles * r * m);
-      counts.add(l, t, A.SHIFT_ADD, peCycles * r * 16);
-      counts.add(l, t, A.OUTREG_WRITE, peCycles * r);
+      counts.add(l, t, A.XBAR_READ_ROUND, peCycles * g * k2);
+      counts.add(l, t, A.ADC_CONVERT, peCycles * g * g);
+      counts.add(l, t, A.MUX_SELECT, peCycles * g * g);
+      counts.add(l, t, A.SHIFT_ADD, peCycles * g * 16);
+      counts.add(l, t, A.OUTREG_WRITE, peCycles * g);
       counts.add(l, t, A.TILEBUF_PE_CYCLE, peCycles);
       counts.add(l, t, A.BUS_PE_CYCLE, peCycles);
       counts.add(l, t, A.GLOBAL_PE_CYCLE, peCycles);
@@ -83,7 +90,7 @@ function spikesimArea(w: Workload): AreaUnits {
   const L = mapping.layers.length;
   const chip = new Float64Array(NC);
   const perLayer = new Float64Array(L * NC);
-  const m = spec.crossbar.columns / spec.adc.columns_per_adc;
+  const m = spikesimAdcGroups(spec.crossbar.columns);
   const convs = mapping.layers.filter((lm) => lm.excluded === null);
   const pes = convs.reduce((s, lm) => s + lm.pes, 0);
   const tiles = ceilDiv(pes, spec.tile.pes_per_tile);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadArch, parseOverride } from '../config/load.js';
 import { COMPONENTS } from '../hw/actions.js';
 import { buildComponentModels, COMPONENT_CLASSES } from '../hw/components/registry.js';
-import { area, si, table } from '../report/format.js';
+import { area, si, table } from '../util/format.js';
 import { collect, type Io } from './common.js';
 
 export function registerComponentsCommand(program: Command, io: Io): void {
@@ -58,5 +58,10 @@ export function registerComponentsCommand(program: Command, io: Io): void {
         io.out(
           `${c}: ${models[c].source} (ref ${models[c].refTechNodeNm ?? '-'} nm → ${models[c].techNodeNm} nm)`,
         );
+      const notes: string[] = [];
+      for (const c of COMPONENTS)
+        for (const [a, cost] of Object.entries(models[c].actions))
+          if (cost?.note) notes.push(`${c}.${a}: ${cost.note}`);
+      if (notes.length) io.out(['', ...notes].join('\n'));
     });
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { DEMO_DEFAULTS, runDemo, type DemoResult } from '../demo/demo.js';
 import { COMPONENTS } from '../hw/actions.js';
-import { pct, si, table } from '../report/format.js';
+import { pct, si, table } from '../util/format.js';
 import { parsePositiveInt, type Io } from './common.js';
 import { progressBar, type Progress } from './progress.js';
 

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { estimate, type EstimateResult } from '../analytic/estimate.js';
-import { SpikeRatesSchema } from '../analytic/rates.js';
+import { SpikeRatesSchema } from '../network/rates.js';
 import { located } from '../config/errors.js';
 import { loadArch, parseOverride, readTextFile } from '../config/load.js';
 import { loadYaml } from '../config/yaml-loader.js';
 import { COMPONENTS } from '../hw/actions.js';
 import { loadNetwork } from '../network/load.js';
-import { area, pct, si, table } from '../report/format.js';
+import { area, pct, si, table } from '../util/format.js';
 import { collect, parsePositiveInt, type Io } from './common.js';
 
 export function formatEstimate(r: EstimateResult): string {

@@ -17,7 +17,7 @@ import { registerDemoCommand } from './demo.js';
 import { registerStudyCommand } from './study.js';
 import { cliMarkdown } from './cli-docs.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../util/version.js';
 
 export function buildProgram(io: Io): Command {
   const program = new Command();

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { loadArch, parseOverride } from '../config/load.js';
-import { mapNetwork } from '../hw/mapping.js';
+import { mapNetwork } from '../chip/mapping.js';
 import { loadNetwork } from '../network/load.js';
-import { table } from '../report/format.js';
+import { table } from '../util/format.js';
 import { collect, type Io } from './common.js';
 
 export function registerMapCommand(program: Command, io: Io): void {

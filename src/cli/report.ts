@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { writeComparison, type Comparison, type Delta } from '../report/compare.js';
-import { pct, si, table } from '../report/format.js';
+import { pct, si, table } from '../util/format.js';
 import { writeReport } from '../report/report-html.js';
 import type { Io } from './common.js';
 

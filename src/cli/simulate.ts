@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadArch, parseOverride } from '../config/load.js';
 import { COMPONENTS } from '../hw/actions.js';
 import { simulateTrace, type SimulationResult } from '../replay/simulate.js';
-import { area, pct, si, table } from '../report/format.js';
+import { area, pct, si, table } from '../util/format.js';
 import { writeRunFolder } from '../report/run-folder.js';
 import { collect, parsePositiveInt, type Io } from './common.js';
 import { progressBar } from './progress.js';
@@ -32,7 +32,9 @@ export function formatSimulation(r: SimulationResult): string {
     ),
     '',
     `per sample: energy ${si(r.energy_per_sample_j, 'J')}, latency ${si(r.latency_per_sample_s, 's')}, EDP ${si(r.edp_per_sample_js, 'J·s')}`,
-    `exit unit: ${si(r.exit_unit.energy_j, 'J')} over ${r.exit_unit.evaluations} evaluations, area ${area(r.exit_unit.area_m2)}; wasted work ${si(r.wasted_j, 'J')}`,
+    r.exit_unit.power_gated
+      ? `exit unit: idle, power-gated (the ${r.policy} policy never uses it): 0 J, area ${area(r.exit_unit.area_m2)}; wasted work ${si(r.wasted_j, 'J')}`
+      : `exit unit: ${si(r.exit_unit.energy_j, 'J')} over ${r.exit_unit.evaluations} evaluations, area ${area(r.exit_unit.area_m2)}; wasted work ${si(r.wasted_j, 'J')}`,
     `NoC: ${r.noc.packets.toLocaleString('en')} packets, ${r.noc.flits.toLocaleString('en')} flits, ${r.noc.avg_hops.toFixed(2)} hops on average, max link utilisation ${pct(r.noc.max_link_utilisation)}, max queueing ${r.noc.max_queueing_cycles} cycles`,
     ...r.notes.map((n) => `note: ${n}`),
   ];

@@ -4,7 +4,7 @@ import { basename, resolve } from 'node:path';
 import { located } from '../config/errors.js';
 import { readTextFile } from '../config/load.js';
 import { loadYaml } from '../config/yaml-loader.js';
-import { SpikeRatesSchema } from '../analytic/rates.js';
+import { SpikeRatesSchema } from '../network/rates.js';
 import { loadNetwork } from '../network/load.js';
 import {
   DATASET_NAMES,
@@ -21,7 +21,7 @@ import { formatTraceInfo, traceInfo } from '../trace/info.js';
 import { exportTraceNirData } from '../trace/nirdata.js';
 import { generateSyntheticTrace } from '../trace/synthetic.js';
 import type { TracePolicy } from '../trace/types.js';
-import { pct } from '../report/format.js';
+import { pct } from '../util/format.js';
 import { parsePositiveInt, oneOf, parseSeed, type Io } from './common.js';
 
 const POLICIES = ['static', 'entropy', 'confidence', 'layerwise'] as const;
@@ -253,8 +253,9 @@ export function registerSnnCommands(program: Command, io: Io): void {
     )
     .argument('<file>', 'trace file')
     .option('--json', 'print JSON')
-    .action(async (file: string, o: { json?: boolean }) => {
-      const info = await traceInfo(file);
+    .option('--quick', 'read the header and footer only (skip verifying every chunk; says so)')
+    .action(async (file: string, o: { json?: boolean; quick?: boolean }) => {
+      const info = await traceInfo(file, { quick: o.quick });
       io.out(o.json ? JSON.stringify(info, null, 2) : formatTraceInfo(info));
     });
   trace

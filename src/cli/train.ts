@@ -22,7 +22,7 @@ import { LOSSES, type LossName } from '../snn/train/loss.js';
 import { OPTIMIZERS, SCHEDULES, type OptimizerName, type ScheduleName } from '../snn/train/optim.js';
 import { SURROGATES, type SurrogateName } from '../snn/train/surrogate.js';
 import type { TrainProgress } from '../snn/train/trainer.js';
-import { pct } from '../report/format.js';
+import { pct } from '../util/format.js';
 import { parseNumber, parsePositiveInt, oneOf, parseSeed, type Io } from './common.js';
 
 const positiveNumber = (flag: string) => parseNumber(flag, { min: 0, exclusive: true });

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { produce } from 'immer';
 import { parse as parseYamlScalar } from 'yaml';
 import { InputError, InputErrors, located } from './errors.js';
-import { ArchSchema, type ArchSpec } from './schema.js';
+import { ArchSchema, SPIKESIM_COLUMNS_PER_ADC, type ArchSpec } from './schema.js';
 import { parseYamlPlain, validatePlain } from './yaml-loader.js';
 
 export function readTextFile(file: string): string {
@@ -91,7 +91,8 @@ export function checkArch(spec: ArchSpec, file?: string): void {
   const errs: InputError[] = [];
   const err = (path: string, msg: string, expected: string, found: string) =>
     errs.push(located(msg, { file, path, expected, found }));
-  if (spec.crossbar.rows_parallel > spec.crossbar.rows)
+  // SpikeSim accounting reads all rows of a crossbar at once and does not use rows_parallel.
+  if (spec.accounting !== 'spikesim' && spec.crossbar.rows_parallel > spec.crossbar.rows)
     err(
       'crossbar.rows_parallel',
       'cannot drive more rows than the crossbar has',
@@ -127,12 +128,19 @@ export function checkArch(spec: ArchSpec, file?: string): void {
         '"packed"',
         JSON.stringify(spec.mapping.tile_packing),
       );
-    if (spec.crossbar.columns % spec.adc.columns_per_adc !== 0)
+    if (spec.adc.columns_per_adc !== SPIKESIM_COLUMNS_PER_ADC)
       err(
         'adc.columns_per_adc',
-        'SpikeSim accounting needs whole ADC groups',
-        `a divisor of ${spec.crossbar.columns}`,
+        'SpikeSim accounting fixes 8 columns per ADC (x/8 ADCs per PE, x/8 mux rounds)',
+        String(SPIKESIM_COLUMNS_PER_ADC),
         String(spec.adc.columns_per_adc),
+      );
+    else if (spec.crossbar.columns % SPIKESIM_COLUMNS_PER_ADC !== 0)
+      err(
+        'crossbar.columns',
+        'SpikeSim accounting needs whole ADC groups',
+        `a multiple of ${SPIKESIM_COLUMNS_PER_ADC}`,
+        String(spec.crossbar.columns),
       );
   }
   if (errs.length === 1) throw errs[0];

@@ -27,6 +27,8 @@ const section = <S extends z.ZodRawShape>(shape: S, description: string) =>
 
 export const ADC_FAMILIES = ['isaac', 'neurosim-sar', 'spikesim'] as const;
 export type AdcFamily = (typeof ADC_FAMILIES)[number];
+/** SpikeSim's `xbar_size / 8` (ela_spikesim.py): its accounting fixes 8 columns per ADC. */
+export const SPIKESIM_COLUMNS_PER_ADC = 8;
 
 export const ChipSchema = section(
   {

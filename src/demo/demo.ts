@@ -8,7 +8,6 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadArch } from '../config/load.js';
 import { located } from '../config/errors.js';
 import { simulateTrace, type SimulationResult } from '../replay/simulate.js';
@@ -18,9 +17,7 @@ import { loadDataset } from '../snn/data/dataset.js';
 import { loadModel } from '../snn/model.js';
 import { traceModel } from '../snn/run.js';
 import type { TracePolicy, TraceSummary } from '../trace/types.js';
-
-/** The installed package's root (dist/demo/demo.js → ../..): the shipped models and configs live there. */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { PACKAGE_ROOT } from '../util/package-root.js';
 
 export const DEMO_DEFAULTS = {
   model: join(PACKAGE_ROOT, 'models', 'mnist-convnet-t4'),

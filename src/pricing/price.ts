@@ -6,8 +6,8 @@
 import { located } from '../config/errors.js';
 import { ACTIONS, COMPONENTS, NUM_ACTIONS, type ComponentKey } from '../hw/actions.js';
 import type { ComponentModels } from '../hw/components/registry.js';
-import type { ModelOutput } from '../analytic/imcsim-model.js';
-import type { Workload } from '../analytic/workload.js';
+import type { AreaUnits, Excluded, Workload } from '../chip/workload.js';
+import type { ActionCounts, Timing } from '../hw/counts.js';
 
 const NC = COMPONENTS.length;
 /** Components that sit in tiles (power-gated with their layer); the rest are chip-level. */
@@ -29,9 +29,40 @@ const COMPONENT_OF_ACTION = Int32Array.from(ACTIONS, (a) => COMPONENTS.indexOf(a
 const ACTION_NAME = ACTIONS.map((a) => a[1] as string);
 const ACTION_UNIT = ACTIONS.map((a) => a[2] as string);
 
+const ENTROPY = COMPONENTS.indexOf('entropy_unit');
+/**
+ * Under the static exit policy the exit (entropy) unit is never used, so it is power-gated: it keeps its
+ * area but performs no action and leaks nothing. The residue of a gated block (sleep-transistor leakage)
+ * is not modelled, i.e. taken as 0 [our design assumption: the cmos leakage model has no gated state].
+ */
+export const EXIT_UNIT_GATED_NOTE =
+  'power-gated and idle: the static exit policy never uses it (gated residue not modelled: 0 W)';
+
+/** Whether component k is power-gated for the whole run (the exit unit under the static policy). */
+export function gatedForRun(w: Workload, k: number): boolean {
+  return k === ENTROPY && w.policy === 'static';
+}
+
+/** Static power of the chip (W) while it runs: every unit of every component not gated for the run. */
+export function chipLeakageW(w: Workload, area: { chip: Float64Array }): number {
+  let leakW = 0;
+  for (let k = 0; k < NC; k++)
+    if (!gatedForRun(w, k)) leakW += area.chip[k] * w.models[COMPONENTS[k]].leakage_w;
+  return leakW;
+}
+
 // byComponent spells the keys out for speed; they must follow COMPONENTS.
 if (Object.keys(byComponent(new Float64Array(NC), 0)).join() !== COMPONENTS.join())
   throw new Error('price.ts: byComponent keys out of step with COMPONENTS');
+
+/** What a model of the chip (closed form or replay) hands to pricing. */
+export interface ModelOutput {
+  counts: ActionCounts;
+  timing: Timing;
+  area: AreaUnits;
+  excluded: Excluded[];
+  notes: string[];
+}
 
 export interface ActionReport {
   count: number;
@@ -52,6 +83,8 @@ export interface ComponentReport {
   area_m2: number;
   leakage_w: number;
   leakage_note: string;
+  /** Power-gated for the whole run (never used, e.g. the exit unit under the static policy): no leakage. */
+  power_gated: boolean;
   dynamic_energy_j: number;
   leakage_energy_j: number;
   energy_j: number;
@@ -175,7 +208,7 @@ export function price(w: Workload, out: ModelOutput): Priced {
   const compLeak = new Float64Array(NC);
   const layerLeak = new Float64Array(L * NC);
   for (let k = 0; k < NC; k++) {
-    const leakW = models[COMPONENTS[k]].leakage_w;
+    const leakW = gatedForRun(w, k) ? 0 : models[COMPONENTS[k]].leakage_w;
     if (IS_TILE[k]) {
       let attributed = 0;
       for (let l = 0; l < L; l++) {
@@ -215,6 +248,7 @@ export function price(w: Workload, out: ModelOutput): Priced {
     const c = COMPONENTS[k];
     const m = models[c];
     const areaM2 = area.chip[k] * m.area_m2;
+    const gatedRun = gatedForRun(w, k);
     components[c] = {
       component: c,
       class: m.className,
@@ -225,8 +259,9 @@ export function price(w: Workload, out: ModelOutput): Priced {
       area_units: area.chip[k],
       area_unit: m.areaUnit,
       area_m2: areaM2,
-      leakage_w: m.leakage_w * area.chip[k],
-      leakage_note: m.leakageNote,
+      leakage_w: gatedRun ? 0 : m.leakage_w * area.chip[k],
+      leakage_note: gatedRun ? EXIT_UNIT_GATED_NOTE : m.leakageNote,
+      power_gated: gatedRun,
       dynamic_energy_j: compDyn[k],
       leakage_energy_j: compLeak[k],
       energy_j: compDyn[k] + compLeak[k],

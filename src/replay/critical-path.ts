@@ -24,7 +24,7 @@
  *   the entropy unit evaluates, and at the exit timestep the output is written; the sample ends then, or
  *   when the last required step ends if later (frames `pad` drops, pipelined).
  */
-import type { Workload } from '../analytic/workload.js';
+import type { Workload } from '../chip/workload.js';
 import type { TraceHeader, TraceSample } from '../trace/types.js';
 import {
   cycleCosts,

@@ -35,9 +35,10 @@
  */
 import { located } from '../config/errors.js';
 import { A } from '../hw/actions.js';
-import { countLayerSupport } from '../analytic/layer-counts.js';
-import type { Workload } from '../analytic/workload.js';
-import { ActionCounts } from '../pricing/counts.js';
+import { countLayerSupport } from '../chip/layer-counts.js';
+import type { Workload } from '../chip/workload.js';
+import { ActionCounts } from '../hw/counts.js';
+import type { SampleOutcome } from '../pricing/results.js';
 import type { TraceHeader, TraceSample } from '../trace/types.js';
 import { EventQueue } from '../sim/queue.js';
 import {
@@ -88,15 +89,6 @@ export interface ReplayOptions {
   contentionFree?: boolean;
   /** The trace file, to locate input errors. */
   source?: string;
-}
-
-export interface SampleOutcome {
-  index: number;
-  label: number;
-  prediction: number;
-  exitTimestep: number;
-  start_s: number;
-  latency_s: number;
 }
 
 export interface NocStats {

@@ -1,60 +1,19 @@
 /**
  * `simulate`: stream a trace through the replay, then price the counts (the same pricing as `estimate`).
  */
-import { buildWorkload } from '../analytic/estimate.js';
-import { imcsimArea } from '../analytic/imcsim-model.js';
+import { buildWorkload } from '../chip/workload.js';
+import { imcsimArea } from '../chip/area.js';
 import type { ArchSpec } from '../config/schema.js';
-import { COMPONENTS, NUM_ACTIONS } from '../hw/actions.js';
+import { NUM_ACTIONS } from '../hw/actions.js';
 import { inferShapes } from '../network/shapes.js';
-import { actionEnergies, price, type Priced } from '../pricing/price.js';
-import { runAssumptions, type RunAssumptions } from '../report/assumptions.js';
+import { actionEnergies, chipLeakageW, price, type Priced } from '../pricing/price.js';
+import { runAssumptions } from '../pricing/assumptions.js';
+import type { SampleRow, SimulationResult } from '../pricing/results.js';
 import { TraceReader } from '../trace/format.js';
-import { VERSION } from '../version.js';
-import { Replay, type SampleOutcome } from './replay.js';
+import { VERSION } from '../util/version.js';
+import { Replay } from './replay.js';
 
-export interface SampleRow extends SampleOutcome {
-  dynamic_energy_j: number;
-  energy_j: number;
-}
-
-export interface SimulationResult extends Priced {
-  kind: 'simulation';
-  engine_version: string;
-  arch: string;
-  network: string;
-  trace: string;
-  synthetic: boolean;
-  policy: string;
-  accounting: ArchSpec['accounting'];
-  adc_family: ArchSpec['adc']['family'];
-  schedule: ArchSpec['schedule']['policy'];
-  samples: number;
-  accuracy: number | null;
-  avg_timesteps: number;
-  /** Per sample means (the totals above are for the whole trace). */
-  energy_per_sample_j: number;
-  latency_per_sample_s: number;
-  edp_per_sample_js: number;
-  exit_unit: { energy_j: number; area_m2: number; evaluations: number; latency_s: number };
-  wasted_j: number;
-  noc: {
-    sent: number;
-    packets: number;
-    flits: number;
-    avg_hops: number;
-    max_link_utilisation: number;
-    mean_link_utilisation: number;
-    max_queueing_cycles: number;
-    backpressure_cycles: number;
-    link_utilisation: number[];
-  };
-  events: number;
-  contention_free: boolean;
-  sample_rows: SampleRow[];
-  notes: string[];
-  /** Component models, chip-wide choices and the mesh (summary.json `assumptions`, docs/RUN_FOLDER.md). */
-  assumptions: RunAssumptions;
-}
+export type { SampleRow, SimulationResult } from '../pricing/results.js';
 
 export interface SimulateOptions {
   samples?: number;
@@ -85,8 +44,7 @@ export async function simulateTrace(
     const replay = new Replay(w, header, { contentionFree: opts.contentionFree, source: tracePath });
     const energies = actionEnergies(w.models);
     const area = imcsimArea(w);
-    let leakW = 0;
-    COMPONENTS.forEach((c, k) => (leakW += area.chip[k] * w.models[c].leakage_w));
+    const leakW = chipLeakageW(w, area);
     const before = new Float64Array(replay.counts.data.length);
     const rows: SampleRow[] = [];
     const total = opts.samples ?? Infinity;
@@ -171,6 +129,7 @@ export async function simulateTrace(
         evaluations: priced.components.entropy_unit.actions.decide?.count ?? 0,
         // Time the entropy unit spent evaluating: evaluations × its cycles per evaluation, as replayed.
         latency_s: replay.exitUnitCycles / spec.chip.clock_hz,
+        power_gated: priced.components.entropy_unit.power_gated,
       },
       wasted_j: wasted,
       noc: {

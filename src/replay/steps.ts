@@ -34,7 +34,7 @@
  * timestep τ).
  */
 import { located } from '../config/errors.js';
-import type { Workload } from '../analytic/workload.js';
+import type { Workload } from '../chip/workload.js';
 import type { TraceHeader, TraceSample } from '../trace/types.js';
 
 export type Alignment = 'repeat' | 'rate' | 'pad';

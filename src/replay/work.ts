@@ -24,11 +24,11 @@
  */
 import type { ArchSpec } from '../config/schema.js';
 import { A } from '../hw/actions.js';
-import { ceilDiv, type LayerMapping } from '../hw/mapping.js';
-import { rowFractions, tileRanges } from '../analytic/imcsim-model.js';
-import { countLayerSupport, type MembraneUse } from '../analytic/layer-counts.js';
-import type { Workload } from '../analytic/workload.js';
-import { ActionCounts } from '../pricing/counts.js';
+import { ceilDiv, type LayerMapping } from '../chip/mapping.js';
+import { rowFractions, tileRanges } from '../chip/geometry.js';
+import { countLayerSupport, type MembraneUse } from '../chip/layer-counts.js';
+import type { Workload } from '../chip/workload.js';
+import { ActionCounts } from '../hw/counts.js';
 import type { TraceHeader, TraceSample } from '../trace/types.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -178,30 +178,6 @@ export function framePlanes(
     for (let k = 0; k < bits; k++) if ((q >> k) & 1) out[k][i] = 1;
   }
   return bits;
-}
-
-/**
- * Active rows per (position, row piece, plane) for one frame, by gathering over the im2col table:
- * out[(p * pieces + i) * planes + k]. The reference of `FrameWork.extract`.
- */
-export function referenceActiveRows(
-  geo: LayerGeometry,
-  planes: Uint8Array[],
-  nPlanes: number,
-  out: Int32Array,
-): void {
-  const { rowsTotal, positions, pieces, rowPiece } = geo;
-  const rowInput = rowInputTable(geo.lm);
-  out.fill(0, 0, positions * pieces * nPlanes);
-  for (let p = 0; p < positions; p++) {
-    const base = p * rowsTotal;
-    for (let r = 0; r < rowsTotal; r++) {
-      const e = rowInput[base + r];
-      if (e < 0) continue;
-      const o = (p * pieces + rowPiece[r]) * nPlanes;
-      for (let k = 0; k < nPlanes; k++) out[o + k] += planes[k][e];
-    }
-  }
 }
 
 /** Row groups one row piece reads for `active` active rows (zero-skipping) in one plane. */

@@ -6,7 +6,7 @@
 import { writeToString } from 'fast-csv';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
-import { pct, si, siScale } from './format.js';
+import { pct, si, siScale } from '../util/format.js';
 import { readRunFolder, type RunFolder } from './read-run-folder.js';
 import { EXIT_ROW } from './report-html.js';
 import { chartFigure, htmlPage, htmlTable, type ChartSpec, type PageSection } from './vega.js';

@@ -100,7 +100,14 @@ export const RunSummarySchema = z.object({
   edp_js: num,
   area_m2: num,
   exit: z.object({ energy_j: num, latency_s: num, components: z.record(z.string(), num) }),
-  exit_unit: z.object({ energy_j: num, area_m2: num, evaluations: num, latency_s: num }),
+  exit_unit: z.object({
+    energy_j: num,
+    area_m2: num,
+    evaluations: num,
+    latency_s: num,
+    // Absent in run folders written before the exit unit was gated under the static policy.
+    power_gated: z.boolean().default(false),
+  }),
   wasted_j: num,
   noc: z.object({
     sent: num,

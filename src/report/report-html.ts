@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
-import { area, pct, si, siScale } from './format.js';
+import { area, pct, si, siScale } from '../util/format.js';
 import { readRunFolder, type RunFolder } from './read-run-folder.js';
 import { chartFigure, escapeHtml, htmlPage, htmlTable, type ChartSpec, type PageSection } from './vega.js';
 
@@ -429,7 +429,12 @@ export function exitOverheadItems(run: RunFolder): Array<{ item: string; energy_
   const s = run.summary;
   const entropyDyn = s.exit.components['entropy_unit'] ?? 0;
   return [
-    { item: 'entropy unit (dynamic + leakage)', energy_j: s.exit_unit.energy_j },
+    {
+      item: s.exit_unit.power_gated
+        ? 'entropy unit (idle, power-gated: never used)'
+        : 'entropy unit (dynamic + leakage)',
+      energy_j: s.exit_unit.energy_j,
+    },
     { item: 'logits to I/O node and output write', energy_j: s.exit.energy_j - entropyDyn },
     { item: 'wasted work (started after an exit)', energy_j: s.wasted_j },
   ];

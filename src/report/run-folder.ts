@@ -6,7 +6,7 @@
 import { writeToString } from 'fast-csv';
 import { join } from 'node:path';
 import { COMPONENTS } from '../hw/actions.js';
-import type { SimulationResult } from '../replay/simulate.js';
+import type { SimulationResult } from '../pricing/results.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import {
   parseRunFolder,

@@ -5,7 +5,7 @@
 import { located } from '../config/errors.js';
 import { TraceWriter } from '../trace/format.js';
 import type { TraceHeader, TracePolicy, TraceSample, TraceSummary } from '../trace/types.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../util/version.js';
 import type { Dataset } from './data/dataset.js';
 import { Engine } from './engine.js';
 import type { SnnModel } from './model.js';

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { loadArch, type Override } from '../config/load.js';
 import type { ArchSpec } from '../config/schema.js';
-import { PACKAGE_ROOT } from '../demo/demo.js';
+import { PACKAGE_ROOT } from '../util/package-root.js';
 import { COMPONENTS, type ComponentKey } from '../hw/actions.js';
 import type { NetworkSpec } from '../network/schema.js';
 import { simulateTrace, type SimulationResult } from '../replay/simulate.js';

@@ -7,8 +7,8 @@
  * Every invalid point is found here, before anything runs, and reported with its axis values.
  */
 import { dirname, relative, resolve } from 'node:path';
-import type { SpikeRatesSpec } from '../analytic/rates.js';
-import { SpikeRatesSchema } from '../analytic/rates.js';
+import type { SpikeRatesSpec } from '../network/rates.js';
+import { SpikeRatesSchema } from '../network/rates.js';
 import { InputError, InputErrors, located } from '../config/errors.js';
 import { applyOverrides, checkArch, readTextFile, type Override } from '../config/load.js';
 import { ArchSchema, type ArchSpec } from '../config/schema.js';
@@ -16,7 +16,7 @@ import { loadYaml, parseYamlPlain, validatePlain } from '../config/yaml-loader.j
 import { loadNetwork } from '../network/load.js';
 import { loadModel } from '../snn/model.js';
 import { TraceReader } from '../trace/format.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../util/version.js';
 import { canonicalJson, contentId, sha256File, sha256Hex } from './hash.js';
 import { modelHash } from './evaluate.js';
 import {

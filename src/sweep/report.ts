@@ -5,7 +5,7 @@
  * a resumed or distributed sweep gives the same page.
  */
 import { chartFigure, htmlPage, htmlTable, type ChartSpec, type PageSection } from '../report/vega.js';
-import { area, si } from '../report/format.js';
+import { area, si } from '../util/format.js';
 import { parseCsvLine } from './csv.js';
 import type { PlanAxis, SweepPlan } from './plan.js';
 import type { MetricName, Scalar } from './spec.js';

@@ -2,7 +2,7 @@
  * What travels between the sweep planner, the local worker threads and the Redis workers: plain JSON
  * (structured-clone and JSON safe), so a point computed anywhere gives the same bytes.
  */
-import type { SpikeRatesSpec } from '../analytic/rates.js';
+import type { SpikeRatesSpec } from '../network/rates.js';
 import type { ArchSpec } from '../config/schema.js';
 import type { NetworkSpec } from '../network/schema.js';
 import type { MetricName, Scalar, SweepMode } from './spec.js';

@@ -852,6 +852,7 @@ export class TraceReader implements AsyncIterable<TraceSample> {
     let pos = this.dataOffset;
     let chunk = 0;
     let total = 0;
+    this.chunksRead = 0;
     for (;;) {
       const got = await readAt(this.fh, head, CHUNK_HEADER, pos);
       if (got >= 4 && hasMagic(head, 0, FOOTER_MAGIC_BYTES)) {
@@ -910,9 +911,17 @@ export class TraceReader implements AsyncIterable<TraceSample> {
           expected: `CRC ${hex(stored)}`,
           found: hex(actual),
         });
+      if (count === 0)
+        throw located(`trace chunk ${chunk} at byte offset ${pos} is corrupt: it holds no sample`, {
+          file,
+          expected: 'at least 1 sample per chunk',
+          found: '0',
+        });
       decoder.reset(payload, len, chunk, pos);
       for (let i = 0; i < count; i++) {
-        yield decoder.sample();
+        const s = decoder.sample();
+        this.checkSample(s, total, chunk, pos);
+        yield s;
         total++;
       }
       if (decoder.remaining !== 0)
@@ -923,8 +932,73 @@ export class TraceReader implements AsyncIterable<TraceSample> {
         );
       pos = start + len;
       chunk++;
+      this.chunksRead = chunk;
     }
   }
+
+  /**
+   * A CRC-valid chunk can still be inconsistent (chunks swapped, a sample copied or moved, a forged
+   * label): every sample's index must be its position in the trace, labels and predictions within the
+   * class count, the exit within the output layer's timesteps.
+   */
+  private checkSample(s: TraceSample, position: number, chunk: number, pos: number): void {
+    const where = `trace chunk ${chunk} at byte offset ${pos} is inconsistent: sample ${position}`;
+    const bad = (what: string, path: string, expected: string, found: number): never => {
+      throw located(`${where} ${what}`, {
+        file: this.path,
+        path: `samples[${position}].${path}`,
+        expected,
+        found: String(found),
+      });
+    };
+    if (s.index !== position)
+      bad(
+        'has the wrong index (chunks out of order, or a sample dropped, duplicated or moved)',
+        'index',
+        `${position} (its position in the trace)`,
+        s.index,
+      );
+    const k = this.header.classes;
+    if (s.label < -1 || s.label >= k)
+      bad('has a label outside the class count', 'label', `-1..${k - 1}`, s.label);
+    if (s.prediction < -1 || s.prediction >= k)
+      bad('has a prediction outside the class count', 'prediction', `-1..${k - 1}`, s.prediction);
+    const maxExit = this.header.layers[this.header.layers.length - 1].timesteps;
+    if (s.exitTimestep < 1 || s.exitTimestep > maxExit)
+      bad(
+        'has an exit timestep out of range',
+        'exitTimestep',
+        `1..${maxExit} (output layer timesteps)`,
+        s.exitTimestep,
+      );
+  }
+
+  /**
+   * Reads every chunk (CRC, chunk framing, sample order and indices, labels) and checks the footer
+   * against what was read: sample count, and the summary recomputed from the samples (accuracy, average
+   * exit, exit histogram, spike rates), so a forged footer is caught. Returns the verified summary.
+   */
+  async verify(): Promise<{ summary: TraceSummary; chunks: number }> {
+    const acc = new SummaryAccumulator(this.header);
+    for await (const s of this.samples()) acc.add(s, this.header);
+    const stored = await this.readSummary();
+    const mine = acc.result();
+    for (const key of ['samples', 'accuracy', 'avg_timesteps', 'exit_histogram', 'spike_rate'] as const) {
+      const a = JSON.stringify(mine[key]);
+      const b = JSON.stringify(stored[key]);
+      if (a !== b)
+        throw located('trace footer does not match the samples (forged or stale summary)', {
+          file: this.path,
+          path: `footer.${key}`,
+          expected: `${a.length > 60 ? a.slice(0, 57) + '...' : a} (recomputed from the samples)`,
+          found: b === undefined ? 'nothing' : b.length > 60 ? b.slice(0, 57) + '...' : b,
+        });
+    }
+    return { summary: stored, chunks: this.chunksRead };
+  }
+
+  /** Chunks read whole by the last samples() pass. */
+  chunksRead = 0;
 
   /** The summary from the footer, located through the trailer at the very end of the file. */
   async readSummary(): Promise<TraceSummary> {

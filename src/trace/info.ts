@@ -1,5 +1,8 @@
-/** `trace info`: what a trace holds, from its header and footer only (no sample is read). */
-import { pct, table } from '../report/format.js';
+/**
+ * `trace info`: what a trace holds. By default every chunk is read and checked (CRC, order, sample indices,
+ * labels) and the footer is checked against the samples; `quick` reads the header and footer only.
+ */
+import { pct, table } from '../util/format.js';
 import { TraceReader } from './format.js';
 import type { TraceHeader, TraceLayer, TracePolicy, TraceSummary } from './types.js';
 
@@ -20,13 +23,29 @@ export interface TraceInfo {
   layers: TraceLayer[];
   notes: Record<string, unknown> | undefined;
   summary: TraceSummary;
+  /** What was checked: every chunk (with the count read), or the header and footer only. */
+  verified: { chunks: 'all'; count: number } | { chunks: 'none' };
 }
 
-export async function traceInfo(path: string): Promise<TraceInfo> {
+export interface TraceInfoOptions {
+  /** Header and footer only: no chunk is read, so corruption inside the chunks goes unnoticed. */
+  quick?: boolean;
+}
+
+export async function traceInfo(path: string, opts: TraceInfoOptions = {}): Promise<TraceInfo> {
   const reader = await TraceReader.open(path);
   try {
     const h = reader.header;
-    const summary = await reader.readSummary();
+    let summary: TraceSummary;
+    let verified: TraceInfo['verified'];
+    if (opts.quick) {
+      summary = await reader.readSummary();
+      verified = { chunks: 'none' };
+    } else {
+      const v = await reader.verify();
+      summary = v.summary;
+      verified = { chunks: 'all', count: v.chunks };
+    }
     return {
       file: path,
       file_bytes: reader.fileBytes,
@@ -44,6 +63,7 @@ export async function traceInfo(path: string): Promise<TraceInfo> {
       layers: h.layers,
       notes: h.notes,
       summary,
+      verified,
     };
   } finally {
     await reader.close();
@@ -89,6 +109,12 @@ export function formatTraceInfo(info: TraceInfo): string {
   );
   field('Encoding', info.encoding);
   field('Policy', policyText(info.policy));
+  field(
+    'Verified',
+    info.verified.chunks === 'all'
+      ? `all ${info.verified.count} chunks (CRC, order, sample indices, labels) and the footer against them`
+      : 'no (--quick: header and footer only; chunks not read)',
+  );
   field('Samples', String(s.samples));
   field('Accuracy', s.accuracy === null ? 'n/a (no labels)' : pct(s.accuracy));
   field('Avg timesteps', s.samples > 0 ? s.avg_timesteps.toFixed(3) : 'n/a');

@@ -3,11 +3,11 @@
  * the hardware without a trained model. Streams through TraceWriter; the same options give the same bytes.
  */
 import { located } from '../config/errors.js';
-import { resolveRates, type LayerRates, type SpikeRatesSpec } from '../analytic/rates.js';
+import { resolveRates, type LayerRates, type SpikeRatesSpec } from '../network/rates.js';
 import type { NetworkSpec } from '../network/schema.js';
 import { inferShapes, type NetworkShapes } from '../network/shapes.js';
 import { Rng } from '../util/rng.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../util/version.js';
 import { TRACE_FORMAT_VERSION, TraceWriter, traceLayersOf, type TraceWriterOptions } from './format.js';
 import type { TraceHeader, TracePolicy, TraceSample, TraceSummary } from './types.js';
 

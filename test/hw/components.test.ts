@@ -52,6 +52,22 @@ describe('component registry', () => {
   });
 });
 
+describe('crossbar read', () => {
+  it('a 0 J action always says why (no silent zero), and the crossbar read states its word-line charge', () => {
+    for (const f of ['default', 'isaac-32nm', 'spikesim-65nm']) {
+      const models = buildComponentModels(parseArch(readFileSync(`arch-configs/${f}.yaml`, 'utf8'), f));
+      for (const c of COMPONENTS)
+        for (const [a, cost] of Object.entries(models[c].actions))
+          if (cost!.energy_j === 0) expect(cost!.note, `${f} ${c}.${a}`).toBeTruthy();
+    }
+    // default.yaml: 64 columns, 4F² cells (2F = 64 nm pitch at 32 nm), V_read 0.1 V, 0.2 fF/µm:
+    // 64 × 64e-9 m × 0.2e-9 F/m × 0.01 V² = 8.19e-18 J per active row; row driver 3.9 µW × 10 ns = 39 fJ.
+    const m = buildComponentModels(parseArch(readFileSync('arch-configs/default.yaml', 'utf8'), 'default'));
+    expect(m.crossbar.actions.read!.note).toContain('8.19 aJ');
+    expect(m.crossbar.actions.read!.note).toContain('3.90e+4 aJ');
+  });
+});
+
 describe('ADC models', () => {
   it('reproduce the ISAAC table at its points', () => {
     expect(isaacAdcEnergyPj(4)).toBeCloseTo(0.79, 12);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildWorkload } from '../../src/analytic/estimate.js';
+import { buildWorkload } from '../../src/chip/workload.js';
 import type { ArchSpec } from '../../src/config/schema.js';
 import { loadArch, parseOverride } from '../../src/config/load.js';
 import { loadNetwork, parseNetwork } from '../../src/network/load.js';

@@ -1,46 +1,58 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadArch } from '../../src/config/load.js';
-import { loadNetwork } from '../../src/network/load.js';
-import { simulateTrace } from '../../src/replay/simulate.js';
-import { writeRunFolder } from '../../src/report/run-folder.js';
-import { loadDataset } from '../../src/snn/data/dataset.js';
-import { initModel } from '../../src/snn/model.js';
-import { traceModel } from '../../src/snn/run.js';
+import * as lib from '../../src/index.js';
+import {
+  REGENERATE_COMMAND,
+  REPLAY_ARCHS,
+  replayGoldenFiles,
+  writeGoldenTrace,
+} from '../../scripts/goldens.mjs';
 
 /**
- * Golden per-layer results of the replay for two reference configurations, on a fixed trace (the MNIST
- * convnet with seeded weights on the first 12 MNIST test digits, entropy exit). Regenerate deliberately
- * with UPDATE_GOLDEN=1 after a modelling change, and say why in the commit.
+ * Golden per-layer results of the replay for two reference configurations, on a fixed trace (the recipe
+ * in scripts/goldens.mjs). The test never writes a golden file: a missing one fails with the command that
+ * regenerates them on purpose (`npm run goldens`, after a modelling change explained in the commit).
  */
 const dir = mkdtempSync(join(tmpdir(), 'imcsim-golden-'));
 const trace = join(dir, 'golden.trace');
 
+/** Why `got` does not match the golden file at `path`, or null when it does. Reads only. */
+function goldenMismatch(path: string, got: string): string | null {
+  if (!existsSync(path))
+    return `${path} is missing; tests never write golden files: run \`${REGENERATE_COMMAND}\` to regenerate them on purpose`;
+  if (readFileSync(path, 'utf8') !== got)
+    return `${path} differs from this run; if the modelling change is intended, run \`${REGENERATE_COMMAND}\` and say why in the commit`;
+  return null;
+}
+
 beforeAll(async () => {
-  const net = loadNetwork('models/mnist-convnet');
-  const model = initModel(net.spec, 11);
-  for (const [k, t] of model.tensors)
-    if (k.endsWith('.weight')) for (let i = 0; i < t.data.length; i++) t.data[i] *= 4;
-  const ds = loadDataset('mnist', 'test', { limit: 12 });
-  await traceModel(model, ds, {
-    policy: { name: 'entropy', timesteps: 4, theta: 0.05 },
-    modelName: 'golden',
-    out: trace,
+  await writeGoldenTrace(lib, trace);
+});
+
+describe.each(REPLAY_ARCHS)('replay golden files: %s', (name) => {
+  it('layers.csv and timesteps.csv match test/golden', async () => {
+    const files = await replayGoldenFiles(lib, trace, name, join(dir, name));
+    expect(Object.keys(files)).toEqual([
+      `test/golden/replay-${name}-layers.csv`,
+      `test/golden/replay-${name}-timesteps.csv`,
+    ]);
+    for (const [golden, got] of Object.entries(files)) {
+      const why = goldenMismatch(golden, got);
+      if (why && !existsSync(golden)) expect.fail(why);
+      if (why) expect(got, why).toBe(readFileSync(golden, 'utf8'));
+      expect(why).toBeNull();
+    }
   });
 });
 
-describe.each(['default', 'isaac-32nm'])('replay golden files: %s', (name) => {
-  it('layers.csv and timesteps.csv match test/golden', async () => {
-    const r = await simulateTrace(loadArch(`arch-configs/${name}.yaml`), trace);
-    const out = join(dir, name);
-    await writeRunFolder(out, r);
-    for (const file of ['layers.csv', 'timesteps.csv']) {
-      const golden = `test/golden/replay-${name}-${file}`;
-      const got = readFileSync(join(out, file), 'utf8');
-      if (process.env.UPDATE_GOLDEN || !existsSync(golden)) writeFileSync(golden, got);
-      expect(got).toBe(readFileSync(golden, 'utf8'));
-    }
+describe('a missing golden file', () => {
+  it('fails with the regenerate command and is not created', () => {
+    const missing = join(dir, 'no-such-golden.csv');
+    const why = goldenMismatch(missing, 'a,b\n1,2\n');
+    expect(why).toContain('is missing');
+    expect(why).toContain('`npm run goldens`');
+    expect(existsSync(missing)).toBe(false);
   });
 });

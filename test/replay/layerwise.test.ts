@@ -3,25 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildWorkload } from '../../src/analytic/estimate.js';
+import { buildWorkload } from '../../src/chip/workload.js';
 import { InputError } from '../../src/config/errors.js';
 import { loadArch, parseOverride } from '../../src/config/load.js';
 import type { ArchSpec } from '../../src/config/schema.js';
 import { A } from '../../src/hw/actions.js';
 import { parseNetwork } from '../../src/network/load.js';
 import { inferShapes } from '../../src/network/shapes.js';
-import { ActionCounts } from '../../src/pricing/counts.js';
+import { ActionCounts } from '../../src/hw/counts.js';
 import { CriticalPath } from '../../src/replay/critical-path.js';
 import { Replay } from '../../src/replay/replay.js';
 import { simulateTrace } from '../../src/replay/simulate.js';
 import { alignedSources, StepGraph, type Alignment } from '../../src/replay/steps.js';
-import {
-  countCrossbarWork,
-  framePlanes,
-  layerGeometry,
-  referenceActiveRows,
-  rowGroups,
-} from '../../src/replay/work.js';
+import { countCrossbarWork, framePlanes, layerGeometry, rowGroups } from '../../src/replay/work.js';
+import { referenceActiveRows } from '../oracles/active-rows.js';
 import { loadDataset } from '../../src/snn/data/dataset.js';
 import { alignFrames } from '../../src/snn/engine.js';
 import { loadModel } from '../../src/snn/model.js';

@@ -144,6 +144,34 @@ describe('replay invariants', () => {
     expect(s.exit_unit.latency_s).toBe(0);
   });
 
+  it('an exit unit the static policy never uses is power-gated: idle, no energy (replay and closed form)', async () => {
+    const s = await simulateTrace(arch(), join(dir, 'static.trace'));
+    expect(s.exit_unit.power_gated).toBe(true);
+    expect(s.exit_unit.energy_j).toBe(0);
+    expect(s.components.entropy_unit.leakage_w).toBe(0);
+    expect(s.components.entropy_unit.leakage_note).toContain('power-gated');
+    // Per sample: leakage is latency × the static power of every other component (none from the exit unit).
+    let otherW = 0;
+    for (const [c, x] of Object.entries(s.components)) if (c !== 'entropy_unit') otherW += x.leakage_w;
+    expect(otherW).toBeGreaterThan(0);
+    for (const row of s.sample_rows)
+      expect(row.energy_j - row.dynamic_energy_j).toBeCloseTo(otherW * row.latency_s, 20);
+    // The entropy policy uses it: it acts and leaks for the whole run (one unit × its leakage power × time).
+    const e = await simulateTrace(arch(), join(dir, 'entropy.trace'));
+    expect(e.exit_unit.power_gated).toBe(false);
+    const euLeakW = e.components.entropy_unit.leakage_w;
+    expect(euLeakW).toBeGreaterThan(0);
+    expect(e.components.entropy_unit.leakage_energy_j).toBeCloseTo(euLeakW * e.latency_s, 20);
+    expect(e.components.entropy_unit.dynamic_energy_j).toBeGreaterThan(0);
+    // The closed form agrees on both policies.
+    const es = estimate(arch(), mnist.spec, { timesteps: 4, policy: 'static' }, mnist.shapes);
+    expect(es.components.entropy_unit.power_gated).toBe(true);
+    expect(es.components.entropy_unit.energy_j).toBe(0);
+    const ee = estimate(arch(), mnist.spec, { timesteps: 4, policy: 'entropy' }, mnist.shapes);
+    expect(ee.components.entropy_unit.power_gated).toBe(false);
+    expect(ee.components.entropy_unit.leakage_energy_j).toBeCloseTo(euLeakW * ee.latency_s, 20);
+  });
+
   it('is deterministic: same trace and chip, identical results', async () => {
     const a = await simulateTrace(arch(), join(dir, 'entropy.trace'));
     const b = await simulateTrace(arch(), join(dir, 'entropy.trace'));

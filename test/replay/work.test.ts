@@ -1,16 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildWorkload } from '../../src/analytic/estimate.js';
+import { buildWorkload } from '../../src/chip/workload.js';
 import { loadArch, parseOverride } from '../../src/config/load.js';
 import { parseNetwork } from '../../src/network/load.js';
 import { packBits } from '../../src/trace/format.js';
-import {
-  FrameWork,
-  framePlanes,
-  layerGeometry,
-  referenceActiveRows,
-  rowGroups,
-} from '../../src/replay/work.js';
+import { FrameWork, framePlanes, layerGeometry, rowGroups } from '../../src/replay/work.js';
+import { referenceActiveRows } from '../oracles/active-rows.js';
 
 /**
  * The fast work extraction (scatter of the active inputs, SWAR over bit-planes) against the reference

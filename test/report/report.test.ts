@@ -268,7 +268,85 @@ describe('reading a run folder back', () => {
   });
 });
 
+/** |x − y| / |y| (0 when both are 0). */
+const relErr = (x: number, y: number) => (x === y ? 0 : Math.abs(x - y) / Math.abs(y));
+
+/** A run folder with hand-picked numbers (dyadic, so every expected value below is exact). */
+function handRun(
+  base: RunFolder,
+  s: {
+    samples: number;
+    energy: number;
+    latency: number;
+    edp: number;
+    accuracy: number;
+    timesteps: number;
+    adcJ: number;
+    layerJ: number;
+    layerBusyS: number;
+  },
+): RunFolder {
+  const layer = { ...base.layers[0], energy_j: s.layerJ, busy_s: s.layerBusyS };
+  return {
+    ...base,
+    summary: {
+      ...base.summary,
+      samples: s.samples,
+      energy_per_sample_j: s.energy,
+      latency_per_sample_s: s.latency,
+      edp_per_sample_js: s.edp,
+      accuracy: s.accuracy,
+      avg_timesteps: s.timesteps,
+    },
+    components: [{ ...base.components.find((c) => c.component === 'adc')!, energy_j: s.adcJ }],
+    layers: [layer],
+  };
+}
+
 describe('comparison', () => {
+  it('hand-worked pair: every A, B, B − A and (B − A) / A', () => {
+    const A = handRun(st, {
+      samples: 4,
+      energy: 2,
+      latency: 0.5,
+      edp: 1,
+      accuracy: 0.75,
+      timesteps: 4,
+      adcJ: 4,
+      layerJ: 2,
+      layerBusyS: 1,
+    });
+    const B = handRun(st, {
+      samples: 2,
+      energy: 0.5,
+      latency: 0.25,
+      edp: 0.125,
+      accuracy: 0.5,
+      timesteps: 1.5,
+      adcJ: 0.5,
+      layerJ: 0.25,
+      layerBusyS: 0.125,
+    });
+    const c = compareRuns(A, B);
+    const [total, adc, layer] = c.rows;
+    expect(total.energy_per_sample_j).toEqual({ a: 2, b: 0.5, delta: -1.5, rel: -0.75 });
+    expect(total.latency_per_sample_s).toEqual({ a: 0.5, b: 0.25, delta: -0.25, rel: -0.5 });
+    expect(total.edp_per_sample_js).toEqual({ a: 1, b: 0.125, delta: -0.875, rel: -0.875 });
+    expect(total.avg_timesteps).toEqual({ a: 4, b: 1.5, delta: -2.5, rel: -0.625 });
+    expect(total.accuracy.delta).toBe(-0.25);
+    expect(total.accuracy.rel).toBeCloseTo(-1 / 3, 15);
+    // The ADC: 4 J over 4 samples = 1 J/sample against 0.5 J over 2 = 0.25 J/sample; its EDP share is
+    // its energy per sample × the run's latency per sample: 1 × 0.5 = 0.5 against 0.25 × 0.25 = 0.0625.
+    expect(adc.name).toBe('adc');
+    expect(adc.energy_per_sample_j).toEqual({ a: 1, b: 0.25, delta: -0.75, rel: -0.75 });
+    expect(adc.edp_per_sample_js).toEqual({ a: 0.5, b: 0.0625, delta: -0.4375, rel: -0.875 });
+    expect(adc.latency_per_sample_s).toEqual({ a: null, b: null, delta: null, rel: null });
+    // The layer: 2 J / 4 = 0.5 against 0.25 J / 2 = 0.125; busy 1 s / 4 = 0.25 against 0.125 s / 2.
+    expect(layer.name).toBe(st.layers[0].layer);
+    expect(layer.energy_per_sample_j).toEqual({ a: 0.5, b: 0.125, delta: -0.375, rel: -0.75 });
+    expect(layer.latency_per_sample_s).toEqual({ a: 0.25, b: 0.0625, delta: -0.1875, rel: -0.75 });
+  });
+
   it('totals: A, B, B − A and (B − A) / A of the summaries', () => {
     const c = compareRuns(st, en, 'static', 'entropy');
     const t = c.rows[0];
@@ -279,10 +357,11 @@ describe('comparison', () => {
       'edp_per_sample_js',
       'avg_timesteps',
     ] as const) {
+      // The arithmetic is checked on the hand-worked pair above; here, that the right fields are read.
       expect(t[k].a, k).toBe(st.summary[k]);
       expect(t[k].b, k).toBe(en.summary[k]);
-      expect(t[k].delta, k).toBe(en.summary[k] - st.summary[k]);
-      expect(t[k].rel, k).toBe((en.summary[k] - st.summary[k]) / st.summary[k]);
+      expect(relErr(t[k].a! + t[k].delta!, en.summary[k]), k).toBeLessThan(1e-12);
+      expect(Math.sign(t[k].rel!), k).toBe(Math.sign(en.summary[k] - st.summary[k]));
     }
     expect(t.accuracy).toEqual({ a: null, b: null, delta: null, rel: null });
     expect(t.avg_timesteps.delta).toBeLessThan(0);
@@ -300,7 +379,7 @@ describe('comparison', () => {
       const b = en.components.find((x) => x.component === r.name)!.energy_j / en.summary.samples;
       expect(r.energy_per_sample_j.a).toBe(a);
       expect(r.energy_per_sample_j.b).toBe(b);
-      expect(r.energy_per_sample_j.delta).toBe(b - a);
+      expect(relErr(r.energy_per_sample_j.a! + r.energy_per_sample_j.delta!, b)).toBeLessThan(1e-12);
       expect(r.latency_per_sample_s.a).toBeNull();
       expect(r.edp_per_sample_js.a).toBe(a * st.summary.latency_per_sample_s);
     }

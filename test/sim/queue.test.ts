@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { Resource, Simulator } from '../../src/sim/kernel.js';
-import { EventQueue, ReferenceQueue, type Queue } from '../../src/sim/queue.js';
+import { EventQueue, type Queue } from '../../src/sim/queue.js';
+import { ReferenceQueue } from '../oracles/reference-queue.js';
 
 const runs = { numRuns: 200, seed: 20261122 };
 
@@ -287,99 +287,6 @@ describe('EventQueue', () => {
     expect(q.popUntil(59)).toBe(false);
     expect(q.now).toBe(50);
     expect(q.popUntil(60)).toBe(true);
-  });
-});
-
-describe('Simulator', () => {
-  it('runs handlers in order, relative and absolute scheduling, counters, until and stop', () => {
-    const sim = new Simulator({ ringBits: 5 });
-    const log: string[] = [];
-    sim.at(0, 0, 1, 3, 0);
-    sim.run((kind, a, _b, time, phase) => {
-      log.push(`${time}:${phase}:${kind}:${a}`);
-      if (kind === 1 && a > 0) {
-        sim.schedule(100, 1, 1, a - 1, 0);
-        sim.schedule(0, 2, 2, a, 0);
-      }
-    }, 150);
-    expect(log).toEqual(['0:0:1:3', '0:2:2:3', '100:1:1:2', '100:2:2:2']);
-    expect(sim.now).toBe(150);
-    expect(sim.eventsProcessed).toBe(4);
-    expect(sim.pending).toBe(1);
-    sim.run((kind, a) => {
-      log.push(`${sim.now}:${kind}:${a}`);
-      if (kind === 2) {
-        sim.schedule(5, 0, 9, 0, 0);
-        sim.stop();
-      } else sim.schedule(0, 3, 2, a, 0);
-    });
-    expect(log.slice(4)).toEqual(['200:1:1', '200:2:1']);
-    expect(sim.now).toBe(200);
-    expect(sim.eventsProcessed).toBe(6);
-    expect(sim.pending).toBe(1);
-    sim.reset();
-    expect([sim.now, sim.pending, sim.eventsProcessed]).toEqual([0, 0, 0]);
-    expect(() => sim.schedule(-1, 0, 0, 0, 0)).toThrow(RangeError);
-  });
-
-  it('gives the same trace with the reference queue (random event cascade)', () => {
-    const trace = (sim: Simulator) => {
-      const out: number[] = [];
-      let x = 12345;
-      const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8;
-      for (let i = 0; i < 50; i++) sim.at(rnd() % 100, rnd() & 3, 0, i, 0);
-      sim.run((kind, a, b, time, phase) => {
-        out.push(time, phase, kind, a, b);
-        if (out.length < 100_000) {
-          const r = rnd();
-          sim.schedule(r % 5 === 0 ? r % 100_000 : r % 7, r & 3, kind + 1, a, b + 1);
-        }
-      });
-      return out;
-    };
-    const x = trace(new Simulator({ ringBits: 6 }));
-    const y = trace(new Simulator({ queue: new ReferenceQueue() }));
-    expect(x.length).toBeGreaterThan(1000);
-    expect(x).toEqual(y);
-  });
-});
-
-describe('Resource', () => {
-  it('books the earliest free of k units, ties to the lowest index, FIFO by request order', () => {
-    const r = new Resource(2, 'adc');
-    expect(r.acquire(0, 10)).toBe(0);
-    expect(r.lastUnit).toBe(0);
-    expect(r.acquire(0, 5)).toBe(0);
-    expect(r.lastUnit).toBe(1);
-    expect(r.acquire(0, 3)).toBe(5); // unit 1 frees at 5
-    expect(r.lastUnit).toBe(1);
-    expect(r.acquire(2, 1)).toBe(8); // unit 1 frees at 8 (before unit 0 at 10)
-    expect(r.acquire(20, 4)).toBe(20); // both free by 20: unit 1 (free at 9) before unit 0 (10)
-    expect(r.lastUnit).toBe(1);
-    expect(r.acquire(20, 4)).toBe(20);
-    expect(r.lastUnit).toBe(0);
-    expect(r.busyCycles).toBe(10 + 5 + 3 + 1 + 4 + 4);
-    expect(r.maxWait).toBe(6);
-    expect(r.totalWait).toBe(5 + 6);
-    expect(r.requests).toBe(6);
-    expect(r.earliest(0)).toBe(24);
-    r.reset();
-    expect([r.busyCycles, r.maxWait, r.requests, r.earliest(3)]).toEqual([0, 0, 0, 3]);
-    const one = new Resource(1);
-    expect([one.acquire(5, 2), one.acquire(5, 2), one.acquire(5, 2)]).toEqual([5, 7, 9]);
-    expect(one.maxWait).toBe(4);
-    expect(() => new Resource(0)).toThrow(RangeError);
-    expect(() => one.acquire(0, -1)).toThrow(RangeError);
-  });
-
-  it('ties go to the lowest index', () => {
-    const r = new Resource(4);
-    const units: number[] = [];
-    for (let i = 0; i < 8; i++) {
-      r.acquire(0, 3);
-      units.push(r.lastUnit);
-    }
-    expect(units).toEqual([0, 1, 2, 3, 0, 1, 2, 3]);
   });
 });
 

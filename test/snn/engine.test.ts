@@ -116,9 +116,39 @@ describe('layers against direct definitions', () => {
   });
 });
 
+/**
+ * Exit oracles written here, independent of the engine's code: the normalised entropy of softmax(a) as
+ * H = (log Σ_k e^{a_k} − Σ_k p_k·a_k) / log K (the same quantity as −Σ p log p / log K, computed another
+ * way), and the largest softmax probability as e^{max a} / Σ_k e^{a_k}.
+ */
+function refEntropy(a: ArrayLike<number>): number {
+  const v = Array.from(a);
+  const m = Math.max(...v);
+  const z = v.reduce((s, x) => s + Math.exp(x - m), 0);
+  const mean = v.reduce((s, x) => s + (Math.exp(x - m) / z) * (x - m), 0);
+  return (Math.log(z) - mean) / Math.log(v.length);
+}
+function refMaxSoftmax(a: ArrayLike<number>): number {
+  const v = Array.from(a);
+  const m = Math.max(...v);
+  return 1 / v.reduce((s, x) => s + Math.exp(x - m), 0);
+}
+
 describe('exit rules', () => {
   it('normalised entropy matches the formula', () => {
     expect(normalizedEntropy([0, 0, 0, 0])).toBeCloseTo(1, 12);
+    // Hand-worked: logits (ln 3, 0) give p = (3/4, 1/4), H = −(¾ ln ¾ + ¼ ln ¼)/ln 2 = 0.811278124459133;
+    // logits (ln 2, 0, 0) give p = (½, ¼, ¼), H = (½ ln 2 + ½ ln 4)/ln 3 = 1.5 ln 2 / ln 3 = 0.946394630357186.
+    expect(normalizedEntropy([Math.log(3), 0])).toBeCloseTo(0.811278124459133, 12);
+    expect(normalizedEntropy([Math.log(2), 0, 0])).toBeCloseTo(0.946394630357186, 12);
+    expect(maxSoftmax([Math.log(3), 0])).toBeCloseTo(0.75, 12);
+    expect(maxSoftmax([Math.log(2), 0, 0])).toBeCloseTo(0.5, 12);
+    // Shifting every logit by a constant changes nothing; one dominant logit gives H → 0.
+    expect(normalizedEntropy([1000 + Math.log(3), 1000])).toBeCloseTo(0.811278124459133, 9);
+    expect(normalizedEntropy([60, 0, 0, 0])).toBeLessThan(1e-20);
+    // The test's own oracle agrees with the hand-worked values.
+    expect(refEntropy([Math.log(3), 0])).toBeCloseTo(0.811278124459133, 12);
+    expect(refEntropy([Math.log(2), 0, 0])).toBeCloseTo(0.946394630357186, 12);
     const a = [2, 0, -1];
     const z = a.reduce((s, v) => s + Math.exp(v), 0);
     const p = a.map((v) => Math.exp(v) / z);
@@ -129,11 +159,17 @@ describe('exit rules', () => {
 
   const net = `name: e\ninput: { shape: [1, 6, 6] }\nclasses: 4\nlayers:\n  - { name: conv, type: conv2d, out_channels: 4, kernel: 3, padding: 1 }\n  - { type: flatten }\n  - { name: fc, type: linear, out_features: 4, spiking: false }\n`;
   const m = model(net, 7);
+  // Seeded weights alone give logits so small that no θ ≥ 0.2 ever exits early; scaled, the exits spread
+  // over 1…6 timesteps, so the exit checks below see early exits and full runs.
+  for (const [k, t] of m.tensors)
+    if (k.endsWith('.weight'))
+      for (let i = 0; i < t.data.length; i++) t.data[i] *= k.startsWith('fc') ? 20 : 3;
   const eng = new Engine(m);
   const rng = new Rng(11);
   const images = Array.from({ length: 30 }, () => Float32Array.from({ length: 36 }, () => rng.next()));
 
   it('entropy exit never runs more timesteps than static T, and exits at the first t with 1 − H > θ', () => {
+    const decided = new Set<number>();
     for (const img of images) {
       for (const theta of [0, 0.2, 0.5, 0.9, 0.999]) {
         const s = eng.run(img, 0, { policy: { name: 'static', timesteps: 6 } });
@@ -142,15 +178,27 @@ describe('exit rules', () => {
         expect(e.exitTimestep).toBeLessThanOrEqual(6);
         // The engine really stops: it computed exactly exitTimestep timesteps, identical to static's first ones.
         expect(Array.from(e.logits)).toEqual(Array.from(s.logits.slice(0, e.exitTimestep * 4)));
+        // Expected exit from the static run's logits and the test's own entropy formula.
         const acc = new Float64Array(4);
+        let expected = 6;
         for (let t = 0; t < 6; t++) {
           for (let k = 0; k < 4; k++) acc[k] += s.logits[t * 4 + k];
-          const exits = 1 - normalizedEntropy(acc) > theta;
-          if (t + 1 < e.exitTimestep) expect(exits).toBe(false);
-          if (t + 1 === e.exitTimestep && e.exitTimestep < 6) expect(exits).toBe(true);
+          // A uniform output has H = 1 exactly (no spike reached the classifier yet).
+          const uniform = acc.every((v) => v === acc[0]);
+          const margin = uniform ? -theta : 1 - refEntropy(acc) - theta;
+          // A decision within rounding of θ could go either way; no such case occurs in this data.
+          if (!uniform) expect(Math.abs(margin)).toBeGreaterThan(1e-9);
+          if (margin > 0) {
+            expected = t + 1;
+            break;
+          }
         }
+        expect(e.exitTimestep).toBe(expected);
+        if (theta > 0 && theta < 0.999) decided.add(expected);
       }
     }
+    // The data exercise early exits and runs to the end, so the check above cannot pass vacuously.
+    expect(decided.size).toBeGreaterThan(1);
   });
   it('θ = 0 exits at once whenever the output is not uniform; θ ≥ 1 never exits early', () => {
     const r = eng.run(images[0], 0, { policy: { name: 'entropy', timesteps: 5, theta: 1 } });
@@ -159,6 +207,25 @@ describe('exit rules', () => {
   it('confidence exit uses max softmax of the accumulated output', () => {
     const r = eng.run(images[1], 0, { policy: { name: 'confidence', timesteps: 5, theta: 0 } });
     expect(r.exitTimestep).toBe(1);
+    const decided = new Set<number>();
+    for (const img of images) {
+      const s = eng.run(img, 0, { policy: { name: 'static', timesteps: 5 } });
+      for (const theta of [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99]) {
+        const c = eng.run(img, 0, { policy: { name: 'confidence', timesteps: 5, theta } });
+        const acc = new Float64Array(4);
+        let expected = 5;
+        for (let t = 0; t < 5; t++) {
+          for (let k = 0; k < 4; k++) acc[k] += s.logits[t * 4 + k];
+          if (refMaxSoftmax(acc) > theta) {
+            expected = t + 1;
+            break;
+          }
+        }
+        expect(c.exitTimestep).toBe(expected);
+        decided.add(expected);
+      }
+    }
+    expect(decided.size).toBeGreaterThan(2);
   });
   it('a batch gives the same results as samples run one by one', () => {
     const batch = new Float32Array(3 * 36);

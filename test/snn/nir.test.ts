@@ -309,6 +309,22 @@ describe('malformed NIR files: errors name the node', () => {
     expect(m.spec.layers[0]).toMatchObject({ name: 'fc', bias: true, neuron: { tau: Math.fround(0.002) } });
   });
 
+  it('NaN or ±Inf in a weight, a bias or a neuron parameter is refused, naming node and field', async () => {
+    const w = affine(3, 4);
+    (w.weight as { data: Float32Array }).data[5] = NaN;
+    let e = await importError(writeNir({ ...io, fc: w, lif: lif(3) }, chain('input', 'fc', 'lif', 'output')));
+    expect(e.message).toContain('NIR node "fc" (Affine): weight holds a non-finite value');
+    expect(e.path).toBe('/node/nodes/fc/weight[5]');
+    const b = affine(3, 4);
+    (b.bias as Float32Array)[0] = -Infinity;
+    e = await importError(writeNir({ ...io, fc: b, lif: lif(3) }, chain('input', 'fc', 'lif', 'output')));
+    expect(e.message).toMatch(/"fc" \(Affine\): bias holds a non-finite value.*found -Infinity/);
+    const n = lif(3, { v_threshold: f32(1, Infinity, 1) });
+    e = await importError(writeNir({ ...io, fc: affine(3, 4), n }, chain('input', 'fc', 'n', 'output')));
+    expect(e.message).toContain('NIR node "n" (LIF): v_threshold holds a non-finite value');
+    expect(e.path).toBe('/node/nodes/n/v_threshold[1]');
+  });
+
   it('unsupported node type', async () => {
     const file = writeNir(
       { ...io, fc: affine(3, 4), d: { type: 'Delay', delay: f32(1, 1, 1) }, lif: lif(3) },

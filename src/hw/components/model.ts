@@ -9,6 +9,8 @@ import { scaleFactors, type ScaleFactors, type TechTarget } from '../tech.js';
 export interface ActionCost {
   energy_j: number;
   latency_s: number;
+  /** Why the cost is what it is where that is not obvious (e.g. a 0 J action whose charge is counted elsewhere). */
+  note?: string;
 }
 
 export interface ComponentModel {

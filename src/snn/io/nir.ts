@@ -252,7 +252,9 @@ async function readGraph(file: string): Promise<RawGraph> {
       }
       const type = params.get('type')?.str?.join('') ?? '';
       params.delete('type');
-      nodes.set(name, { name, type, params, groups, meta });
+      const node = { name, type, params, groups, meta };
+      refuseNonFinite(node, file);
+      nodes.set(name, node);
     }
     const metaGroup = root.get('metadata');
     const meta = isGroup(metaGroup) ? readStringMap(metaGroup) : new Map<string, string>();
@@ -260,6 +262,30 @@ async function readGraph(file: string): Promise<RawGraph> {
   } finally {
     f.close();
   }
+}
+
+/**
+ * NaN or ±Inf in any numeric parameter of a node (weights, biases, time constants, thresholds, shapes)
+ * would run as silently wrong numbers: refused here, naming the node and the field.
+ */
+function refuseNonFinite(node: RawNode, file: string): void {
+  const check = (p: Param, field: string): void => {
+    const v = p.num;
+    if (!v) return;
+    for (let i = 0; i < v.length; i++)
+      if (!Number.isFinite(v[i]))
+        throw located(
+          `NIR node "${node.name}" (${node.type || 'no type'}): ${field} holds a non-finite value`,
+          {
+            file,
+            path: `/node/nodes/${node.name}/${field}${v.length > 1 ? `[${i}]` : ''}`,
+            expected: 'finite numbers',
+            found: String(v[i]),
+          },
+        );
+  };
+  for (const [k, p] of node.params) check(p, k);
+  for (const [g, sub] of node.groups) for (const [k, p] of sub) check(p, `${g}/${k}`);
 }
 
 // ---------------------------------------------------------------------------------------------------

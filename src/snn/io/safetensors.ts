@@ -50,47 +50,122 @@ export function readSafetensors(
       expected: `≤ ${bytes.length - 8} bytes`,
       found: String(headerLen),
     });
-  let header: Record<
-    string,
-    { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>
-  >;
+  let parsed: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
+    parsed = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
   } catch (e) {
     throw located(`safetensors header is not JSON (${(e as Error).message})`, { file });
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw located('safetensors header is not a JSON object', {
+      file,
+      expected: '{"<tensor>": {dtype, shape, data_offsets}, …}',
+      found: Array.isArray(parsed) ? 'an array' : String(parsed),
+    });
+  const header = parsed as Record<string, unknown>;
   const base = 8 + headerLen;
+  const dataBytes = bytes.length - base;
   const tensors: TensorMap = new Map();
   let metadata: Record<string, string> = {};
+  // The safetensors rules (huggingface/safetensors README, "Format"): offsets are relative to the start of
+  // the byte buffer after the header, and the tensors must index that buffer entirely, without holes or
+  // overlaps. Checked before any value is decoded, so a forged header cannot alias the header or a tensor.
+  const spans: Array<{ name: string; dtype: string; shape: number[]; b0: number; b1: number }> = [];
   for (const [name, info] of Object.entries(header)) {
     if (name === '__metadata__') {
-      metadata = info as Record<string, string>;
+      const m = info;
+      if (
+        typeof m !== 'object' ||
+        m === null ||
+        Array.isArray(m) ||
+        Object.values(m).some((v) => typeof v !== 'string')
+      )
+        throw located('safetensors __metadata__ must map names to strings', {
+          file,
+          path: '__metadata__',
+          found: JSON.stringify(m).slice(0, 80),
+        });
+      metadata = { ...(m as Record<string, string>) };
       continue;
     }
-    const t = info as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    const size = DTYPE_BYTES[t.dtype];
-    if (!size)
+    const bad = (what: string, expected: string, found: unknown): never => {
+      throw located(`tensor ${name}: ${what}`, {
+        file,
+        path: name,
+        expected,
+        found: JSON.stringify(found) ?? 'nothing',
+      });
+    };
+    if (typeof info !== 'object' || info === null || Array.isArray(info))
+      bad('entry is not an object', '{dtype, shape, data_offsets}', info);
+    const t = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof t.dtype !== 'string' || !DTYPE_BYTES[t.dtype])
       throw located(`tensor ${name} has an unsupported dtype`, {
         file,
         path: name,
         expected: Object.keys(DTYPE_BYTES).join(', '),
         found: String(t.dtype),
       });
-    const n = t.shape.reduce((a, b) => a * b, 1);
-    const [b0, b1] = t.data_offsets;
-    if (b1 - b0 !== n * size || base + b1 > bytes.length)
+    const size = DTYPE_BYTES[t.dtype];
+    if (
+      !Array.isArray(t.shape) ||
+      t.shape.length > 32 ||
+      !t.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)
+    )
+      bad('shape must be a list of non-negative integers', 'e.g. [16, 1, 3, 3]', t.shape);
+    const shape = t.shape as number[];
+    const offs = t.data_offsets;
+    if (
+      !Array.isArray(offs) ||
+      offs.length !== 2 ||
+      !offs.every((o) => Number.isSafeInteger(o) && (o as number) >= 0) ||
+      (offs[0] as number) > (offs[1] as number)
+    )
+      bad('data_offsets must be [begin, end] with 0 ≤ begin ≤ end', '[begin, end]', offs);
+    const [b0, b1] = offs as [number, number];
+    // Element count in floating point: a product beyond 2^53 cannot match any real byte length anyway.
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (b1 - b0 !== n * size || b1 > dataBytes)
       throw located(`tensor ${name} has data offsets that do not match its shape or the file`, {
         file,
         path: name,
-        expected: `${n * size} bytes within the file`,
-        found: `[${b0}, ${b1}) of ${bytes.length - base}`,
+        expected: `${n * size} bytes (${t.dtype} [${shape.join(', ')}]) within the ${dataBytes}-byte data region`,
+        found: `[${b0}, ${b1})`,
       });
+    spans.push({ name, dtype: t.dtype, shape, b0, b1 });
+  }
+  spans.sort((a, b) => a.b0 - b.b0 || a.b1 - b.b1);
+  let covered = 0;
+  for (const s of spans) {
+    if (s.b0 !== covered)
+      throw located(
+        s.b0 < covered
+          ? `tensor ${s.name} overlaps the tensor before it in the data region`
+          : `tensor ${s.name} leaves a gap in the data region`,
+        {
+          file,
+          path: s.name,
+          expected: `data offsets starting at ${covered} (tensors must cover the data region contiguously)`,
+          found: `[${s.b0}, ${s.b1})`,
+        },
+      );
+    covered = s.b1;
+  }
+  if (covered !== dataBytes)
+    throw located('safetensors data region is not covered exactly by the tensors', {
+      file,
+      expected: `${dataBytes} bytes of tensor data (the file after the header)`,
+      found: `${covered} bytes indexed`,
+    });
+  for (const { name, dtype, shape, b0 } of spans) {
+    const size = DTYPE_BYTES[dtype];
+    const n = shape.reduce((a, b) => a * b, 1);
     const out = new Float32Array(n);
     const off = base + b0;
     const bf16 = new DataView(new ArrayBuffer(4));
     for (let i = 0; i < n; i++) {
       const p = off + i * size;
-      switch (t.dtype) {
+      switch (dtype) {
         case 'F32':
           out[i] = view.getFloat32(p, true);
           break;
@@ -120,7 +195,15 @@ export function readSafetensors(
           out[i] = view.getUint8(p);
       }
     }
-    tensors.set(name, { shape: [...t.shape], data: out });
+    for (let i = 0; i < n; i++)
+      if (!Number.isFinite(out[i]))
+        throw located(`tensor ${name} holds a non-finite value`, {
+          file,
+          path: `${name}[${i}]`,
+          expected: 'finite weights (float32 range)',
+          found: String(out[i]),
+        });
+    tensors.set(name, { shape: [...shape], data: out });
   }
   return { tensors, metadata };
 }

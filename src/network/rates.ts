@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { located } from '../config/errors.js';
-import type { MappedLayer } from '../network/shapes.js';
+import type { MappedLayer } from './shapes.js';
 
 const rate = z.number().min(0).max(1);
 export const SpikeRatesSchema = z.strictObject({

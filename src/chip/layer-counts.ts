@@ -5,8 +5,8 @@
  */
 import type { ArchSpec } from '../config/schema.js';
 import { A } from '../hw/actions.js';
-import type { LayerMapping } from '../hw/mapping.js';
-import type { ActionCounts } from '../pricing/counts.js';
+import type { LayerMapping } from './mapping.js';
+import type { ActionCounts } from '../hw/counts.js';
 
 export interface MembraneUse {
   /** Fraction of the layer's potentials that spill to the global buffer. */

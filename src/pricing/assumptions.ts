@@ -3,10 +3,10 @@
  * (accounting, ADC family, schedule, clock, leakage) and the mesh the NoC heat map is drawn on. Written to
  * summary.json as `assumptions` (docs/RUN_FOLDER.md).
  */
-import type { Workload } from '../analytic/workload.js';
+import type { Workload } from '../chip/workload.js';
 import type { ArchSpec } from '../config/schema.js';
 import { COMPONENTS } from '../hw/actions.js';
-import type { Priced } from '../pricing/price.js';
+import type { Priced } from './price.js';
 import type { TraceHeader } from '../trace/types.js';
 
 export interface ComponentAssumption {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadArch, parseOverride } from '../../src/config/load.js';
-import { hops, mapNetwork } from '../../src/hw/mapping.js';
+import { hops, mapNetwork } from '../../src/chip/mapping.js';
 import { loadNetwork } from '../../src/network/load.js';
 
 const mnist = loadNetwork('models/mnist-convnet');

@@ -3,7 +3,7 @@
  * pricing needs. Indexed [row][timestep][action], where rows are the mapped layers followed by one
  * "exit" row (entropy unit, logits to the I/O node, final output write).
  */
-import { NUM_ACTIONS } from '../hw/actions.js';
+import { NUM_ACTIONS } from './actions.js';
 
 export class ActionCounts {
   readonly rows: number;
