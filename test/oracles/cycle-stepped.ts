@@ -23,12 +23,16 @@
  *   served; a blocked packet fills the router's input buffer and holds the upstream link with the rest),
  *   the head takes the link latency to the next router; at the destination the router pipeline and the
  *   other flits; endpoints on one node exchange data locally (no packet);
+ * - a direct-encoded first layer (`schedule.reuse_static_input`, T > 1) runs its crossbars once, at
+ *   t = 0, and stores its pre-activations (noc.psum_bits each) in the membrane buffer next to the
+ *   potentials (sharing its capacity; the excess spills to the global buffer); at t > 0 nothing is
+ *   delivered and stage B reads them back (layer-sequential: once the exit decision before it is made);
  * - within one cycle: routing first, then completions (arrivals, stage ends), then starts, then the
  *   exit decision; items of one kind in the order they were scheduled.
  */
 import type { ArchSpec } from '../../src/config/schema.js';
 import { A, NUM_ACTIONS } from '../../src/hw/actions.js';
-import type { Workload } from '../../src/analytic/workload.js';
+import type { Workload } from '../../src/chip/workload.js';
 import type { TraceHeader, TraceSample } from '../../src/trace/types.js';
 
 export interface OracleResult {
@@ -95,6 +99,8 @@ interface TileObj {
   pending: Int32Array;
   psumPending: Int32Array;
   aDoneSeen: Uint8Array;
+  /** Last timestep the tile finished. */
+  doneT: number;
 }
 
 interface Packet {
@@ -153,6 +159,15 @@ export function naiveReplay(
   const pipelined = spec.schedule.policy === 'timestep-pipelined';
   const adcs = Math.ceil(spec.crossbar.columns / spec.adc.columns_per_adc);
   const perTileXbars = spec.pe.crossbars_per_pe * spec.tile.pes_per_tile;
+  const preBits = spec.noc.psum_bits;
+  /** Layer l at t reads stored pre-activations instead of computing. */
+  const reuseLayer = (l: number): boolean =>
+    l === 0 &&
+    T > 1 &&
+    spec.schedule.reuse_static_input &&
+    w.network.input.encoding === 'direct' &&
+    header.layers[0].input_kind === 'values';
+  const reuseStep = (l: number, t: number): boolean => reuseLayer(l) && t > 0;
 
   const result: OracleResult = {
     cycles: [],
@@ -230,6 +245,7 @@ export function naiveReplay(
       pending: new Int32Array(T + 2),
       psumPending: new Int32Array(T + 2),
       aDoneSeen: new Uint8Array(T + 2),
+      doneT: -1,
     }));
     // Crossbar c: (group, column piece, row piece), row pieces innermost; tile = c / crossbars per tile.
     const tileOf = (c: number): number => Math.floor(c / perTileXbars);
@@ -371,11 +387,13 @@ export function naiveReplay(
       for (const ti of info.tiles) {
         // Every sample starts on a drained chip.
         ti.nextT = 0;
+        ti.doneT = -1;
         ti.aBusy = false;
         ti.bCur = null;
         ti.bQueue = [];
         ti.aDoneSeen.fill(0);
         ti.pending.fill(info.lmIndex === 0 ? 1 : layers[info.lmIndex - 1].homes);
+        if (reuseLayer(info.lmIndex)) ti.pending.fill(0, 1);
         ti.psumPending.fill(ti.psumFrom);
       }
 
@@ -414,8 +432,14 @@ export function naiveReplay(
       seq: 0,
     });
 
+    /** Layer-sequential: cycle + 1 at which layer 0's reused step t was released (0: not yet). */
+    const released = new Float64Array(T + 2);
     const sendLayer0 = (t: number, c: number): void => {
       if (t >= T) return;
+      if (reuseStep(0, t)) {
+        released[t] = c + 1;
+        return;
+      }
       const wasted = t >= frames[0];
       const info = layers[0];
       const payload = workOf(0, t).payload;
@@ -452,19 +476,17 @@ export function naiveReplay(
       if (!ly.spiking) return cShift;
       const Tl = T;
       const potBits = ly.neurons * spec.lif_unit.potential_bits;
+      const kept = potBits + (reuseLayer(l) ? ly.neurons * preBits : 0);
       const cap = spec.membrane_buffer.capacity_bits * m.layers[l].tiles.length * m.layers[l].tileShare;
-      const spill = potBits > cap ? 1 - cap / potBits : 0;
+      const spill = kept > cap ? 1 - cap / kept : 0;
       const ops = (t > 0 ? 1 : 0) + (t < Tl - 1 ? 1 : 0);
+      const bitsPer = spec.lif_unit.potential_bits * ops + (reuseLayer(l) ? preBits : 0);
       const lif = Math.ceil(ti.homeNeurons / spec.lif_unit.units_per_tile) * cLif;
-      const acc = Math.ceil(
-        (ti.homeNeurons * spec.lif_unit.potential_bits * ops * (1 - spill)) / spec.membrane_buffer.width_bits,
-      );
+      const acc = Math.ceil((ti.homeNeurons * bitsPer * (1 - spill)) / spec.membrane_buffer.width_bits);
       const ports = Math.ceil(acc / spec.membrane_buffer.ports);
       const spilled =
-        spill > 0 && ops > 0
-          ? Math.ceil(
-              (ti.homeNeurons * spec.lif_unit.potential_bits * ops * spill) / spec.global_buffer.width_bits,
-            ) * Math.max(cGR, cGW)
+        spill > 0 && bitsPer > 0
+          ? Math.ceil((ti.homeNeurons * bitsPer * spill) / spec.global_buffer.width_bits) * Math.max(cGR, cGW)
           : 0;
       return Math.max(lif, ports, spilled);
     };
@@ -475,7 +497,19 @@ export function naiveReplay(
       const lm = m.layers[l];
       const ly = lm.layer;
       const { active } = workOf(l, t);
-      for (let p = 0; p < info.P; p++)
+      const reuse = reuseLayer(l);
+      const potBits = ly.spiking ? ly.neurons * spec.lif_unit.potential_bits : 0;
+      const kept = potBits + (reuse ? ly.neurons * preBits : 0);
+      const cap = spec.membrane_buffer.capacity_bits * lm.tiles.length * lm.tileShare;
+      const spill = kept > cap ? 1 - cap / kept : 0;
+      if (reuse) {
+        // Pre-activations: written once at t = 0, read at every later timestep.
+        const per = Math.ceil((ly.neurons * preBits) / spec.membrane_buffer.width_bits);
+        const gAcc = Math.ceil((ly.neurons * preBits * spill) / spec.global_buffer.width_bits);
+        count(l, t, t === 0 ? A.MEMBRANE_WRITE : A.MEMBRANE_READ, per * (1 - spill), wasted);
+        count(l, t, t === 0 ? A.GLOBAL_WRITE : A.GLOBAL_READ, gAcc, wasted);
+      }
+      for (let p = 0; p < (reuseStep(l, t) ? 0 : info.P); p++)
         for (const ti of info.tiles)
           for (const xb of ti.xbars)
             for (let k = 0; k < info.planes; k++) {
@@ -490,27 +524,28 @@ export function naiveReplay(
               count(l, t, A.ROW_DRIVE, a, wasted);
             }
       // Support: the input lands in the tile buffer and is read and broadcast per position and plane.
-      count(
-        l,
-        t,
-        A.TILEBUF_WRITE,
-        Math.ceil((ly.inputElements * info.elemBits) / spec.tile_buffer.width_bits),
-        wasted,
-      );
-      count(
-        l,
-        t,
-        A.TILEBUF_READ,
-        info.P * info.planes * Math.ceil(info.rowsTotal / spec.tile_buffer.width_bits),
-        wasted,
-      );
-      count(l, t, A.BUS_TRANSFER, info.P * info.planes * info.rowsTotal, wasted);
-      count(l, t, A.SHIFT_ADD, (lm.rowSplits - 1) * ly.outChannels * info.P, wasted);
+      if (!reuseStep(l, t))
+        count(
+          l,
+          t,
+          A.TILEBUF_WRITE,
+          Math.ceil((ly.inputElements * info.elemBits) / spec.tile_buffer.width_bits),
+          wasted,
+        );
+      if (!reuseStep(l, t))
+        count(
+          l,
+          t,
+          A.TILEBUF_READ,
+          info.P * info.planes * Math.ceil(info.rowsTotal / spec.tile_buffer.width_bits),
+          wasted,
+        );
+      if (!reuseStep(l, t)) {
+        count(l, t, A.BUS_TRANSFER, info.P * info.planes * info.rowsTotal, wasted);
+        count(l, t, A.SHIFT_ADD, (lm.rowSplits - 1) * ly.outChannels * info.P, wasted);
+      }
       if (ly.spiking) {
         count(l, t, A.LIF_UPDATE, ly.neurons, wasted);
-        const potBits = ly.neurons * spec.lif_unit.potential_bits;
-        const cap = spec.membrane_buffer.capacity_bits * lm.tiles.length * lm.tileShare;
-        const spill = potBits > cap ? 1 - cap / potBits : 0;
         const rd = t > 0 ? 1 : 0;
         const wr = t < T - 1 ? 1 : 0;
         const per = Math.ceil(potBits / spec.membrane_buffer.width_bits);
@@ -528,6 +563,9 @@ export function naiveReplay(
       const l = ti.layer;
       const t = ti.nextT;
       if (t >= T || ti.pending[t] > 0 || ti.aBusy) return false;
+      // Reading the stored pre-activations follows the tile's previous step (stage B is one pipeline).
+      if (reuseStep(l, t) && ti.doneT < t - 1) return false;
+      if (reuseStep(l, t) && !pipelined && (released[t] === 0 || released[t] - 1 > c)) return false;
       const F = frames[l];
       if (t >= F && (!pipelined || t > F)) return false;
       if (pipelined && l < L - 1 && t >= 1 && started[l + 1][t - 1] < layers[l + 1].tiles.length)
@@ -549,14 +587,15 @@ export function naiveReplay(
             );
           slowest = Math.max(slowest, g * (cRead + xb.rounds * cConv));
         }
-        ti.aDur[p] = slowest + cShift;
+        // Reading stored pre-activations takes no crossbar pass.
+        ti.aDur[p] = reuseStep(l, t) ? 0 : slowest + cShift;
       }
       ti.aBusy = true;
       ti.aT = t;
       ti.aPos = 0;
       ti.aLeft = ti.aDur[0];
       ti.aSeq = seq++;
-      ti.bSeq = ti.homeNeurons > 0 && ti.psumFrom === 0 ? seq++ : -1;
+      ti.bSeq = ti.homeNeurons > 0 && (ti.psumFrom === 0 || reuseStep(l, t)) ? seq++ : -1;
       ti.aDoneSeen[t] = 0;
       advanceA(ti, c);
       return true;
@@ -566,7 +605,7 @@ export function naiveReplay(
     const advanceA = (ti: TileObj, c: number): void => {
       const info = layers[ti.layer];
       while (ti.aBusy && ti.aLeft === 0) {
-        if (ti.homeNeurons > 0 && ti.psumFrom === 0) {
+        if (ti.homeNeurons > 0 && (ti.psumFrom === 0 || reuseStep(ti.layer, ti.aT))) {
           // Stage B takes each position as it leaves stage A.
           const dB = stageB(ti.layer, ti, ti.aT);
           ti.bQueue.push({ ready: c, dur: dB, t: ti.aT, last: ti.aPos === info.P - 1, seq: ti.bSeq });
@@ -605,10 +644,11 @@ export function naiveReplay(
     const aDone = (ti: TileObj, t: number, c: number): void => {
       const l = ti.layer;
       ti.aDoneSeen[t] = 1;
-      if (ti.psumFrom > 0 && ti.psumPending[t] === 0) startB(ti, t, c);
+      const reused = reuseStep(l, t);
+      if (!reused && ti.psumFrom > 0 && ti.psumPending[t] === 0) startB(ti, t, c);
       const wasted = t >= frames[l];
       const info = layers[l];
-      for (const [home, bitsPerPos] of ti.psum)
+      for (const [home, bitsPerPos] of reused ? [] : ti.psum)
         launch(packet(ti.x, ti.y, info.tiles[home], bitsPerPos * info.P, 1, l, t, wasted), c);
       if (ti.homeNeurons === 0) at(c, 1, () => tileDone(ti, t, c));
     };
@@ -618,6 +658,7 @@ export function naiveReplay(
       const info = layers[l];
       const wasted = t >= frames[l];
       const n = ++done[l][t];
+      ti.doneT = Math.max(ti.doneT, t);
       if (ti.homeNeurons > 0) {
         if (l < L - 1) {
           const next = layers[l + 1];
@@ -736,7 +777,8 @@ export function naiveReplay(
       const idle =
         items.length === 0 &&
         packets.every((p) => p.at === -1) &&
-        allTiles.every((ti) => !ti.aBusy && !ti.bCur && ti.bQueue.length === 0);
+        allTiles.every((ti) => !ti.aBusy && !ti.bCur && ti.bQueue.length === 0) &&
+        released.every((r) => r - 1 <= now);
       if (idle && !allTiles.some((ti) => tryStart(ti, now + 1)))
         throw new Error(
           `oracle: sample ${s.index} stalls at cycle ${now} (exitDone ${exitDone}, steps left ${stepsLeft}, next ${allTiles.map((t) => `${t.layer}.${t.local}:${t.nextT}/${Array.from(t.pending).join('')}`).join(' ')})`,

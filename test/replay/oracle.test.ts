@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildWorkload } from '../../src/analytic/estimate.js';
+import { buildWorkload } from '../../src/chip/workload.js';
 import { loadArch, parseOverride } from '../../src/config/load.js';
 import type { ArchSpec } from '../../src/config/schema.js';
 import { ACTIONS, NUM_ACTIONS } from '../../src/hw/actions.js';
@@ -109,30 +109,31 @@ describe('replay = naive cycle-stepped oracle', () => {
   for (const policy of ['static', 'entropy'] as const)
     for (const schedule of ['layer-sequential', 'timestep-pipelined'])
       for (const contentionFree of [true, false])
-        it(`hand-sized chip: ${policy}, ${schedule}, ${contentionFree ? 'contention-free' : 'contended 8-bit flits'}`, async () => {
-          const out = join(dir, `small-${policy}.trace`);
-          await generateSyntheticTrace({
-            network: net.spec,
-            shapes: net.shapes,
-            rates: 0.3,
-            samples: 3,
-            seed: 3,
-            timesteps: 3,
-            out,
-            ...(policy === 'entropy'
-              ? { policy: { name: 'entropy', timesteps: 3, theta: 0.5 }, exitDistribution: [0.3, 0.3, 0.4] }
-              : {}),
+        for (const reuse of [true, false])
+          it(`hand-sized chip: ${policy}, ${schedule}, ${contentionFree ? 'contention-free' : 'contended 8-bit flits'}, reuse_static_input=${reuse}`, async () => {
+            const out = join(dir, `small-${policy}-${schedule}-${contentionFree}-${reuse}.trace`);
+            await generateSyntheticTrace({
+              network: net.spec,
+              shapes: net.shapes,
+              rates: 0.3,
+              samples: 3,
+              seed: 3,
+              timesteps: 3,
+              out,
+              ...(policy === 'entropy'
+                ? { policy: { name: 'entropy', timesteps: 3, theta: 0.5 }, exitDistribution: [0.3, 0.3, 0.4] }
+                : {}),
+            });
+            const sets = [...small, `schedule.policy=${schedule}`, `schedule.reuse_static_input=${reuse}`];
+            if (!contentionFree) sets.push('noc.flit_bits=8', 'noc.buffer_flits=1');
+            const trace = await readTrace(out);
+            const r = check(arch(sets), trace, contentionFree);
+            // Contention is real on the 8-bit-flit chip: some sample waits for links.
+            if (!contentionFree) {
+              const free = check(arch(sets), trace, true);
+              expect(r.cycles.some((c, i) => c > free.cycles[i])).toBe(true);
+            }
           });
-          const sets = [...small, `schedule.policy=${schedule}`];
-          if (!contentionFree) sets.push('noc.flit_bits=8', 'noc.buffer_flits=1');
-          const trace = await readTrace(out);
-          const r = check(arch(sets), trace, contentionFree);
-          // Contention is real on the 8-bit-flit chip: some sample waits for links.
-          if (!contentionFree) {
-            const free = check(arch(sets), trace, true);
-            expect(r.cycles.some((c, i) => c > free.cycles[i])).toBe(true);
-          }
-        });
 });
 
 describe('property: replay = oracle over chip shapes, schedules, densities, with and without contention', () => {
@@ -160,6 +161,7 @@ describe('property: replay = oracle over chip shapes, schedules, densities, with
     pesPerTile: fc.integer({ min: 1, max: 2 }),
     pipelined: fc.boolean(),
     contentionFree: fc.boolean(),
+    reuse: fc.boolean(),
     flitBits: fc.constantFrom(8, 16, 64),
     bufferFlits: fc.integer({ min: 1, max: 4 }),
     bitmap: fc.boolean(),
@@ -204,6 +206,7 @@ describe('property: replay = oracle over chip shapes, schedules, densities, with
           `noc.spike_encoding=${c.bitmap ? 'bitmap' : 'address-event'}`,
           `lif_unit.units_per_tile=${c.lifUnits}`,
           `membrane_buffer.capacity_bits=${c.membraneBits}`,
+          `schedule.reuse_static_input=${c.reuse}`,
         ]);
         const out = join(dir, `prop-${n++}.trace`);
         const T = c.timesteps;
