@@ -30,10 +30,7 @@ export interface MembraneUse {
  */
 export function reusesStaticInput(spec: ArchSpec, encoding: 'direct' | 'rate', lm: LayerMapping): boolean {
   return (
-    spec.schedule.reuse_static_input &&
-    encoding === 'direct' &&
-    lm.layer.index === 0 &&
-    !lm.layer.binaryInput
+    spec.schedule.reuse_static_input && encoding === 'direct' && lm.layer.index === 0 && !lm.layer.binaryInput
   );
 }
 
