@@ -15,6 +15,7 @@ export const benchmarks = [
   {
     name: 'parse Fashion-MNIST (70,000 images, all splits)',
     unit: 'parses/s',
+    needs: 'dataset-fashion-mnist',
     maxTime: 8,
     fn: () => {
       clearDatasetCache();

@@ -6,6 +6,7 @@ import { readdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { machine } from './machine.js';
+import { isInstalled } from '../scripts/system-packages.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
@@ -22,6 +23,13 @@ for (const f of files) {
   const name = basename(f, '.bench.js');
   const results = [];
   for (const b of mod.benchmarks) {
+    // A benchmark that needs a Debian package (b.needs) is skipped, with the reason, when it is missing.
+    if (b.needs && !isInstalled(b.needs)) {
+      const reason = `the Debian package ${b.needs} is not installed (sudo apt-get install ${b.needs})`;
+      console.log(`${name}: ${b.name}: skipped — ${reason}`);
+      results.push({ name: b.name, unit: b.unit ?? 'ops/s', skipped: reason });
+      continue;
+    }
     await b.setup?.();
     const bench = new Benchmark(b.name, b.fn, { minSamples: 20, maxTime: b.maxTime ?? 5 });
     bench.run();

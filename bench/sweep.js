@@ -19,6 +19,7 @@ import { createExecutor } from '../dist/sweep/pool.js';
 import { parseRedisUrl, startQueueWorker } from '../dist/sweep/queue.js';
 import { runSweep } from '../dist/sweep/run.js';
 import { loadSweepSpec } from '../dist/sweep/spec.js';
+import { isInstalled, onPath } from '../scripts/system-packages.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'imcsim-bench-sweep-'));
@@ -158,96 +159,111 @@ results.push({
   met: null,
 });
 
-// (2) Queue overhead: 200 analytic points of the MNIST convnet (about 2 ms each).
-const trivial = await plan('trivial', {
-  name: 'bench-trivial',
-  mode: 'analytic',
-  arch: join(root, 'arch-configs/default.yaml'),
-  workload: { network: join(root, 'models/mnist-convnet'), rate: 0.1 },
-  axes: {
-    'adc.bits': [2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
-    'noc.flit_bits': [16, 32, 48, 64, 80, 96, 112, 128, 144, 160],
-    'crossbar.rows_parallel': [16, 32],
-  },
-});
-const N = trivial.points.length;
-
-const port = await new Promise((res) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const p = s.address().port;
-    s.close(() => res(p));
-  });
-});
-const redis = spawn(
-  'redis-server',
-  ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-);
-await new Promise((res, rej) => {
-  redis.on('error', (e) =>
-    rej(new Error(`redis-server could not start (install it: apt-get install redis-server): ${e.message}`)),
-  );
-  redis.stdout.on('data', (d) => d.toString().includes('Ready to accept connections') && res());
-});
-const target = parseRedisUrl(`redis://127.0.0.1:${port}`);
-// Both sides keep their thread for every run: the difference is the queue, not thread start-up.
-const exec = createExecutor(1);
-const localExec = createExecutor(1);
-const worker = await startQueueWorker({ target, name: 'bench', concurrency: 1, cacheDir: traces }, exec);
-try {
-  const loadBefore2 = load();
-  const local = await time(
-    'trivial points, local pool of 1 thread',
-    () => runSweep(trivial, { out: fresh(), executor: localExec }),
-    5,
-  );
-  const queued = await time(
-    'trivial points, BullMQ with 1 worker of 1 thread',
-    () => runSweep(trivial, { out: fresh(), queue: { target, name: 'bench', pollMs: 1000 } }),
-    5,
-  );
-  const loadAfter2 = load();
-  for (const b of [local, queued])
-    results.push({
-      name: `${b.name} (${N} analytic points)`,
-      unit: 'ms per point',
-      value: +((b.stats.mean / N) * 1000).toPrecision(4),
-      min: +((best(b) / N) * 1000).toPrecision(4),
-      rme_percent: +b.stats.rme.toFixed(2),
-      samples: b.stats.sample.length,
-      target: null,
-      met: null,
-    });
+// (2) needs a redis-server (Debian redis-server); without one it is skipped, with the reason, not fatal.
+const redisServer =
+  onPath('redis-server', process.env.PATH ?? '') ??
+  (isInstalled('redis-server') ? '/usr/bin/redis-server' : null);
+if (redisServer === null) {
+  const reason =
+    'redis-server is not installed (Debian package redis-server: sudo apt-get install redis-server)';
   results.push({
     name: 'queue overhead per point (BullMQ on a local redis-server minus the local pool)',
-    unit: 'ms per point',
-    value: +(((queued.stats.mean - local.stats.mean) / N) * 1000).toPrecision(3),
-    min: +(((best(queued) - best(local)) / N) * 1000).toPrecision(3),
-    rme_percent: +(local.stats.rme + queued.stats.rme).toFixed(2),
-    samples: Math.min(local.stats.sample.length, queued.stats.sample.length),
-    target: null,
-    met: null,
-    load_before: loadBefore2,
-    load_after: loadAfter2,
+    skipped: reason,
   });
-} finally {
-  await worker.close();
-  await localExec.close();
-  redis.kill('SIGKILL');
+} else {
+  // (2) Queue overhead: 200 analytic points of the MNIST convnet (about 2 ms each).
+  const trivial = await plan('trivial', {
+    name: 'bench-trivial',
+    mode: 'analytic',
+    arch: join(root, 'arch-configs/default.yaml'),
+    workload: { network: join(root, 'models/mnist-convnet'), rate: 0.1 },
+    axes: {
+      'adc.bits': [2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+      'noc.flit_bits': [16, 32, 48, 64, 80, 96, 112, 128, 144, 160],
+      'crossbar.rows_parallel': [16, 32],
+    },
+  });
+  const N = trivial.points.length;
+
+  const port = await new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => res(p));
+    });
+  });
+  const redis = spawn(
+    redisServer,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await new Promise((res, rej) => {
+    redis.on('error', (e) =>
+      rej(new Error(`redis-server could not start (install it: apt-get install redis-server): ${e.message}`)),
+    );
+    redis.stdout.on('data', (d) => d.toString().includes('Ready to accept connections') && res());
+  });
+  const target = parseRedisUrl(`redis://127.0.0.1:${port}`);
+  // Both sides keep their thread for every run: the difference is the queue, not thread start-up.
+  const exec = createExecutor(1);
+  const localExec = createExecutor(1);
+  const worker = await startQueueWorker({ target, name: 'bench', concurrency: 1, cacheDir: traces }, exec);
+  try {
+    const loadBefore2 = load();
+    const local = await time(
+      'trivial points, local pool of 1 thread',
+      () => runSweep(trivial, { out: fresh(), executor: localExec }),
+      5,
+    );
+    const queued = await time(
+      'trivial points, BullMQ with 1 worker of 1 thread',
+      () => runSweep(trivial, { out: fresh(), queue: { target, name: 'bench', pollMs: 1000 } }),
+      5,
+    );
+    const loadAfter2 = load();
+    for (const b of [local, queued])
+      results.push({
+        name: `${b.name} (${N} analytic points)`,
+        unit: 'ms per point',
+        value: +((b.stats.mean / N) * 1000).toPrecision(4),
+        min: +((best(b) / N) * 1000).toPrecision(4),
+        rme_percent: +b.stats.rme.toFixed(2),
+        samples: b.stats.sample.length,
+        target: null,
+        met: null,
+      });
+    results.push({
+      name: 'queue overhead per point (BullMQ on a local redis-server minus the local pool)',
+      unit: 'ms per point',
+      value: +(((queued.stats.mean - local.stats.mean) / N) * 1000).toPrecision(3),
+      min: +(((best(queued) - best(local)) / N) * 1000).toPrecision(3),
+      rme_percent: +(local.stats.rme + queued.stats.rme).toFixed(2),
+      samples: Math.min(local.stats.sample.length, queued.stats.sample.length),
+      target: null,
+      met: null,
+      load_before: loadBefore2,
+      load_after: loadAfter2,
+    });
+  } finally {
+    await worker.close();
+    await localExec.close();
+    redis.kill('SIGKILL');
+  }
 }
 
 for (const r of results)
-  console.log(
-    `sweep: ${r.name}: ${r.value.toLocaleString('en')} ${r.unit}` +
-      (r.rme_percent !== null ? ` ±${r.rme_percent}%` : '') +
-      (r.min !== undefined ? ` (best ${r.min.toLocaleString('en')})` : '') +
-      (r.target ? ` (target ≥ ${r.target}: ${r.met ? 'met' : 'NOT met'})` : '') +
-      (r.load_before
-        ? ` — load average ${r.load_before.join(' ')} before, ${r.load_after.join(' ')} after`
-        : ''),
-  );
+  if (r.skipped) console.log(`sweep: ${r.name}: skipped — ${r.skipped}`);
+  else
+    console.log(
+      `sweep: ${r.name}: ${r.value.toLocaleString('en')} ${r.unit}` +
+        (r.rme_percent !== null ? ` ±${r.rme_percent}%` : '') +
+        (r.min !== undefined ? ` (best ${r.min.toLocaleString('en')})` : '') +
+        (r.target ? ` (target ≥ ${r.target}: ${r.met ? 'met' : 'NOT met'})` : '') +
+        (r.load_before
+          ? ` — load average ${r.load_before.join(' ')} before, ${r.load_after.join(' ')} after`
+          : ''),
+    );
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(
   new URL('./results/sweep.json', import.meta.url),

@@ -1,5 +1,8 @@
 /** Shared pieces of the command-line layer: error style, exit codes, output. */
-import { InputError, InputErrors, located } from '../config/errors.js';
+import { InputError, InputErrors, located, OperationalError } from '../config/errors.js';
+import { fileSystemError } from '../util/fs-errors.js';
+
+export { OperationalError };
 
 export const EXIT_OK = 0;
 export const EXIT_INTERNAL = 1;
@@ -16,23 +19,14 @@ export const processIo: Io = {
 };
 
 /**
- * A failure of the environment, not of the input nor of imcsim: a Redis server that cannot be reached or
- * was lost, sweep points that failed at run time. Reported in the error style with exit code 1, without
- * the "this is a bug" line.
- */
-export class OperationalError extends Error {
-  constructor(readonly lines: string[]) {
-    super(lines.join('\n'));
-    this.name = 'OperationalError';
-  }
-}
-
-/**
  * One consistent style for every error: `imcsim: error: <file:line:col: path: message (expected, found)>`
  * and exit code 2 for bad input; `imcsim: error:` and exit code 1 for an operational failure;
  * `imcsim: internal error:` and exit code 1 for anything else.
  */
 export function reportError(e: unknown, io: Io): number {
+  // A file-system failure that reached here unclassified (EACCES, ENOSPC, EISDIR…): still the user's
+  // or the environment's, never a bug.
+  e = fileSystemError(e) ?? e;
   if (e instanceof InputError) {
     const all = e instanceof InputErrors ? e.errors : [e];
     for (const x of all) io.err(`imcsim: error: ${x.message}`);

@@ -12,6 +12,12 @@ function delta(a: number, b: number): string {
   return `${d >= 0 ? '+' : '−'}${pct(Math.abs(d))}`;
 }
 
+/** Exit-unit energy per sample, or that it was idle and power-gated (the static policy never uses it). */
+function exitCell(x: DemoResult['runs'][number]['result']): string {
+  const e = si(x.exit_unit.energy_j / x.samples, 'J');
+  return x.exit_unit.power_gated ? `${e} (idle, power-gated)` : e;
+}
+
 export function formatDemo(r: DemoResult): string {
   const [s, d] = r.runs.map((x) => x.result);
   const acc = (x: number | null) => (x === null ? 'n/a' : pct(x));
@@ -43,8 +49,8 @@ export function formatDemo(r: DemoResult): string {
     ],
     [
       'exit unit energy / sample',
-      si(s.exit_unit.energy_j / s.samples, 'J'),
-      si(d.exit_unit.energy_j / d.samples, 'J'),
+      exitCell(s),
+      exitCell(d),
       delta(s.exit_unit.energy_j / s.samples, d.exit_unit.energy_j / d.samples),
     ],
   ];

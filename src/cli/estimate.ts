@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { checkNetworkMemory } from '../network/memory.js';
 import { estimate, type EstimateResult } from '../analytic/estimate.js';
 import { SpikeRatesSchema } from '../network/rates.js';
 import { located } from '../config/errors.js';
@@ -110,6 +111,8 @@ export function registerEstimateCommand(program: Command, io: Io): void {
           });
         const spec = loadArch(opts.arch, opts.set.map(parseOverride));
         const net = loadNetwork(opts.network);
+        if (opts.timesteps !== undefined)
+          checkNetworkMemory(net.spec, net.shapes, { timesteps: opts.timesteps, file: net.file });
         const rates = opts.spikeRates
           ? loadYaml(readTextFile(opts.spikeRates), opts.spikeRates, SpikeRatesSchema)
           : undefined;

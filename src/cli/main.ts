@@ -18,6 +18,7 @@ import { registerStudyCommand } from './study.js';
 import { cliMarkdown } from './cli-docs.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { VERSION } from '../util/version.js';
+import { MAX_MEMORY_ENV, parseByteSize, setMemoryLimit } from '../network/memory.js';
 
 export function buildProgram(io: Io): Command {
   const program = new Command();
@@ -27,6 +28,12 @@ export function buildProgram(io: Io): Command {
       'Cycle-level simulator of RRAM in-memory-computing accelerators running spiking neural networks',
     )
     .version(VERSION)
+    .option(
+      '--max-memory <size>',
+      `refuse networks whose estimated memory exceeds this (e.g. 8GiB; default 4GiB, or $${MAX_MEMORY_ENV})`,
+      (v: string) => parseByteSize(v, '--max-memory'),
+    )
+    .hook('preAction', (cmd) => setMemoryLimit(cmd.opts<{ maxMemory?: number }>().maxMemory))
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({
@@ -61,6 +68,7 @@ export function buildProgram(io: Io): Command {
 /** Runs the CLI on argv (as process.argv) and returns the exit code. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const program = buildProgram(io);
+  setMemoryLimit(undefined);
   try {
     await program.parseAsync(argv);
     return EXIT_OK;

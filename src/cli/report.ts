@@ -3,6 +3,7 @@ import { writeComparison, type Comparison, type Delta } from '../report/compare.
 import { pct, si, table } from '../util/format.js';
 import { writeReport } from '../report/report-html.js';
 import type { Io } from './common.js';
+import { checkOutputDir } from '../util/fs-errors.js';
 
 function cells(d: Delta, f: (v: number) => string): string[] {
   const v = (x: number | null) => (x === null ? 'n/a' : f(x));
@@ -55,6 +56,7 @@ export function registerReportCommands(program: Command, io: Io): void {
     .requiredOption('--out <dir>', 'folder to write compare.html, compare.csv, compare.json')
     .option('--json', 'print compare.json')
     .action(async (runA: string, runB: string, o: { out: string; json?: boolean }) => {
+      checkOutputDir(o.out);
       const { files, comparison } = await writeComparison(runA, runB, o.out);
       if (o.json) io.out(JSON.stringify(comparison, null, 2));
       else io.out(formatComparison(comparison) + '\n' + files.map((f) => `wrote ${f}`).join('\n'));

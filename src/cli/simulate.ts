@@ -5,6 +5,7 @@ import { simulateTrace, type SimulationResult } from '../replay/simulate.js';
 import { area, pct, si, table } from '../util/format.js';
 import { writeRunFolder } from '../report/run-folder.js';
 import { collect, parsePositiveInt, type Io } from './common.js';
+import { checkOutputDir } from '../util/fs-errors.js';
 import { progressBar } from './progress.js';
 
 export function formatSimulation(r: SimulationResult): string {
@@ -67,6 +68,7 @@ export function registerSimulateCommand(program: Command, io: Io): void {
         set: string[];
         json?: boolean;
       }) => {
+        if (o.out) checkOutputDir(o.out);
         const spec = loadArch(o.arch, o.set.map(parseOverride));
         const bar = progressBar('simulate');
         const r = await simulateTrace(spec, o.trace, {

@@ -6,6 +6,7 @@ import { readTextFile } from '../config/load.js';
 import { loadYaml } from '../config/yaml-loader.js';
 import { SpikeRatesSchema } from '../network/rates.js';
 import { loadNetwork } from '../network/load.js';
+import { checkNetworkMemory } from '../network/memory.js';
 import {
   DATASET_NAMES,
   DATASET_SPLITS,
@@ -23,6 +24,7 @@ import { generateSyntheticTrace } from '../trace/synthetic.js';
 import type { TracePolicy } from '../trace/types.js';
 import { pct } from '../util/format.js';
 import { parsePositiveInt, oneOf, parseSeed, type Io } from './common.js';
+import { checkOutputDir, checkOutputFile } from '../util/fs-errors.js';
 
 const POLICIES = ['static', 'entropy', 'confidence', 'layerwise'] as const;
 
@@ -150,6 +152,9 @@ export function registerSnnCommands(program: Command, io: Io): void {
     .action((o: RunFlags) => {
       const need = needModelAndDataset(o);
       const model = loadModel(need.model);
+      checkNetworkMemory(model.spec, model.shapes, {
+        timesteps: policyOf(o, model.spec.timesteps).timesteps,
+      });
       const ds = loadDataset(need.dataset, o.split, { dataDir: o.dataDir });
       const bar = progressBar(`eval ${o.policy}`);
       const r = evaluateModel(model, ds, {
@@ -204,6 +209,7 @@ export function registerSnnCommands(program: Command, io: Io): void {
         exitDistribution?: number[];
       },
     ) => {
+      checkOutputFile(o.out);
       if (o.synthetic) {
         if (!o.network) throw located('--synthetic needs --network', { path: '--network' });
         if ((o.rates === undefined) === (o.rate === undefined))
@@ -229,8 +235,9 @@ export function registerSnnCommands(program: Command, io: Io): void {
       }
       const need = needModelAndDataset(o);
       const model = loadModel(need.model);
-      const ds = loadDataset(need.dataset, o.split, { dataDir: o.dataDir });
       const policy = policyOf(o, model.spec.timesteps);
+      checkNetworkMemory(model.spec, model.shapes, { timesteps: policy.timesteps });
+      const ds = loadDataset(need.dataset, o.split, { dataDir: o.dataDir });
       const bar = progressBar(`trace ${o.policy}`);
       const summary = await traceModel(model, ds, {
         policy,
@@ -264,6 +271,7 @@ export function registerSnnCommands(program: Command, io: Io): void {
     .argument('<file>', 'trace file')
     .requiredOption('--nirdata <out>', 'NIRData HDF5 file to write')
     .action(async (file: string, o: { nirdata: string }) => {
+      checkOutputFile(o.nirdata, '--nirdata');
       await exportTraceNirData(file, o.nirdata);
       io.out(`wrote ${o.nirdata}`);
     });
@@ -292,6 +300,7 @@ export function registerSnnCommands(program: Command, io: Io): void {
         file: string,
         o: { out: string; dt?: number; convention?: 'snntorch' | 'spikingjelly' | 'norse' | 'dtsnn' | 'iir' },
       ) => {
+        checkOutputDir(o.out);
         const model = await importNir(file, {
           dt: o.dt,
           convention: o.convention,
@@ -310,6 +319,7 @@ export function registerSnnCommands(program: Command, io: Io): void {
     .requiredOption('--out <file>', 'NIR file to write')
     .option('--dt <s>', 'integration step used to express LIF leaks as time constants (s)', Number)
     .action(async (o: { model: string; out: string; dt?: number }) => {
+      checkOutputFile(o.out);
       await exportNir(loadModel(o.model), o.out, { dt: o.dt });
       io.out(`wrote ${o.out}`);
     });
@@ -322,6 +332,7 @@ export function registerSnnCommands(program: Command, io: Io): void {
     .requiredOption('--out <dir>', 'model directory to write')
     .option('--seed <S>', 'initialisation seed', parseSeed, 0)
     .action((o: { network: string; out: string; seed: number }) => {
+      checkOutputDir(o.out);
       const net = loadNetwork(o.network);
       saveModel(o.out, initModel(net.spec, o.seed));
       io.out(`wrote ${o.out} (seed ${o.seed})`);

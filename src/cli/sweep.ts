@@ -15,6 +15,7 @@ import {
 } from '../sweep/queue.js';
 import { runSweep, type SweepProgress } from '../sweep/run.js';
 import { OperationalError, parsePositiveInt, processIo, type Io } from './common.js';
+import { checkOutputDir } from '../util/fs-errors.js';
 import { progressEnabled } from './progress.js';
 
 function parseCount(flag: string, min: number) {
@@ -100,6 +101,7 @@ export function registerSweepCommands(program: Command, io: Io): void {
             io.out([p.id, ...cols.slice(1).map((c) => p.values[c] ?? '')].join(','));
           return;
         }
+        checkOutputDir(o.out);
         const bar = progressBar(io);
         const started = performance.now();
         let outcome;

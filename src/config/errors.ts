@@ -64,3 +64,15 @@ export function formatLocated(message: string, where: Where): string {
 export function located(message: string, where: Where = {}): InputError {
   return new InputError(formatLocated(message, where), where);
 }
+
+/**
+ * A failure of the environment, not of the input nor of imcsim: a read-only or full disk, a Redis server
+ * that cannot be reached or was lost, sweep points that failed at run time. The CLI reports it in the
+ * error style with exit code 1, without the "this is a bug" line.
+ */
+export class OperationalError extends Error {
+  constructor(readonly lines: string[]) {
+    super(lines.join('\n'));
+    this.name = 'OperationalError';
+  }
+}

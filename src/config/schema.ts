@@ -8,22 +8,54 @@
 import { z } from 'zod';
 
 type Meta = { description: string; unit?: string; source?: string };
+/** [min, max, why]: the physically meaningful range of a key and its reason, shown in docs/CONFIG.md. */
+type Range = readonly [number, number, string];
 
-const num = (def: number, meta: Meta) => z.number().finite().meta(meta).default(def);
-const pos = (def: number, meta: Meta) => z.number().finite().positive().meta(meta).default(def);
-const nonneg = (def: number, meta: Meta) => z.number().finite().nonnegative().meta(meta).default(def);
-const int = (def: number, meta: Meta, min = 1) => z.number().int().min(min).meta(meta).default(def);
+const num = (def: number, [min, max, range]: Range, meta: Meta, t = z.number()) =>
+  t
+    .min(min)
+    .max(max)
+    .default(def)
+    .meta({ ...meta, range });
+const int = (def: number, range: Range, meta: Meta) => num(def, range, meta, z.number().int());
 const oneOf = <T extends readonly [string, ...string[]]>(values: T, def: T[number], meta: Meta) =>
   z
     .enum(values)
     .meta(meta)
     .default(def as never);
+/** The `class` key of a component: the classes with a model for it; the first is the default. */
+const classOf = (component: keyof typeof COMPONENT_CLASS_NAMES, description: string) =>
+  oneOf(COMPONENT_CLASS_NAMES[component], COMPONENT_CLASS_NAMES[component][0], { description });
 /** A strict section whose fields all have defaults, so the whole section may be omitted. */
 const section = <S extends z.ZodRawShape>(shape: S, description: string) =>
   z
     .strictObject(shape)
     .meta({ description })
     .prefault({} as never);
+
+/**
+ * Component classes that have a model (src/hw/components/), by the component they can model; the first is
+ * the default. The one list: hw imports config, so it lives here (the lowest layer); the registry maps each
+ * name to its model (a name without a model does not compile) and the `class` keys below read it.
+ */
+export const COMPONENT_CLASS_NAMES = {
+  crossbar: ['rram_crossbar', 'spikesim_crossbar'],
+  row_driver: ['row_driver'],
+  // The ADC's model class follows adc.family (one class per published model); adc.class names the circuit.
+  adc: ['isaac_sar_adc', 'neurosim_sar_adc', 'spikesim_adc'],
+  column_mux: ['column_mux'],
+  shift_add: ['shift_add', 'spikesim_subtractor'],
+  output_register: ['output_register', 'spikesim_temp_buffer'],
+  lif_unit: ['lif_unit', 'spikesim_neuron'],
+  membrane_buffer: ['sram_buffer'],
+  tile_buffer: ['sram_buffer', 'spikesim_tile_buffer'],
+  tile_bus: ['tile_bus', 'spikesim_htree'],
+  entropy_unit: ['entropy_unit'],
+  global_buffer: ['edram_buffer', 'spikesim_memory'],
+  router: ['mesh_router'],
+  link: ['mesh_link'],
+} as const;
+export type ComponentClassName = (typeof COMPONENT_CLASS_NAMES)[keyof typeof COMPONENT_CLASS_NAMES][number];
 
 export const ADC_FAMILIES = ['isaac', 'neurosim-sar', 'spikesim'] as const;
 export type AdcFamily = (typeof ADC_FAMILIES)[number];
@@ -33,17 +65,17 @@ export const SPIKESIM_COLUMNS_PER_ADC = 8;
 export const ChipSchema = section(
   {
     name: z.string().min(1).meta({ description: 'Name printed in every report' }).default('imcsim-default'),
-    clock_hz: pos(1e9, {
+    clock_hz: num(1e9, [1e6, 1e10, 'CMOS logic clocks: 1 MHz–10 GHz (§4: 1 GHz typical)'], {
       unit: 'Hz',
       description: 'Clock of the digital logic; one simulator cycle',
       source: 'docs/SOURCES.md §4: 1 GHz typical (NeuroSim, PUMA, ISAAC)',
     }),
-    tech_node_nm: pos(32, {
+    tech_node_nm: num(32, [3, 180, 'Stillmaker & Baas: 180–7 nm; 3 nm is in production'], {
       unit: 'nm',
       description: 'Technology node every component model is scaled to',
       source: 'ISAAC (ISCA 2016) 32 nm',
     }),
-    supply_v: pos(0.9, {
+    supply_v: num(0.9, [0.3, 1.8, 'near-threshold 0.3 V to the 1.8 V of 180 nm (Stillmaker & Baas)'], {
       unit: 'V',
       description: 'Digital supply; energies scale with V² from each model reference supply',
       source: 'Nominal supply at 32 nm (Stillmaker & Baas 2017 table)',
@@ -54,25 +86,23 @@ export const ChipSchema = section(
 
 export const CrossbarSchema = section(
   {
-    class: oneOf(['rram_crossbar', 'spikesim_crossbar'], 'rram_crossbar', {
-      description: 'Component model class of the crossbar array',
-    }),
-    rows: int(64, {
+    class: classOf('crossbar', 'Component model class of the crossbar array'),
+    rows: int(64, [8, 4096, 'ISAAC 128, SpikeSim 64 rows; [our design] bounds 8–4096'], {
       unit: 'rows',
       description: 'Word lines per crossbar',
       source: 'DT-SNN (DAC 2023): 64×64 RRAM',
     }),
-    columns: int(64, {
+    columns: int(64, [8, 4096, 'ISAAC 128, SpikeSim 64 columns; [our design] bounds 8–4096'], {
       unit: 'columns',
       description: 'Bit lines per crossbar',
       source: 'DT-SNN (DAC 2023): 64×64 RRAM',
     }),
-    cell_bits: int(2, {
+    cell_bits: int(2, [1, 8, 'NeuroSim/MNSIM cells hold 1–4 b; [our design] ≤ 8; ≤ weight_bits'], {
       unit: 'bits',
       description: 'Bits stored per RRAM cell',
       source: 'NeuroSim/MNSIM multi-level cell',
     }),
-    weight_bits: int(4, {
+    weight_bits: int(4, [1, 16, 'binary up to 16-b weights (ISAAC 16 b)'], {
       unit: 'bits',
       description: 'Weight precision',
       source: 'DT-SNN (DAC 2023): 4-bit weights',
@@ -82,7 +112,7 @@ export const CrossbarSchema = section(
         'Signed-weight scheme: differential column pairs (2× columns), offset-binary weights corrected digitally by the input count (SpikeSim), or unsigned',
       source: 'NeuroSim / ISAAC',
     }),
-    rows_parallel: int(64, {
+    rows_parallel: int(64, [1, 4096, 'at most crossbar.rows (checked)'], {
       unit: 'rows',
       description: 'Word lines driven in one read (a read of more active rows is split into groups)',
       source: '[our design] full-parallel read as in DT-SNN class designs',
@@ -91,33 +121,33 @@ export const CrossbarSchema = section(
       .boolean()
       .meta({ description: 'Rows whose input bit is 0 are not scheduled (no read group spent on them)' })
       .default(true),
-    input_bits: int(8, {
+    input_bits: int(8, [1, 16, 'ISAAC applies 16-b inputs bit-serially'], {
       unit: 'bits',
       description:
         'Precision of non-binary inputs (direct-encoded image, sums after pooling), applied bit-serially',
       source: '[our design]; ISAAC applies 16-b inputs bit-serially',
     }),
-    read_voltage_v: pos(0.1, {
+    read_voltage_v: num(0.1, [0.01, 1, '§4: 0.1–0.15 V; a read stays below set/reset (≳ 1 V)'], {
       unit: 'V',
       description: 'Read voltage on an active row',
       source: 'NeuroSim / SpikeSim',
     }),
-    lrs_ohm: pos(20e3, {
+    lrs_ohm: num(20e3, [100, 1e7, '§4: 10–20 kΩ; spans reported cells; < hrs_ohm (checked)'], {
       unit: 'ohm',
       description: 'Low-resistance state',
       source: 'NeuroSim / MNSIM / SpikeSim (19.139 kΩ)',
     }),
-    hrs_ohm: pos(200e3, {
+    hrs_ohm: num(200e3, [1e3, 1e9, '§4: 100 kΩ–1 MΩ; 1 kΩ–1 GΩ spans reported cells'], {
       unit: 'ohm',
       description: 'High-resistance state',
       source: 'NeuroSim / MNSIM (100 kΩ–1 MΩ)',
     }),
-    read_pulse_s: pos(10e-9, {
+    read_pulse_s: num(10e-9, [1e-10, 1e-5, 'ISAAC 100 ns, NeuroSim ~10 ns; 0.1 ns–10 µs'], {
       unit: 's',
       description: 'Duration of one crossbar read (row pulse and bit-line settling)',
       source: '[our design]; ISAAC uses 100 ns per read, NeuroSim ~10 ns at 64 rows',
     }),
-    cell_area_f2: pos(4, {
+    cell_area_f2: num(4, [4, 200, '4F² is the crosspoint minimum; 1T1R cells are larger'], {
       unit: 'F²',
       description: 'Area of one 1T1R/crosspoint cell in feature-size squares',
       source: 'NeuroSim 4F² crosspoint',
@@ -128,10 +158,8 @@ export const CrossbarSchema = section(
 
 export const RowDriverSchema = section(
   {
-    class: oneOf(['row_driver'], 'row_driver', {
-      description: 'Component model class of the 1-bit row driver (DAC)',
-    }),
-    power_w: pos(3.9e-6, {
+    class: classOf('row_driver', 'Component model class of the 1-bit row driver (DAC)'),
+    power_w: num(3.9e-6, [1e-9, 1e-3, 'ISAAC 3.9 µW per DAC (§4); 1 nW–1 mW'], {
       unit: 'W',
       description: 'Power of one 1-bit DAC while driving',
       source: 'ISAAC: 3.9 µW per DAC (32 nm)',
@@ -142,13 +170,21 @@ export const RowDriverSchema = section(
 
 export const AdcSchema = section(
   {
-    class: oneOf(['sar_adc'], 'sar_adc', { description: 'Component model class of the ADC' }),
+    class: oneOf(['sar_adc'], 'sar_adc', {
+      description:
+        'ADC circuit: successive approximation (every bundled family); the model class is chosen by adc.family',
+    }),
     family: oneOf(ADC_FAMILIES, 'isaac', {
-      description: 'Which published ADC energy model to use; printed with every result',
+      description:
+        'Which published ADC model (class) to use — isaac: isaac_sar_adc (32 nm), neurosim-sar: neurosim_sar_adc (65 nm), spikesim: spikesim_adc (65 nm); printed with every result',
       source: 'ISAAC (ISCA 2016); NeuroSim SarADC; SpikeSim',
     }),
-    bits: int(4, { unit: 'bits', description: 'ADC resolution', source: 'DT-SNN class design: 4-bit' }),
-    columns_per_adc: int(8, {
+    bits: int(4, [1, 16, 'SAR ADCs here: 1–8 b (§4); 16 b is the SAR ceiling'], {
+      unit: 'bits',
+      description: 'ADC resolution',
+      source: 'DT-SNN class design: 4-bit',
+    }),
+    columns_per_adc: int(8, [1, 4096, 'ISAAC 128, NeuroSim 8; at most crossbar.columns (checked)'], {
       unit: 'columns',
       description: 'Columns multiplexed onto one ADC; one read takes that many conversion rounds',
       source: 'NeuroSim default 8 (ISAAC: 128)',
@@ -159,27 +195,27 @@ export const AdcSchema = section(
 
 export const ColumnMuxSchema = section(
   {
-    class: oneOf(['column_mux'], 'column_mux', {
-      description: 'Component model class of the column multiplexer',
-    }),
+    class: classOf('column_mux', 'Component model class of the column multiplexer'),
   },
   'Column multiplexers in front of each ADC',
 );
 
 export const ShiftAddSchema = section(
   {
-    class: oneOf(['shift_add', 'spikesim_subtractor'], 'shift_add', { description: 'Component model class' }),
-    bits: int(16, { unit: 'bits', description: 'Accumulator width', source: 'ISAAC 16-b shift-and-add' }),
+    class: classOf('shift_add', 'Component model class'),
+    bits: int(16, [4, 64, 'ISAAC 16 b; at least adc.bits (checked)'], {
+      unit: 'bits',
+      description: 'Accumulator width',
+      source: 'ISAAC 16-b shift-and-add',
+    }),
   },
   'Shift-and-add accumulators combining bit-slices, input bits and row-splits (also pooling sums)',
 );
 
 export const OutputRegisterSchema = section(
   {
-    class: oneOf(['output_register', 'spikesim_temp_buffer'], 'output_register', {
-      description: 'Component model class',
-    }),
-    bits: int(16, {
+    class: classOf('output_register', 'Component model class'),
+    bits: int(16, [1, 64, 'ISAAC 16 b; [our design] ≤ 64'], {
       unit: 'bits',
       description: 'Width of one register lane',
       source: 'ISAAC output register',
@@ -190,7 +226,7 @@ export const OutputRegisterSchema = section(
 
 export const PeSchema = section(
   {
-    crossbars_per_pe: int(8, {
+    crossbars_per_pe: int(8, [1, 256, 'ISAAC 8, SpikeSim 9; [our design] ≤ 256'], {
       unit: 'crossbars',
       description: 'Crossbars grouped in one processing element',
       source: 'ISAAC IMA: 8 crossbars',
@@ -201,7 +237,7 @@ export const PeSchema = section(
 
 export const TileSchema = section(
   {
-    pes_per_tile: int(4, {
+    pes_per_tile: int(4, [1, 256, 'ISAAC 12, SpikeSim 8; [our design] ≤ 256'], {
       unit: 'PEs',
       description: 'PEs in one tile',
       source: '[our design]; SpikeSim 8, ISAAC 12',
@@ -212,18 +248,18 @@ export const TileSchema = section(
 
 export const LifUnitSchema = section(
   {
-    class: oneOf(['lif_unit', 'spikesim_neuron'], 'lif_unit', { description: 'Component model class' }),
-    units_per_tile: int(64, {
+    class: classOf('lif_unit', 'Component model class'),
+    units_per_tile: int(64, [1, 4096, '[our design] 1–4096'], {
       unit: 'units',
       description: 'LIF update units per tile working in parallel',
       source: '[our design]',
     }),
-    potential_bits: int(16, {
+    potential_bits: int(16, [2, 64, 'SpikeSim 22 b; [our design] 2–64'], {
       unit: 'bits',
       description: 'Membrane potential width',
       source: '[our design]; SpikeSim 22 b in its area model',
     }),
-    latency_cycles: int(2, {
+    latency_cycles: int(2, [1, 1000, '[our design] 1–1000'], {
       unit: 'cycles',
       description: 'Cycles for one update (integrate, leak, compare, reset)',
       source: '[our design]',
@@ -234,18 +270,18 @@ export const LifUnitSchema = section(
 
 export const MembraneBufferSchema = section(
   {
-    class: oneOf(['sram_buffer'], 'sram_buffer', { description: 'Component model class' }),
-    capacity_bits: int(262144, {
+    class: classOf('membrane_buffer', 'Component model class'),
+    capacity_bits: int(262144, [1, 2 ** 30, '[our design] ≤ 128 MiB, beyond any per-tile SRAM'], {
       unit: 'bits',
       description: 'Membrane-potential storage per tile (overflow spills to the global buffer)',
       source: '[our design] 32 KiB',
     }),
-    width_bits: int(64, {
+    width_bits: int(64, [1, 4096, 'Horowitz 64 b; ≤ capacity_bits (checked)'], {
       unit: 'bits',
       description: 'Port width',
       source: 'Horowitz 8 KB SRAM, 64-b access',
     }),
-    ports: int(2, {
+    ports: int(2, [1, 8, 'SRAM macros have 1–2 ports; [our design] ≤ 8'], {
       unit: 'ports',
       description: 'Simultaneous accesses per cycle',
       source: '[our design] dual-port',
@@ -256,96 +292,127 @@ export const MembraneBufferSchema = section(
 
 export const TileBufferSchema = section(
   {
-    class: oneOf(['sram_buffer', 'spikesim_tile_buffer'], 'sram_buffer', {
-      description: 'Component model class',
-    }),
-    capacity_bits: int(65536, {
+    class: classOf('tile_buffer', 'Component model class'),
+    capacity_bits: int(65536, [1, 2 ** 30, '[our design] ≤ 128 MiB, beyond any per-tile SRAM'], {
       unit: 'bits',
       description: 'Input (spike) buffer per tile',
       source: '[our design] 8 KiB; SpikeSim 8192 b',
     }),
-    width_bits: int(64, {
+    width_bits: int(64, [1, 4096, 'Horowitz 64 b; ≤ capacity_bits (checked)'], {
       unit: 'bits',
       description: 'Port width',
       source: 'Horowitz 8 KB SRAM, 64-b access',
     }),
-    ports: int(2, { unit: 'ports', description: 'Simultaneous accesses per cycle', source: '[our design]' }),
+    ports: int(2, [1, 8, 'SRAM macros have 1–2 ports; [our design] ≤ 8'], {
+      unit: 'ports',
+      description: 'Simultaneous accesses per cycle',
+      source: '[our design]',
+    }),
   },
   'Tile input buffer holding incoming spikes and activations',
 );
 
 export const TileBusSchema = section(
   {
-    class: oneOf(['tile_bus', 'spikesim_htree'], 'tile_bus', { description: 'Component model class' }),
-    width_bits: int(64, { unit: 'bits', description: 'Bus width (bits per cycle)', source: '[our design]' }),
-    length_m: pos(0.5e-3, {
+    class: classOf('tile_bus', 'Component model class'),
+    width_bits: int(64, [1, 4096, 'ISAAC 384 b; [our design] ≤ 4096'], {
+      unit: 'bits',
+      description: 'Bus width (bits per cycle)',
+      source: '[our design]',
+    }),
+    length_m: num(0.5e-3, [1e-6, 1e-2, '1 µm up to 1 cm, a die edge'], {
       unit: 'm',
       description: 'Wire length from tile buffer to a PE',
       source: '[our design]; ISAAC tile ≈0.37 mm²',
     }),
-    wire_energy_j_per_bit_m: pos(0.08e-12 / 1e-3, {
-      unit: 'J/(bit·m)',
-      description: 'Wire energy',
-      source: 'docs/SOURCES.md §4: 0.05–0.1 pJ/bit/mm (hwcomponents Wire)',
-    }),
+    wire_energy_j_per_bit_m: num(
+      0.08e-12 / 1e-3,
+      [1e-12, 1e-8, '§4: 0.05–0.1 pJ/bit/mm; 0.001–10 pJ/bit/mm'],
+      {
+        unit: 'J/(bit·m)',
+        description: 'Wire energy',
+        source: 'docs/SOURCES.md §4: 0.05–0.1 pJ/bit/mm (hwcomponents Wire)',
+      },
+    ),
   },
   'Intra-tile interconnect (H-tree) from tile buffer to PEs',
 );
 
 export const EntropyUnitSchema = section(
   {
-    class: oneOf(['entropy_unit'], 'entropy_unit', { description: 'Component model class' }),
-    bits: int(16, { unit: 'bits', description: 'Datapath width', source: '[our design]' }),
-    lut_entries: int(256, {
+    class: classOf('entropy_unit', 'Component model class'),
+    bits: int(16, [4, 64, '[our design] 4–64'], {
+      unit: 'bits',
+      description: 'Datapath width',
+      source: '[our design]',
+    }),
+    lut_entries: int(256, [2, 65536, '[our design] 2–65536 entries'], {
       unit: 'entries',
       description: 'Entries of each exp / log lookup table',
       source: '[our design]',
     }),
-    lanes: int(1, { unit: 'lanes', description: 'Classes processed per cycle', source: '[our design]' }),
+    lanes: int(1, [1, 1024, '[our design] 1–1024 lanes'], {
+      unit: 'lanes',
+      description: 'Classes processed per cycle',
+      source: '[our design]',
+    }),
   },
   'Entropy unit for the DT-SNN early exit (softmax, normalised entropy, compare with θ)',
 );
 
 export const GlobalBufferSchema = section(
   {
-    class: oneOf(['edram_buffer', 'spikesim_memory'], 'edram_buffer', {
-      description: 'Component model class',
+    class: classOf('global_buffer', 'Component model class'),
+    capacity_bits: int(64 * 1024 * 8, [1, 2 ** 33, 'ISAAC 64 KB; [our design] ≤ 1 GiB on chip'], {
+      unit: 'bits',
+      description: 'Capacity',
+      source: 'ISAAC eDRAM 64 KB',
     }),
-    capacity_bits: int(64 * 1024 * 8, { unit: 'bits', description: 'Capacity', source: 'ISAAC eDRAM 64 KB' }),
-    width_bits: int(256, { unit: 'bits', description: 'Port width', source: 'ISAAC eDRAM 256-b port' }),
+    width_bits: int(256, [1, 4096, 'ISAAC 256 b; ≤ capacity_bits (checked)'], {
+      unit: 'bits',
+      description: 'Port width',
+      source: 'ISAAC eDRAM 256-b port',
+    }),
   },
   'Global buffer: input images, overflow membrane potentials, outputs',
 );
 
 export const NocSchema = section(
   {
-    router_class: oneOf(['mesh_router'], 'mesh_router', { description: 'Component model class of a router' }),
-    link_class: oneOf(['mesh_link'], 'mesh_link', { description: 'Component model class of a link' }),
+    router_class: classOf('router', 'Component model class of a router'),
+    link_class: classOf('link', 'Component model class of a link'),
     mesh_columns: z
-      .union([z.literal('auto'), z.number().int().min(1)])
-      .meta({ description: 'Mesh width in tiles, or auto (smallest near-square mesh holding every tile)' })
+      .union([z.literal('auto'), z.number().int().min(1).max(1024)])
+      .meta({
+        description: 'Mesh width in tiles, or auto (smallest near-square mesh holding every tile)',
+        range: '[our design] 1–1024 tiles a side',
+      })
       .default('auto'),
     mesh_rows: z
-      .union([z.literal('auto'), z.number().int().min(1)])
-      .meta({ description: 'Mesh height in tiles, or auto' })
+      .union([z.literal('auto'), z.number().int().min(1).max(1024)])
+      .meta({ description: 'Mesh height in tiles, or auto', range: '[our design] 1–1024 tiles a side' })
       .default('auto'),
-    flit_bits: int(64, {
+    flit_bits: int(64, [8, 1024, 'ISAAC 256 b; [our design] 8–1024'], {
       unit: 'bits',
       description: 'Flit (and link) width',
       source: '[our design]; ISAAC 256',
     }),
-    router_pipeline_stages: int(4, {
+    router_pipeline_stages: int(4, [1, 16, 'BookSim 4; [our design] 1–16'], {
       unit: 'cycles',
       description: 'Router pipeline depth',
       source: 'BookSim: route 1 + VC 1 + switch 1 + traversal 1',
     }),
-    link_latency_cycles: int(1, { unit: 'cycles', description: 'Link traversal', source: 'BookSim default' }),
-    buffer_flits: int(4, {
+    link_latency_cycles: int(1, [1, 100, 'BookSim 1; [our design] 1–100'], {
+      unit: 'cycles',
+      description: 'Link traversal',
+      source: 'BookSim default',
+    }),
+    buffer_flits: int(4, [1, 1024, 'BookSim 4; [our design] 1–1024'], {
       unit: 'flits',
       description: 'Input buffer depth per router port',
       source: 'BookSim default',
     }),
-    link_length_m: pos(1e-3, {
+    link_length_m: num(1e-3, [1e-5, 3e-2, '10 µm up to 3 cm, a reticle-sized die'], {
       unit: 'm',
       description: 'Length of one mesh link (tile pitch)',
       source: '[our design]',
@@ -353,7 +420,7 @@ export const NocSchema = section(
     spike_encoding: oneOf(['address-event', 'bitmap'], 'address-event', {
       description: 'Spike packets carry one address per spike, or one bit per neuron',
     }),
-    psum_bits: int(16, {
+    psum_bits: int(16, [1, 64, 'ISAAC 16 b; [our design] ≤ 64'], {
       unit: 'bits',
       description: 'Width of a partial sum sent between tiles',
       source: 'ISAAC 16-b',
@@ -368,7 +435,7 @@ export const LeakageSchema = section(
       description:
         'per-component: every instance leaks its model leakage power; none: not modelled (SpikeSim compatibility; printed in every report)',
     }),
-    density_w_per_m2: nonneg(1e3, {
+    density_w_per_m2: num(1e3, [0, 1e6, 'up to 1 W/mm²; high-performance 32 nm leaks 10–100 mW/mm²'], {
       unit: 'W/m²',
       description: 'Static power per unit area of CMOS logic and SRAM (every component but the RRAM array)',
       source:

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { readTextFile } from '../config/load.js';
 import { loadYaml } from '../config/yaml-loader.js';
 import { NetworkSchema, type NetworkSpec } from './schema.js';
+import { checkNetworkMemory } from './memory.js';
 import { inferShapes, type NetworkShapes } from './shapes.js';
 
 export interface LoadedNetwork {
@@ -20,7 +21,9 @@ export function resolveNetworkFile(pathOrDir: string): string {
 
 export function parseNetwork(text: string, file: string): LoadedNetwork {
   const spec = loadYaml(text, file, NetworkSchema);
-  return { file, spec, shapes: inferShapes(spec, file) };
+  const shapes = inferShapes(spec, file);
+  checkNetworkMemory(spec, shapes, { file });
+  return { file, spec, shapes };
 }
 
 export function loadNetwork(pathOrDir: string): LoadedNetwork {

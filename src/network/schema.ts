@@ -4,9 +4,21 @@
  */
 import { z } from 'zod';
 
+/**
+ * Sanity ranges: far beyond any network imcsim can run, so only a typo or a hostile file hits them
+ * (they keep products of sizes inside safe integers; the memory estimate, network/memory.ts, then
+ * refuses what would not fit). Timesteps stop at 65535, the trace format's u16 field (docs/TRACE_FORMAT.md).
+ */
+export const MAX_DIM = 65536; // one input dimension, kernel, stride, padding, dilation
+export const MAX_UNITS = 1 << 20; // channels, features, classes, groups
+export const MAX_TIMESTEPS = 65535;
+export const MAX_LAYERS = 4096;
 const posInt = z.number().int().min(1);
-const nonNegInt = z.number().int().min(0);
-const pair = z.union([posInt, z.tuple([posInt, posInt])]);
+const dim = posInt.max(MAX_DIM);
+const units = posInt.max(MAX_UNITS);
+const steps = posInt.max(MAX_TIMESTEPS);
+const nonNegInt = z.number().int().min(0).max(MAX_DIM);
+const pair = z.union([dim, z.tuple([dim, dim])]);
 const pairNonNeg = z.union([nonNegInt, z.tuple([nonNegInt, nonNegInt])]);
 
 export const NEURON_CONVENTIONS = ['dtsnn', 'iir', 'snntorch', 'spikingjelly', 'norse'] as const;
@@ -69,7 +81,7 @@ const weighted = {
   spiking: z.boolean().meta({ description: 'false for the non-spiking output accumulator' }).default(true),
   bias: z.boolean().default(false),
   neuron: NeuronSchema.optional(),
-  timesteps: posInt
+  timesteps: steps
     .optional()
     .meta({ description: 'Per-layer timesteps (LD-SNN); defaults to the network T' }),
 };
@@ -77,18 +89,18 @@ const weighted = {
 export const Conv2dSchema = z.strictObject({
   ...common,
   type: z.literal('conv2d'),
-  out_channels: posInt,
+  out_channels: units,
   kernel: pair,
   stride: pair.default(1),
   padding: pairNonNeg.default(0),
   dilation: pair.default(1),
-  groups: posInt.default(1),
+  groups: units.default(1),
   ...weighted,
 });
 export const LinearSchema = z.strictObject({
   ...common,
   type: z.literal('linear'),
-  out_features: posInt,
+  out_features: units,
   ...weighted,
 });
 const PoolSchema = (t: 'avgpool2d' | 'sumpool2d' | 'maxpool2d') =>
@@ -128,13 +140,30 @@ export const NetworkSchema = z
     description: z.string().optional(),
     dataset: z.string().optional().meta({ description: 'Dataset the network is shaped for (informational)' }),
     input: z.strictObject({
-      shape: z.array(posInt).min(1).max(3).meta({ description: '[C, H, W] or [features]' }),
+      shape: z.array(dim).min(1).max(3).meta({ description: '[C, H, W] or [features]' }),
       encoding: z.enum(['direct', 'rate']).default('direct'),
     }),
-    classes: posInt,
-    timesteps: posInt.default(4),
+    classes: units,
+    timesteps: steps.default(4),
     neuron: NeuronSchema.prefault({}),
-    layers: z.array(LayerSchema).min(1),
+    layers: z.array(LayerSchema).min(1).max(MAX_LAYERS),
+  })
+  .superRefine((net, ctx) => {
+    // Layer names key the weight tensors (<name>.weight): two layers with one name would share them.
+    const seen = new Map<string, number>();
+    net.layers.forEach((l, i) => {
+      const name = l.name ?? `${l.type}${i}`;
+      const first = seen.get(name);
+      const unnamed = l.name === undefined || (first !== undefined && net.layers[first].name === undefined);
+      if (first !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['layers', i, ...(l.name !== undefined ? ['name'] : [])],
+          message: `duplicate layer name "${name}" (layers[${first}] has it${unnamed ? '; unnamed layers are called <type><index>' : ''}): layer names must be unique`,
+          input: l.name ?? name,
+        });
+      else seen.set(name, i);
+    });
   })
   .meta({ description: 'imcsim network topology' });
 

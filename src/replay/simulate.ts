@@ -5,6 +5,7 @@ import { buildWorkload } from '../chip/workload.js';
 import { imcsimArea } from '../chip/area.js';
 import type { ArchSpec } from '../config/schema.js';
 import { NUM_ACTIONS } from '../hw/actions.js';
+import { checkNetworkMemory } from '../network/memory.js';
 import { inferShapes } from '../network/shapes.js';
 import { actionEnergies, chipLeakageW, price, type Priced } from '../pricing/price.js';
 import { runAssumptions } from '../pricing/assumptions.js';
@@ -29,7 +30,11 @@ export async function simulateTrace(
   const reader = await TraceReader.open(tracePath);
   try {
     const header = reader.header;
-    const shapes = inferShapes(header.network);
+    const shapes = inferShapes(header.network, tracePath);
+    checkNetworkMemory(header.network, shapes, {
+      timesteps: Math.max(...header.layers.map((l) => l.timesteps)),
+      file: tracePath,
+    });
     const w = buildWorkload(
       spec,
       header.network,

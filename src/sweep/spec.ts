@@ -12,7 +12,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { located, type Where } from '../config/errors.js';
-import { readTextFile } from '../config/load.js';
+import { pathProblem, readTextFile } from '../config/load.js';
 import { loadYaml } from '../config/yaml-loader.js';
 import { DATASET_NAMES, DATASET_SPLITS } from '../snn/data/dataset.js';
 
@@ -64,9 +64,6 @@ export const METRIC_DESCRIPTIONS: Record<MetricName, string> = {
   noc_max_link_utilisation: 'cycle mode: busiest NoC link, fraction of the simulated time',
 };
 
-/** Dotted field path of an arch config key, as `--set` takes it (`adc.bits`, `noc.flit_bits`). */
-export const ARCH_PATH_RE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*$/;
-
 /** Most points one sweep may have (a typo such as step 0.0001 should not start a million runs). */
 export const MAX_POINTS = 100_000;
 
@@ -85,7 +82,11 @@ const range = z
 const valuesOf = <T extends z.ZodType>(item: T) => z.strictObject({ values: z.array(item).min(1) });
 
 const axisValues = z.union([z.array(scalar).min(1), valuesOf(scalar), range]);
-const pathKey = z.string().regex(ARCH_PATH_RE);
+/** Dotted field path of an arch config key, checked as `--set` checks it (`adc.bits`; no `__proto__`). */
+const pathKey = z.string().superRefine((p, ctx) => {
+  const problem = pathProblem(p);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 const policy = z.enum(SWEEP_POLICIES);
 const theta = z.number().min(0).max(1);

@@ -9,6 +9,8 @@ import { endianness } from 'node:os';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { located } from '../config/errors.js';
+import { checkOutputFile, fileSystemError } from '../util/fs-errors.js';
+import { NetworkSchema } from '../network/schema.js';
 import type { MappedLayer } from '../network/shapes.js';
 import { SummaryAccumulator } from './summary.js';
 import type { TraceHeader, TraceLayer, TraceSample, TraceSummary } from './types.js';
@@ -145,6 +147,16 @@ export function checkTraceHeader(h: unknown, file: string): TraceHeader {
       bad(`layers[${i}].input_kind`, '"spikes" or "values"', l.input_kind);
     if (!isInt(l.timesteps, 1, 0xffff)) bad(`layers[${i}].timesteps`, 'an integer in 1..65535', l.timesteps);
   });
+  // The replay rebuilds the chip from the recorded network: it must be a valid topology too.
+  const net = NetworkSchema.safeParse(h.network);
+  if (!net.success) {
+    const issue = net.error.issues[0];
+    const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+    throw located(`invalid network in the trace header: ${issue.message}`, {
+      file,
+      path: `header.network${path}`,
+    });
+  }
   return h as unknown as TraceHeader;
 }
 
@@ -495,15 +507,21 @@ export class TraceWriter {
     v.setUint32(12, json.length, true);
     head.set(json, HEADER_FIXED);
     v.setUint32(HEADER_FIXED + json.length, crc32(json), true);
-    await mkdir(dirname(path), { recursive: true });
+    checkOutputFile(path);
     const tmp = `${path}.tmp-${process.pid}`;
-    const fh = await open(tmp, 'w');
+    let fh: FileHandle;
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      fh = await open(tmp, 'w');
+    } catch (e) {
+      throw fileSystemError(e, path) ?? e;
+    }
     try {
       await writeAll(fh, head, head.length, 0);
     } catch (e) {
       await fh.close().catch(() => undefined);
       await rm(tmp, { force: true });
-      throw e;
+      throw fileSystemError(e, path) ?? e;
     }
     return new TraceWriter(path, header, tmp, fh, head.length, opts);
   }
@@ -536,7 +554,7 @@ export class TraceWriter {
         await this.flush();
     } catch (e) {
       await this.abort();
-      throw e;
+      throw fileSystemError(e, this.path) ?? e;
     } finally {
       this.busy = false;
     }
@@ -568,7 +586,7 @@ export class TraceWriter {
       return summary;
     } catch (e) {
       await this.abort();
-      throw e;
+      throw fileSystemError(e, this.path) ?? e;
     } finally {
       this.busy = false;
     }
@@ -774,12 +792,14 @@ export class TraceReader implements AsyncIterable<TraceSample> {
       fh = await open(path, 'r');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw located(`cannot open trace: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, {
-        file: path,
-      });
+      if (code === 'ENOENT') throw located('cannot open trace: no such file', { file: path });
+      throw fileSystemError(e, path) ?? e;
     }
     try {
-      const size = (await fh.stat()).size;
+      const st = await fh.stat();
+      if (st.isDirectory())
+        throw located('cannot read trace: is a directory (expected a trace file)', { file: path });
+      const size = st.size;
       const fixed = new Uint8Array(HEADER_FIXED);
       const got = await readAt(fh, fixed, HEADER_FIXED, 0);
       if (got < FILE_MAGIC_BYTES.length || !hasMagic(fixed, 0, FILE_MAGIC_BYTES))

@@ -13,11 +13,11 @@
  * "TimeGriddedData" and attr dt (seconds per timestep). The file is written to a temporary name and
  * renamed, so it appears whole or not at all. Samples are streamed; at most one batch is in memory.
  */
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { renameSync, rmSync } from 'node:fs';
 import h5wasm from 'h5wasm/node';
 import type { Dataset, Group } from 'h5wasm/node';
 import { located } from '../config/errors.js';
+import { fileSystemError, prepareOutputFile } from '../util/fs-errors.js';
 import { TraceReader } from './format.js';
 import type { TraceHeader } from './types.js';
 
@@ -122,8 +122,8 @@ export async function exportTraceNirData(
       });
 
     await h5wasm.ready;
-    mkdirSync(dirname(out), { recursive: true });
     const tmp = `${out}.tmp-${process.pid}`;
+    prepareOutputFile(out, tmp);
     try {
       const f = new h5wasm.File(tmp, 'w');
       try {
@@ -189,7 +189,7 @@ export async function exportTraceNirData(
       renameSync(tmp, out);
     } catch (e) {
       rmSync(tmp, { force: true });
-      throw e;
+      throw fileSystemError(e, out) ?? e;
     }
   } finally {
     await reader.close();

@@ -5,6 +5,7 @@
 import { located } from '../config/errors.js';
 import { resolveRates, type LayerRates, type SpikeRatesSpec } from '../network/rates.js';
 import type { NetworkSpec } from '../network/schema.js';
+import { checkNetworkMemory } from '../network/memory.js';
 import { inferShapes, type NetworkShapes } from '../network/shapes.js';
 import { Rng } from '../util/rng.js';
 import { VERSION } from '../util/version.js';
@@ -74,6 +75,7 @@ export async function generateSyntheticTrace(opts: SyntheticTraceOptions): Promi
     bad('timesteps', 'an integer in 1..65535', timesteps);
   if (!Number.isInteger(seed)) bad('seed', 'an integer', seed);
   const shapes = opts.shapes ?? inferShapes(network);
+  checkNetworkMemory(network, shapes, { timesteps });
   const mapped = shapes.mapped;
   let rates: LayerRates;
   if (typeof opts.rates === 'number') {

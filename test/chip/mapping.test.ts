@@ -77,11 +77,14 @@ describe('mapping options', () => {
     expect(() =>
       mapNetwork(
         loadArch('arch-configs/default.yaml', [
-          parseOverride('crossbar.columns=2'),
+          // 16 one-bit slices, differential: 32 columns per weight on an 8-column crossbar (8 is the schema's minimum)
+          parseOverride('crossbar.columns=8'),
+          parseOverride('crossbar.weight_bits=16'),
+          parseOverride('crossbar.cell_bits=1'),
           parseOverride('adc.columns_per_adc=1'),
         ]),
         mnist.shapes,
       ),
-    ).toThrow(/crossbar\.columns/);
+    ).toThrow(/crossbar\.columns: a weight does not fit in one crossbar row \(expected at least 32 columns/);
   });
 });

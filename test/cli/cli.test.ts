@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { archConfigMarkdown } from '../../src/config/docs.js';
 import { cliMarkdown } from '../../src/cli/cli-docs.js';
@@ -200,5 +202,55 @@ describe('numeric flags', () => {
     expect(() => nn('1.5')).toThrow(/--augment must be an integer ≥ 0/);
     expect(() => nn('')).toThrow(/--augment must be an integer ≥ 0/);
     expect(() => parseNumber('--weight-decay', { min: 0 })('-1')).toThrow(/must be a number ≥ 0/);
+  });
+});
+
+describe('hostile configuration input on the command line (issue 18 items 7, 8)', () => {
+  const imcsim = (...args: string[]) =>
+    spawnSync(process.execPath, ['bin/imcsim.js', ...args], { encoding: 'utf8' });
+  /** Exit code 2, every stderr line in the error style, no stack trace, no raw Node/yaml warning. */
+  const cleanInputError = (r: { status: number | null; stderr: string }) => {
+    expect(r.status).toBe(2);
+    for (const line of r.stderr.trimEnd().split('\n')) expect(line).toMatch(/^imcsim: error: /);
+    expect(r.stderr).not.toMatch(/\n\s+at |Warning|internal error/);
+  };
+  it('--set with __proto__, constructor or prototype in its path: refused by name', () => {
+    for (const path of ['__proto__.polluted', 'adc.constructor.prototype.polluted']) {
+      const r = imcsim('config', 'validate', 'arch-configs/default.yaml', '--set', `${path}=1`);
+      cleanInputError(r);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/"(__proto__|constructor)" is not allowed/);
+    }
+  });
+  it('a sweep axis with __proto__ in its path: refused by name, located in the spec', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imcsim-proto-'));
+    const spec = join(dir, 's.yaml');
+    writeFileSync(
+      spec,
+      `mode: analytic\narch: ${resolve('arch-configs/default.yaml')}\nworkload:\n  network: ${resolve('models/mnist-convnet')}\n  rate: 0.1\naxes:\n  adc.__proto__.polluted: [1, 2]\n`,
+    );
+    const r = await runCli('sweep', spec, '--out', join(dir, 'out'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/s\.yaml:7:3: .*"__proto__" is not allowed/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+  it('a YAML tag in a --set value: an imcsim error, not a raw yaml warning', () => {
+    for (const value of ['!foo 6', '!!binary x']) {
+      const r = imcsim('config', 'validate', 'arch-configs/default.yaml', '--set', `adc.bits=${value}`);
+      cleanInputError(r);
+      expect(r.stderr).toContain('--set adc.bits: YAML tags are not accepted in a value');
+    }
+  });
+  it('an empty YAML file: the error names the file', () => {
+    const empty = join(mkdtempSync(join(tmpdir(), 'imcsim-empty-')), 'empty.yaml');
+    writeFileSync(empty, '');
+    const r = imcsim('config', 'validate', empty);
+    cleanInputError(r);
+    expect(r.stderr).toContain(`imcsim: error: ${empty}: document is empty`);
+  });
+  it('absurd hardware: refused at the key with its physical range', () => {
+    const r = imcsim('config', 'validate', 'arch-configs/default.yaml', '--set', 'adc.bits=64');
+    cleanInputError(r);
+    expect(r.stderr).toContain('adc.bits: must be an integer >= 1 and <= 16');
   });
 });

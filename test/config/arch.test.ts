@@ -128,3 +128,89 @@ describe('overrides (--set)', () => {
     expect(() => parseOverride('adc..bits=3')).toThrow(InputError);
   });
 });
+
+describe('physical ranges and cross-field checks (issue 18 item 4)', () => {
+  // Each absurd value of the hostile-input campaign is refused at its key, with the range it must be in.
+  it.each([
+    ['adc:\n  bits: 64\n', 'adc.bits', 'integer >= 1 and <= 16'],
+    ['chip:\n  tech_node_nm: 1.0e30\n', 'chip.tech_node_nm', 'number >= 3 and <= 180'],
+    ['chip:\n  clock_hz: 1.0e-300\n', 'chip.clock_hz', 'number >= 1000000 and <= 10000000000'],
+    ['crossbar:\n  rows: 1000000000\n  rows_parallel: 8\n', 'crossbar.rows', 'integer >= 8 and <= 4096'],
+    ['crossbar:\n  columns: 1000000000\n', 'crossbar.columns', 'integer >= 8 and <= 4096'],
+  ])('%j is refused at %s', (text, path, expected) => {
+    const e = inputError(() => parseArch(text, 'r.yaml'));
+    expect(e.path).toBe(path);
+    expect(e.expected).toBe(expected);
+    expect(e.message).toMatch(/^r\.yaml:2:\d+: /);
+  });
+  it('a cell cannot hold more bits than a weight', () => {
+    const e = inputError(() => parseArch('crossbar:\n  cell_bits: 8\n  weight_bits: 4\n', 'c.yaml'));
+    expect(e.path).toBe('crossbar.cell_bits');
+    expect(e.message).toBe(
+      'c.yaml: crossbar.cell_bits: a cell cannot store more bits than a weight has (expected at most 4 (crossbar.weight_bits), found 8)',
+    );
+  });
+  it('the shift-and-add accumulator holds an ADC result; a buffer port fits its buffer', () => {
+    expect(inputError(() => parseArch('adc:\n  bits: 12\nshift_add:\n  bits: 8\n', 'a.yaml')).path).toBe(
+      'adc.bits',
+    );
+    expect(
+      inputError(() => parseArch('tile_buffer:\n  capacity_bits: 32\n  width_bits: 64\n', 'b.yaml')).path,
+    ).toBe('tile_buffer.width_bits');
+  });
+  it('every range is stated with its reason in the schema metadata (docs/CONFIG.md shows it)', () => {
+    const json = ArchSchema.toJSONSchema() as { properties: Record<string, { properties?: object }> };
+    let n = 0;
+    for (const sec of Object.values(json.properties))
+      for (const f of Object.values(sec.properties ?? {}) as Array<Record<string, unknown>>)
+        if (f.type === 'number' || f.type === 'integer') {
+          n++;
+          expect(f.maximum, JSON.stringify(f)).toBeLessThan(Number.MAX_SAFE_INTEGER);
+          expect(String(f.range ?? '').length, JSON.stringify(f)).toBeGreaterThan(5);
+        }
+    expect(n).toBeGreaterThan(40);
+  });
+});
+
+describe('hostile --set paths and values (issue 18 items 7, 8)', () => {
+  const polluted = () => (({}) as Record<string, unknown>).polluted;
+  it.each([
+    '__proto__.polluted=1',
+    'adc.__proto__.polluted=1',
+    'constructor.prototype.polluted=1',
+    'adc.constructor.prototype.polluted=1',
+    'adc.prototype=1',
+    'layers[0].__proto__.polluted=1',
+  ])('%s is refused by name and pollutes nothing', (text) => {
+    const seg = /(__proto__|constructor|prototype)/.exec(text)![1];
+    const e = inputError(() => loadArch('arch-configs/default.yaml', [parseOverride(text)]));
+    expect(e).not.toBeInstanceOf(InputErrors);
+    expect(e.message).toContain(`"${seg}" is not allowed`);
+    expect(polluted()).toBeUndefined();
+  });
+  it('an override built without parseOverride is checked too', () => {
+    for (const path of ['__proto__.polluted', 'adc.constructor.prototype.polluted']) {
+      expect(() => applyOverrides({}, [{ path, value: 1 }])).toThrow(/is not allowed/);
+      expect(polluted()).toBeUndefined();
+    }
+  });
+  it('a YAML tag in a --set value is an input error, not a warning', () => {
+    for (const v of ['!!binary x', '!foo 6', '[!!int 3]', '!!str 5']) {
+      const e = inputError(() => parseOverride(`adc.bits=${v}`));
+      expect(e.message).toContain('YAML tags are not accepted');
+    }
+  });
+  it('a bad --set value is not located in the file it did not come from', () => {
+    const e = inputError(() => loadArch('arch-configs/default.yaml', [parseOverride('adc.bits=99')]));
+    expect(e.message).toBe(
+      'adc.bits: must be an integer >= 1 and <= 16 (expected integer >= 1 and <= 16, found 99)',
+    );
+  });
+  it('an empty file is an error that names the file', () => {
+    for (const text of ['', '# only a comment\n', '---\n']) {
+      const e = inputError(() => parseArch(text, 'empty.yaml'));
+      expect(e.message).toMatch(/^empty\.yaml(:\d+:\d+)?: document is empty/);
+      expect(e.file).toBe('empty.yaml');
+    }
+  });
+});

@@ -1,7 +1,10 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { z } from 'zod';
-import { InputError } from '../../src/config/errors.js';
+import { InputError, InputErrors } from '../../src/config/errors.js';
+import { parseArch, parseOverride } from '../../src/config/load.js';
+import { ArchSchema } from '../../src/config/schema.js';
 import { loadYaml, parseYamlPlain } from '../../src/config/yaml-loader.js';
 
 const Schema = z.strictObject({
@@ -220,5 +223,128 @@ describe('fuzz: mutated valid documents', () => {
       }),
       RUNS,
     );
+  });
+});
+
+// ----- the hardware description loader (issue 18: fuzzing suite, hardware YAML and --set paths) -----------
+
+const PRESET = readFileSync('arch-configs/default.yaml', 'utf8');
+/** Bounded: each property stops after its time budget (fast-check counts what ran as passed). */
+const ARCH_RUNS = { numRuns: 250, seed: 7, interruptAfterTimeLimit: 2000 };
+const PER_CALL_MS = 2000;
+const protoNames = Object.getOwnPropertyNames(Object.prototype).sort();
+
+/** A valid ArchSpec (frozen, every number finite and within the schema), or an InputError in the error style. */
+function archOrInputError(text: string, overrides: ReturnType<typeof parseOverride>[] = []): void {
+  const t0 = performance.now();
+  try {
+    const spec = parseArch(text, 'fuzz.yaml', overrides);
+    expect(Object.isFrozen(spec.crossbar)).toBe(true);
+    expect(ArchSchema.parse(spec)).toEqual(spec);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    for (const x of e instanceof InputErrors ? e.errors : [e]) {
+      expect(x.message.length).toBeGreaterThan(0);
+      expect(x.message).not.toMatch(/\n\s+at |internal error/);
+      // from the file alone, every problem names the file, and a located one its line and column
+      if (overrides.length === 0) expect(x.message.startsWith('fuzz.yaml')).toBe(true);
+      if (x.line !== undefined) expect(x.message).toMatch(/^fuzz\.yaml:\d+:\d+: /);
+    }
+  }
+  expect(performance.now() - t0).toBeLessThan(PER_CALL_MS);
+  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(protoNames);
+}
+
+/** Numbers at and around the physical ranges, and the absurd ones of the hostile-input campaign. */
+const hostileNumber = fc.oneof(
+  fc.constantFrom(0, -1, 1, 3, 8, 16, 17, 64, 4096, 4097, 1e30, 1e-300, 1e9, 2 ** 53, -0, 0.5),
+  fc.double({ noNaN: false }),
+  fc.integer(),
+);
+const archKey = fc.constantFrom(
+  ...Object.entries(ArchSchema.shape).flatMap(([sec, s]) => {
+    const inner = (s as unknown as { unwrap?: () => { shape?: object } }).unwrap?.();
+    return inner?.shape ? Object.keys(inner.shape).map((k) => `${sec}.${k}`) : [sec];
+  }),
+);
+
+describe('fuzz: hardware descriptions (arch YAML)', () => {
+  let warn: MockInstance<typeof process.emitWarning>;
+  beforeAll(() => {
+    warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+  });
+  afterAll(() => warn.mockRestore());
+
+  it('the shipped preset mutated: a valid ArchSpec or a located InputError, in time', () => {
+    fc.assert(
+      fc.property(fc.array(mutation, { minLength: 1, maxLength: 5 }), (ms) =>
+        archOrInputError(ms.reduce(mutate, PRESET)),
+      ),
+      ARCH_RUNS,
+    );
+  });
+
+  it('a key set to a hostile number or value: a valid ArchSpec or an InputError naming the file', () => {
+    fc.assert(
+      fc.property(archKey, fc.oneof(hostileNumber, fc.jsonValue({ maxDepth: 2 })), (key, value) => {
+        const [sec, k] = key.split('.');
+        const text =
+          k === undefined
+            ? `${sec}: ${JSON.stringify(value) ?? 'null'}\n`
+            : `${sec}:\n  ${k}: ${JSON.stringify(value) ?? 'null'}\n`;
+        archOrInputError(text);
+      }),
+      ARCH_RUNS,
+    );
+  });
+
+  it('--set with arbitrary paths and values: a valid ArchSpec or an InputError; nothing polluted, no warning', () => {
+    const segment = fc.oneof(
+      archKey.chain((k) => fc.constantFrom(...k.split('.'))),
+      fc.constantFrom(
+        '__proto__',
+        'constructor',
+        'prototype',
+        'toString',
+        'hasOwnProperty',
+        'valueOf',
+        'polluted',
+      ),
+      fc.constantFrom('[0]', '[1]', '', ' ', '..', '[', ']', '0'),
+      fc.string({ maxLength: 6 }),
+    );
+    const value = fc.oneof(
+      hostileNumber.map(String),
+      fc.constantFrom(
+        '!!binary x',
+        '!foo 6',
+        '[!!int 3]',
+        '*a',
+        '&a 6',
+        '{a: 1}',
+        '[1, 2]',
+        '~',
+        '"x',
+        'true',
+        '',
+      ),
+      fc.string({ maxLength: 12 }),
+    );
+    fc.assert(
+      fc.property(fc.array(segment, { minLength: 1, maxLength: 4 }), value, (segs, v) => {
+        let o;
+        try {
+          o = parseOverride(`${segs.join('.')}=${v}`);
+        } catch (e) {
+          if (!(e instanceof InputError)) throw e;
+          expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+          return;
+        }
+        archOrInputError(PRESET, [o]);
+      }),
+      ARCH_RUNS,
+    );
+    expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([]);
   });
 });

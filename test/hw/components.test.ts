@@ -1,10 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseArch } from '../../src/config/load.js';
-import { ADC_FAMILIES, ArchSchema } from '../../src/config/schema.js';
+import { ADC_FAMILIES, ArchSchema, COMPONENT_CLASS_NAMES } from '../../src/config/schema.js';
 import { ACTIONS, COMPONENTS } from '../../src/hw/actions.js';
-import { adcEnergyLatency, isaacAdcEnergyPj } from '../../src/hw/components/sar-adc.js';
-import { buildComponentModels, classFieldOf, COMPONENT_CLASSES } from '../../src/hw/components/registry.js';
+import { isaacAdcEnergyPj } from '../../src/hw/components/sar-adc.js';
+import {
+  ADC_CLASS_OF_FAMILY,
+  buildComponentModels,
+  classFieldOf,
+  COMPONENT_CLASSES,
+} from '../../src/hw/components/registry.js';
 import { nominalSupplyV, scaleFactors } from '../../src/hw/tech.js';
 
 /** Class names the schema allows for a component (its `class` enum). */
@@ -16,7 +21,9 @@ function allowedClasses(component: string): string[] {
     return x;
   };
   for (const k of field) s = unwrap(unwrap(s)._zod.def.shape[k]);
-  return s._zod.def.entries ? Object.keys(s._zod.def.entries) : [];
+  const names: string[] = s._zod.def.entries ? Object.keys(s._zod.def.entries) : [];
+  // The ADC's class is chosen by its family.
+  return component === 'adc' ? names.map((f) => ADC_CLASS_OF_FAMILY[f as never]) : names;
 }
 
 describe('component registry', () => {
@@ -29,6 +36,13 @@ describe('component registry', () => {
         expect(cls, `${c}: ${n}`).toBeDefined();
         expect(cls!.components).toContain(c);
       }
+    }
+  });
+  it('the class list is declared once: each model models exactly the components the list gives its name', () => {
+    for (const [name, cls] of COMPONENT_CLASSES) {
+      expect(cls.name).toBe(name);
+      const listed = COMPONENTS.filter((c) => (COMPONENT_CLASS_NAMES[c] as readonly string[]).includes(name));
+      expect([...cls.components].sort(), name).toEqual(listed.sort());
     }
   });
   it('every class cites a source', () => {
@@ -68,29 +82,68 @@ describe('crossbar read', () => {
   });
 });
 
-describe('ADC models', () => {
-  it('reproduce the ISAAC table at its points', () => {
-    expect(isaacAdcEnergyPj(4)).toBeCloseTo(0.79, 12);
-    expect(isaacAdcEnergyPj(5)).toBeCloseTo(0.99, 12);
-    expect(isaacAdcEnergyPj(6)).toBeCloseTo(1.2, 12);
+describe('ADC models: one class per family, timing that follows the SAR circuit', () => {
+  /** The ADC model of a family at `bits`, at its own reference node (so no scaling is applied). */
+  const adc = (family: string, bits: number, node: number) =>
+    buildComponentModels(
+      parseArch(
+        `chip: {tech_node_nm: ${node}, supply_v: ${nominalSupplyV(node)}}\nadc: {family: ${family}, bits: ${bits}}\n`,
+        'a.yaml',
+      ),
+    ).adc;
+  const refNode: Record<string, number> = { isaac: 32, 'neurosim-sar': 65, spikesim: 65 };
+  it('each family is its own registered class with its own reference node', () => {
+    const names = new Set<string>();
+    for (const fam of ADC_FAMILIES) {
+      const m = adc(fam, 4, refNode[fam]);
+      names.add(m.className);
+      expect(m.refTechNodeNm, fam).toBe(refNode[fam]);
+      expect(COMPONENT_CLASSES.get(m.className)!.refTechNodeNm).toBe(refNode[fam]);
+    }
+    expect(names.size).toBe(ADC_FAMILIES.length);
+  });
+  it('ISAAC: the hwcomponents table at its points; 8 b at 1.28 GS/s; (b+1) SAR cycles', () => {
+    for (const [b, pj] of [
+      [4, 0.79],
+      [5, 0.99],
+      [6, 1.2],
+      [8, 1.67],
+    ])
+      expect(adc('isaac', b, 32).actions.convert!.energy_j).toBeCloseTo(pj * 1e-12, 24);
+    const t = (b: number) => adc('isaac', b, 32).actions.convert!.latency_s;
+    // 8 b: 1 / 1.28 GS/s = 781.25 ps = 9 cycles of 86.805… ps; 4 b: 5 cycles = 434.03 ps; 6 b: 607.64 ps.
+    expect(t(8)).toBeCloseTo(781.25e-12, 20);
+    expect(t(4)).toBeCloseTo((781.25e-12 * 5) / 9, 20);
+    expect(t(6)).toBeCloseTo((781.25e-12 * 7) / 9, 20);
+    expect(adc('isaac', 8, 32).area_m2).toBeCloseTo(0.0012e-6, 18);
     expect(isaacAdcEnergyPj(8)).toBeCloseTo(1.67, 12);
   });
-  it('NeuroSim SAR: 204 fJ at 4 b, 503 fJ at 8 b, (b+1) ns', () => {
-    expect(adcEnergyLatency('neurosim-sar', 4).energyPj).toBeCloseTo(0.204, 12);
-    expect(adcEnergyLatency('neurosim-sar', 8).energyPj).toBeCloseTo(0.503, 12);
-    expect(adcEnergyLatency('neurosim-sar', 6).latencyS).toBeCloseTo(7e-9, 18);
+  it('NeuroSim SAR: 204 fJ at 4 b, 503 fJ at 8 b, (b+1) ns; area linear in its transistor count', () => {
+    expect(adc('neurosim-sar', 4, 65).actions.convert!.energy_j).toBeCloseTo(0.204e-12, 24);
+    expect(adc('neurosim-sar', 8, 65).actions.convert!.energy_j).toBeCloseTo(0.503e-12, 24);
+    expect(adc('neurosim-sar', 6, 65).actions.convert!.latency_s).toBeCloseTo(7e-9, 20);
+    expect(adc('neurosim-sar', 4, 65).actions.convert!.latency_s).toBeCloseTo(5e-9, 20);
+    // (269 + 109·3 + 209 + 73·3) / (269 + 109·7 + 209 + 73·7) = 1024 / 1752.
+    expect(adc('neurosim-sar', 4, 65).area_m2 / adc('neurosim-sar', 8, 65).area_m2).toBeCloseTo(
+      1024 / 1752,
+      12,
+    );
   });
-  it('SpikeSim: 2.03084 pJ at 4 b', () => {
-    expect(adcEnergyLatency('spikesim', 4).energyPj).toBe(2.03084);
+  it('SpikeSim: 2.03084 pJ and 693.633 µm² at 4 b (65 nm)', () => {
+    const m = adc('spikesim', 4, 65);
+    expect(m.actions.convert!.energy_j).toBeCloseTo(2.03084e-12, 24);
+    expect(m.area_m2).toBeCloseTo(693.633e-12, 20);
   });
-  it('more bits never cost less, in every family (and doubling bits never lowers energy)', () => {
+  it('more bits never cost less energy or take less time, in every family', () => {
     for (const fam of ADC_FAMILIES) {
-      let prev = 0;
+      let prevE = 0;
+      let prevT = 0;
       for (let b = 1; b <= 16; b++) {
-        const e = adcEnergyLatency(fam, b).energyPj;
-        expect(e, `${fam} ${b}`).toBeGreaterThan(prev);
-        prev = e;
-        if (b <= 8) expect(adcEnergyLatency(fam, 2 * b).energyPj).toBeGreaterThanOrEqual(e);
+        const c = adc(fam, b, refNode[fam]).actions.convert!;
+        expect(c.energy_j, `${fam} ${b}`).toBeGreaterThan(prevE);
+        expect(c.latency_s, `${fam} ${b}`).toBeGreaterThan(prevT);
+        prevE = c.energy_j;
+        prevT = c.latency_s;
       }
     }
   });

@@ -8,7 +8,7 @@ import { REPORT_CHARTS } from '../../src/report/report-html.js';
 import { makeRuns, type TestRuns } from './runs.js';
 
 /**
- * The pages in a real browser: headless Chromium (Debian's chromium; CI installs it) opens report.html
+ * The pages in a real browser: headless Chromium (Debian's chromium; `npm test` installs it) opens report.html
  * and compare.html from disk, finds every chart rendered and no console or page errors. Screenshots go to
  * test-artifacts/. A missing browser is a failure, never a skip.
  */
@@ -23,7 +23,7 @@ let browser: Browser | undefined;
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))
     throw new Error(
-      `Chromium not found at ${CHROMIUM}: the browser test needs it. Install it (Debian/Ubuntu: apt-get install chromium; CI does) or point IMCSIM_CHROMIUM at a Chromium binary.`,
+      `Chromium not found at ${CHROMIUM}: the browser test needs it. Install it (Debian/Ubuntu: apt-get install chromium; npm test does as root) or point IMCSIM_CHROMIUM at a Chromium binary.`,
     );
   runs = await makeRuns('imcsim-browser-');
   const cmp = join(runs.dir, 'cmp');

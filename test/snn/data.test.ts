@@ -244,7 +244,7 @@ describe('loadDataset arguments', () => {
 });
 
 describe('Fashion-MNIST (Debian package dataset-fashion-mnist)', () => {
-  // These use the real files and FAIL (not skip) when they are missing: CI installs the package.
+  // These use the real files and FAIL (not skip) when they are missing: `npm test` installs the package (scripts/test-setup.mjs).
   const counts = { train: 55000, validation: 5000, test: 10000 } as const;
   const CHECKSUMS = {
     train: '3419fe982efc32da148c4a1c3a9f2ca74dfd9ae4ffd9149af67dd65e14b81c4e',

@@ -519,19 +519,16 @@ describe('training', () => {
     const net0 = new TrainNet(m, { timesteps: 4, surrogate: 'pwl' });
     const data = toyData(200, 1);
     const th = calibrateThresholds(net0, data.images.subarray(0, 64 * 20), 64);
-    expect(th[0]).toBeCloseTo(
-      quantile(
-        Float32Array.from(
-          net0.forward(
-            data.images.subarray(0, 64 * 20),
-            { batch: 64, timesteps: 4, train: true, seed: 0, ids: ids(64) },
-            1,
-          ),
-        ),
-        0.9,
-      ),
-      5,
+    // Independent of quantile(): θ splits the layer's input currents 90 / 10 (the definition of the
+    // 90th percentile, up to one order statistic).
+    const cur0 = net0.forward(
+      data.images.subarray(0, 64 * 20),
+      { batch: 64, timesteps: 4, train: true, seed: 0, ids: ids(64) },
+      1,
     );
+    const below = cur0.reduce((n, v) => n + (v <= th[0] ? 1 : 0), 0) / cur0.length;
+    expect(below).toBeGreaterThanOrEqual(0.9 - 1 / cur0.length);
+    expect(below).toBeLessThanOrEqual(0.9 + 2 / cur0.length);
     m.tensors.get('fc1.leak')!.data[0] = 1;
     const before = copyData(m);
     const r = await trainRun({
@@ -557,7 +554,18 @@ describe('training', () => {
       { batch: 128, timesteps: 4, train: true, seed: 0, ids: ids(128) },
       1,
     );
-    expect(quantile(Float32Array.from(cur), 0.9)).toBeCloseTo(1, 4);
+    // About 10 % of the currents exceed the threshold (1) at the first timestep, counted directly.
+    const firing = cur.reduce((n, v) => n + (v > 1 ? 1 : 0), 0) / cur.length;
+    expect(firing).toBeGreaterThan(0.09);
+    expect(firing).toBeLessThan(0.11);
+  });
+
+  it('quantile: hand-worked order statistics with linear interpolation', () => {
+    // [1..5]: position 0.9·4 = 3.6 → 4 + 0.6·(5 − 4) = 4.6; unsorted input is sorted first.
+    expect(quantile(Float32Array.of(5, 1, 4, 2, 3), 0.9)).toBeCloseTo(4.6, 6);
+    expect(quantile(Float32Array.of(3, 1, 2), 0.5)).toBe(2);
+    expect(quantile(Float32Array.of(7), 0.9)).toBe(7);
+    expect(quantile(new Float32Array(0), 0.9)).toBeNaN();
   });
 
   it('schedules: cosine ends near 0, step decays by 10× every third of the run', () => {

@@ -74,7 +74,7 @@ const REDIS_SERVER = '/usr/bin/redis-server';
 
 /**
  * Starts a real redis-server on a free loopback port (no persistence) in a temporary folder. Fails (never
- * skips) when redis-server is not installed: CI installs it.
+ * skips) when redis-server is not installed: `npm test` installs it (scripts/test-setup.mjs).
  */
 export async function startRedis(): Promise<RedisServer> {
   const bin = existsSync(REDIS_SERVER) ? REDIS_SERVER : 'redis-server';

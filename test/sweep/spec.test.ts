@@ -83,6 +83,23 @@ describe('sweep spec parsing', () => {
     expect(key).toMatch(/^x\.yaml:7:\d+: .*invalid key "adc\.\.bits"/);
   });
 
+  it('refuses __proto__, constructor and prototype in axis and set paths by name, polluting nothing', async () => {
+    const polluted = () => (({}) as Record<string, unknown>).polluted;
+    for (const [section, path] of [
+      ['axes', 'adc.__proto__.polluted'],
+      ['axes', '__proto__'],
+      ['axes', 'constructor.prototype.polluted'],
+      ['set', 'adc.constructor.prototype.polluted'],
+    ]) {
+      const value = section === 'axes' ? '[1, 2]' : '1';
+      const spec = yaml([...base, `${section}:`, `  "${path}": ${value}`]);
+      const [m] = await errorsOf(() => parseSweepSpec(spec, 'x.yaml'));
+      const seg = /(__proto__|constructor|prototype)/.exec(path)![1];
+      expect(m).toMatch(new RegExp(`^x\\.yaml:7:\\d+: .*"${seg}" is not allowed`));
+      expect(polluted()).toBeUndefined();
+    }
+  });
+
   it('refuses empty ranges, duplicate values and a path both set and swept, located', async () => {
     const [empty] = await errorsOf(() =>
       parseSweepSpec(yaml([...base, 'axes:', '  adc.bits: { from: 6, to: 4, step: 1 }']), 'x.yaml'),

@@ -3,9 +3,12 @@
  * class without a model is an error that names it (never a silent zero).
  */
 import { located } from '../../config/errors.js';
-import type { ArchSpec } from '../../config/schema.js';
+import type { AdcFamily, ArchSpec, ComponentClassName } from '../../config/schema.js';
 import { COMPONENTS, type ComponentKey } from '../actions.js';
 import { nominalSupplyV } from '../tech.js';
+import { isaacSarAdc } from './adc-isaac-sar.js';
+import { neurosimSarAdc } from './adc-neurosim-sar.js';
+import { spikesimAdc } from './adc-spikesim.js';
 import { columnMux } from './column-mux.js';
 import { edramBuffer } from './edram-buffer.js';
 import { entropyUnit } from './entropy-unit.js';
@@ -16,7 +19,6 @@ import type { ComponentClass, ComponentModel } from './model.js';
 import { outputRegister } from './output-register.js';
 import { rowDriver } from './row-driver.js';
 import { rramCrossbar } from './rram-crossbar.js';
-import { sarAdc } from './sar-adc.js';
 import { shiftAdd } from './shift-add.js';
 import { spikesimCrossbar } from './spikesim-crossbar.js';
 import { spikesimHtree } from './spikesim-htree.js';
@@ -28,41 +30,54 @@ import { spikesimTileBuffer } from './spikesim-tile-buffer.js';
 import { sramBuffer } from './sram-buffer.js';
 import { tileBus } from './tile-bus.js';
 
-const CLASSES: readonly ComponentClass[] = [
-  rramCrossbar,
-  spikesimCrossbar,
-  rowDriver,
-  sarAdc,
-  columnMux,
-  shiftAdd,
-  spikesimSubtractor,
-  outputRegister,
-  spikesimTempBuffer,
-  lifUnit,
-  spikesimNeuron,
-  sramBuffer,
-  spikesimTileBuffer,
-  tileBus,
-  spikesimHtree,
-  entropyUnit,
-  edramBuffer,
-  spikesimMemory,
-  meshRouter,
-  meshLink,
-];
+/**
+ * The model of every class name the config accepts (src/config/schema.ts declares the names, by component,
+ * once): a listed name without a model, or a model under a name not listed, does not compile.
+ */
+const MODELS: { readonly [N in ComponentClassName]: ComponentClass } = {
+  rram_crossbar: rramCrossbar,
+  spikesim_crossbar: spikesimCrossbar,
+  row_driver: rowDriver,
+  isaac_sar_adc: isaacSarAdc,
+  neurosim_sar_adc: neurosimSarAdc,
+  spikesim_adc: spikesimAdc,
+  column_mux: columnMux,
+  shift_add: shiftAdd,
+  spikesim_subtractor: spikesimSubtractor,
+  output_register: outputRegister,
+  spikesim_temp_buffer: spikesimTempBuffer,
+  lif_unit: lifUnit,
+  spikesim_neuron: spikesimNeuron,
+  sram_buffer: sramBuffer,
+  spikesim_tile_buffer: spikesimTileBuffer,
+  tile_bus: tileBus,
+  spikesim_htree: spikesimHtree,
+  entropy_unit: entropyUnit,
+  edram_buffer: edramBuffer,
+  spikesim_memory: spikesimMemory,
+  mesh_router: meshRouter,
+  mesh_link: meshLink,
+};
 
-export const COMPONENT_CLASSES: ReadonlyMap<string, ComponentClass> = new Map(
-  CLASSES.map((c) => [c.name, c]),
-);
+export const COMPONENT_CLASSES: ReadonlyMap<string, ComponentClass> = new Map(Object.entries(MODELS));
 
-/** The config field that names each component's class. */
+/** The ADC model class of each `adc.family` (one class per family, each with its own reference node). */
+export const ADC_CLASS_OF_FAMILY: Readonly<Record<AdcFamily, string>> = {
+  isaac: isaacSarAdc.name,
+  'neurosim-sar': neurosimSarAdc.name,
+  spikesim: spikesimAdc.name,
+};
+
+/** The config field that names each component's class (the ADC's is chosen by its family). */
 export function classFieldOf(component: ComponentKey): string {
+  if (component === 'adc') return 'adc.family';
   if (component === 'router') return 'noc.router_class';
   if (component === 'link') return 'noc.link_class';
   return `${component}.class`;
 }
 
 export function classNameOf(spec: ArchSpec, component: ComponentKey): string {
+  if (component === 'adc') return ADC_CLASS_OF_FAMILY[spec.adc.family];
   if (component === 'router') return spec.noc.router_class;
   if (component === 'link') return spec.noc.link_class;
   return (spec[component] as { class: string }).class;

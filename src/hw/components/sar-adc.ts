@@ -1,18 +1,19 @@
-import { located } from '../../config/errors.js';
-import type { AdcFamily } from '../../config/schema.js';
-import { cmosLeakage, factors, MM2, PJ, UM2, type ComponentClass } from './model.js';
-
 /**
- * SAR ADC with a choice of published energy model (they disagree 10–100×, docs/SOURCES.md §4, so the
- * family is printed with every result).
- * - isaac: ISAAC (ISCA 2016) as tabulated in hwcomponents, 32 nm: 4 b 0.79 pJ, 5 b 0.99, 6 b 1.20,
- *   8 b 1.67 pJ per conversion at 1.28 GS/s; 8-b ADC area 0.0012 mm² (ISAAC Table 1: 8 ADCs 0.0096 mm²).
- * - neurosim-sar: NeuroSim SarADC comparator + logic, 65 nm: 204 fJ at 4 b … 503 fJ at 8 b (linear in
- *   bits), (b+1) ns per conversion; area from ISAAC's 8-b ADC scaled to 65 nm.
- * - spikesim: SpikeSim, 65 nm: 2.03084 pJ per conversion, 693.633 µm² per ADC, at its 4-b default.
- * Resolutions outside a family's table follow the ISAAC table's shape (log-linear in bits), so more bits
- * never cost less. Area scales as 2^b (capacitive DAC) from each family's reference resolution.
+ * What the SAR ADC families share (each family is its own class: adc-isaac-sar.ts, adc-neurosim-sar.ts,
+ * adc-spikesim.ts; `adc.family` chooses it). Published ADC energies disagree 10–100× (docs/SOURCES.md
+ * §4), so the family is printed with every result.
+ *
+ * Timing follows the circuit: a SAR ADC samples for one cycle of its internal clock and then resolves one
+ * bit per cycle, so a b-bit conversion takes (b + 1) internal cycles (NeuroSim SarADC::CalculateLatency:
+ * (log2(levels) + 1) / clkFreq). A family fixes its internal cycle at its reference point.
  */
+import { cmosLeakage, factors, PJ, type BuildContext, type ComponentModel } from './model.js';
+
+/** Conversion time of a b-bit SAR: one sampling cycle plus one cycle per bit (NeuroSim SarADC). */
+export function sarConversionS(bits: number, internalCycleS: number): number {
+  return (bits + 1) * internalCycleS;
+}
+
 const ISAAC_TABLE: ReadonlyArray<readonly [number, number]> = [
   [4, 0.79],
   [5, 0.99],
@@ -20,7 +21,11 @@ const ISAAC_TABLE: ReadonlyArray<readonly [number, number]> = [
   [8, 1.67],
 ];
 
-/** ISAAC energy (pJ) at `bits`, log-linear interpolation / extrapolation over the table. */
+/**
+ * ISAAC's SAR ADC energy (pJ per conversion, 32 nm) at `bits`, as tabulated in hwcomponents (4 b 0.79,
+ * 5 b 0.99, 6 b 1.20, 8 b 1.67 pJ); log-linear interpolation / extrapolation over the table, so more
+ * bits never cost less.
+ */
 export function isaacAdcEnergyPj(bits: number): number {
   const t = ISAAC_TABLE;
   let i = 0;
@@ -33,70 +38,33 @@ export function isaacAdcEnergyPj(bits: number): number {
   return Math.exp(Math.log(e0) + slope * (bits - b0));
 }
 
-export function adcEnergyLatency(
-  family: AdcFamily,
-  bits: number,
-): { energyPj: number; latencyS: number; refNode: number; areaRefMm2: number; areaRefBits: number } {
-  switch (family) {
-    case 'isaac':
-      return {
-        energyPj: isaacAdcEnergyPj(bits),
-        latencyS: 1 / 1.28e9,
-        refNode: 32,
-        areaRefMm2: 0.0012,
-        areaRefBits: 8,
-      };
-    case 'neurosim-sar': {
-      // 204 fJ at 4 b to 503 fJ at 8 b: 74.75 fJ per extra bit; below 4 b proportional to bits.
-      const fj = bits >= 4 ? 204 + ((503 - 204) / 4) * (bits - 4) : 204 * (bits / 4);
-      return {
-        energyPj: fj / 1000,
-        latencyS: (bits + 1) * 1e-9,
-        refNode: 65,
-        areaRefMm2: 0.0012 * (65 / 32) ** 2,
-        areaRefBits: 8,
-      };
-    }
-    case 'spikesim':
-      return {
-        energyPj: 2.03084 * (isaacAdcEnergyPj(bits) / isaacAdcEnergyPj(4)),
-        latencyS: (bits + 1) * 1e-9,
-        refNode: 65,
-        areaRefMm2: 693.633 * (UM2 / MM2),
-        areaRefBits: 4,
-      };
-    default:
-      throw located(`unknown ADC family`, { path: 'adc.family', found: String(family) });
-  }
+/** One family's numbers at the configured resolution, at its reference node. */
+export interface AdcPoint {
+  energyPj: number;
+  latencyS: number;
+  areaM2: number;
 }
 
-export const sarAdc: ComponentClass = {
-  name: 'sar_adc',
-  components: ['adc'],
-  description: 'Successive-approximation ADC (family chosen by adc.family)',
-  source: 'ISAAC (ISCA 2016); NeuroSim SarADC; SpikeSim (docs/SOURCES.md §4–5)',
-  refTechNodeNm: 32,
-  build(ctx) {
-    const { family, bits } = ctx.spec.adc;
-    const e = adcEnergyLatency(family, bits);
-    const s = factors(e.refNode, ctx);
-    const area = e.areaRefMm2 * MM2 * 2 ** (bits - e.areaRefBits) * s.area;
-    const sources: Record<AdcFamily, string> = {
-      isaac: 'ISAAC (ISCA 2016) SAR ADC table as in hwcomponents, 32 nm',
-      'neurosim-sar': 'NeuroSim SarADC comparator + logic, 65 nm',
-      spikesim: 'SpikeSim ela_spikesim.py, 65 nm: 2.03084 pJ, 693.633 µm²',
-    };
-    return {
-      component: 'adc',
-      className: this.name,
-      description: `${bits}-bit SAR ADC, ${family} model`,
-      source: sources[family],
-      refTechNodeNm: e.refNode,
-      techNodeNm: ctx.spec.chip.tech_node_nm,
-      actions: { convert: { energy_j: e.energyPj * PJ * s.energy, latency_s: e.latencyS * s.delay } },
-      area_m2: area,
-      areaUnit: 'instance',
-      ...cmosLeakage(area, ctx),
-    };
-  },
-};
+/** Build the ADC model of a family from its reference-node numbers, scaled to the chip. */
+export function buildAdc(
+  ctx: BuildContext,
+  cls: { name: string; source: string; refTechNodeNm: number | null },
+  family: string,
+  p: AdcPoint,
+): ComponentModel {
+  const ref = cls.refTechNodeNm as number;
+  const s = factors(ref, ctx);
+  const area = p.areaM2 * s.area;
+  return {
+    component: 'adc',
+    className: cls.name,
+    description: `${ctx.spec.adc.bits}-bit SAR ADC, ${family} model`,
+    source: cls.source,
+    refTechNodeNm: ref,
+    techNodeNm: ctx.spec.chip.tech_node_nm,
+    actions: { convert: { energy_j: p.energyPj * PJ * s.energy, latency_s: p.latencyS * s.delay } },
+    area_m2: area,
+    areaUnit: 'instance',
+    ...cmosLeakage(area, ctx),
+  };
+}

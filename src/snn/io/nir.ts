@@ -37,9 +37,10 @@
  * those only when they agree with the NIR parameters of the file (so a graph edited by another tool is
  * read from its NIR parameters), which makes export → import reproduce the topology exactly.
  */
-import { existsSync, openSync, readSync, closeSync, fstatSync, renameSync, rmSync, mkdirSync } from 'node:fs';
-import { basename, dirname, extname } from 'node:path';
+import { existsSync, openSync, readSync, closeSync, fstatSync, renameSync, rmSync } from 'node:fs';
+import { basename, extname } from 'node:path';
 import h5wasm from 'h5wasm/node';
+import { prepareOutputFile } from '../../util/fs-errors.js';
 import type { Dataset, Group } from 'h5wasm/node';
 import { located } from '../../config/errors.js';
 import { NetworkSchema, NeuronSchema, type NetworkSpec, type NeuronSpec } from '../../network/schema.js';
@@ -1219,8 +1220,8 @@ export async function exportNir(model: SnnModel, file: string, opts: NirExportOp
   };
 
   const lib = await h5();
-  mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
+  prepareOutputFile(file, tmp);
   try {
     const f = new lib.File(tmp, 'w');
     try {
