@@ -21,7 +21,7 @@ import { ActionCounts } from '../hw/counts.js';
 import type { ModelOutput } from '../pricing/price.js';
 import { imcsimArea } from '../chip/area.js';
 import { rowFractions, tileRanges } from '../chip/geometry.js';
-import { countLayerSupport } from '../chip/layer-counts.js';
+import { countLayerSupport, reusesStaticInput } from '../chip/layer-counts.js';
 import type { AreaUnits, Excluded, Workload } from '../chip/workload.js';
 
 const NC = COMPONENTS.length;
@@ -302,8 +302,19 @@ export function imcsimModel(w: Workload): ModelOutput {
     let maxGroups = 0;
     let routeRate = NaN;
     let inputRouteResult: Route = NO_ROUTE;
+    const staticReuse = Tl > 1 && reusesStaticInput(spec, w.network.input.encoding, lm);
     for (let t = 0; t < Tl; t++) {
       const r = w.rates[l][t];
+      if (staticReuse && t > 0) {
+        // The static first layer reads its stored pre-activations: no delivery, no crossbar pass.
+        const use = countLayerSupport(spec, lm, t, Tl, passes, elemBits, counts, l, t, true);
+        const lifPhase = layer.spiking ? Math.ceil(layer.outChannels / lifUnits) * tLif : tShift;
+        const memPhase =
+          (Math.ceil(use.accesses / P) * cycle) /
+          (spec.membrane_buffer.ports * Math.max(1, tilesL * lm.tileShare));
+        busy[l * T + t] = P * Math.max(lifPhase, memPhase);
+        continue;
+      }
       // --- crossbars, drivers, ADCs, accumulation (recomputed only when the rate changes) ---
       if (r !== blockRate) {
         blockRate = r;
@@ -353,7 +364,7 @@ export function imcsimModel(w: Workload): ModelOutput {
         inputRouteResult = routeInput(w, route, payload);
       }
       inputTime += addRoute(counts, l, t, inputRouteResult);
-      const use = countLayerSupport(spec, lm, t, Tl, passes, elemBits, counts, l, t);
+      const use = countLayerSupport(spec, lm, t, Tl, passes, elemBits, counts, l, t, staticReuse);
       const memAccesses = use.accesses;
       // --- partial sums between tiles ---
       const psumTime = addRoute(counts, l, t, psumTraffic);

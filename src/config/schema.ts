@@ -463,6 +463,13 @@ export const ScheduleSchema = section(
       description:
         'Dataflow: layer l+1 starts timestep t after layer l finished it, or layers overlap across timesteps',
     }),
+    reuse_static_input: z
+      .boolean()
+      .meta({
+        description:
+          'A direct-encoded first layer is computed once per inference (crossbars, ADCs, shift-adds, input delivery at t = 0); every timestep reads its stored pre-activations (noc.psum_bits each) from the membrane buffer, which counts them against its capacity (spilling as potentials do). false: recompute it every timestep (chips without that buffer)',
+      })
+      .default(true),
   },
   'Dataflow schedule',
 );

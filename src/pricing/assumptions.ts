@@ -45,6 +45,12 @@ export interface RunAssumptions {
   accounting: string;
   adc_family: string;
   schedule: string;
+  /**
+   * The direct-encoded first layer was computed once per inference and its stored pre-activations read
+   * at every timestep (`schedule.reuse_static_input`, applied); false: recomputed every timestep, or no
+   * such layer (rate-encoded input).
+   */
+  reuse_static_input: boolean;
   mapping_scheme: string;
   tile_packing: string;
   synthetic_trace: boolean;
@@ -91,6 +97,10 @@ export function runAssumptions(
     accounting: spec.accounting,
     adc_family: spec.adc.family,
     schedule: spec.schedule.policy,
+    reuse_static_input:
+      spec.schedule.reuse_static_input &&
+      w.network.input.encoding === 'direct' &&
+      header.layers[0]?.input_kind === 'values',
     mapping_scheme: spec.mapping.scheme,
     tile_packing: spec.mapping.tile_packing,
     synthetic_trace: header.synthetic,

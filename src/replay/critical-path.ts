@@ -145,7 +145,12 @@ export class CriticalPath {
       const key = work.ensure(l, t);
       const payload = work.payload[key];
       // --- input arrival ---
-      if (l === 0) {
+      const reused = plan.staticReuse && t > 0;
+      if (reused) {
+        // A static first layer reading its stored pre-activations: nothing to deliver; under
+        // layer-sequential it waits for the exit decision before it.
+        input.fill(pipelined ? 0 : predEnd(item), 0, n);
+      } else if (l === 0) {
         let sent = 0;
         if (pipelined) {
           if (t > 0) for (let k = 0; k < n; k++) sent = Math.max(sent, done[(t - 1) * n + k]);
@@ -192,6 +197,8 @@ export class CriticalPath {
       for (let k = 0; k < n; k++) {
         let start = Math.max(input[k], gate);
         if (t > 0) start = Math.max(start, aEnd[row - n + k]);
+        // A reused static step only reads stored sums through stage B: it follows the tile's previous step.
+        if (reused) start = Math.max(start, done[row - n + k]);
         S[row + k] = start;
         aEnd[row + k] = start + aCycles[row + k];
       }
@@ -200,12 +207,13 @@ export class CriticalPath {
         const ti = plan.tiles[k];
         const i = row + k;
         if (ti.homeNeurons === 0) done[i] = aEnd[i];
-        else if (ti.psumFrom === 0) done[i] = bFree[k] = pipelinedBEnd(S[i], bFree[k], P, dB[i], bSpan[i]);
+        else if (ti.psumFrom === 0 || reused)
+          done[i] = bFree[k] = pipelinedBEnd(S[i], bFree[k], P, dB[i], bSpan[i]);
       }
       // Partial sums leave their tiles when stage A ends; a home tile runs stage B once all arrived.
       const psumIn = this.psumIn;
       psumIn.fill(0, 0, n);
-      for (let j = 0; j < n; j++) {
+      for (let j = 0; j < (reused ? 0 : n); j++) {
         const tj = plan.tiles[j];
         for (let q = 0; q < tj.psumTo.length; q++) {
           const k = tj.psumTo[q];
@@ -218,7 +226,7 @@ export class CriticalPath {
       for (let k = 0; k < n; k++) {
         const ti = plan.tiles[k];
         const i = row + k;
-        if (ti.homeNeurons > 0 && ti.psumFrom > 0) {
+        if (ti.homeNeurons > 0 && ti.psumFrom > 0 && !reused) {
           const ready = Math.max(aEnd[i], psumIn[k]);
           done[i] = bFree[k] = Math.max(ready, bFree[k]) + P * dB[i];
         }

@@ -172,6 +172,8 @@ export class Replay {
   private exitT = 0;
   declare private readonly nextT: Int32Array;
   declare private readonly busyUntil: Float64Array;
+  /** Last timestep each tile finished (−1: none yet this sample). */
+  declare private readonly tileDoneT: Int32Array;
   /** [slot * T2 + t]: input packets still expected, partial sums still expected, stage-A end (−1 before). */
   declare private readonly pending: Int32Array;
   declare private readonly psumPending: Int32Array;
@@ -283,6 +285,12 @@ export class Replay {
         const key = l * T2 + t;
         this.pendingInit[key] = this.graph.sends[key] ? (l === 0 ? 1 : this.plans[l - 1].homes) : 0;
         this.seqOpenInit[key] = this.graph.seqExplicit[key] ? 0 : 1;
+        // A static first layer reusing its pre-activations gets no packet at t > 0: under
+        // layer-sequential it waits to be released by the exit decision before it.
+        if (this.plans[l].staticReuse && t > 0) {
+          this.pendingInit[key] = 0;
+          this.seqOpenInit[key] = 0;
+        }
       }
     this.seqOpen = new Uint8Array(L * T2);
     this.required = new Int32Array(L);
@@ -290,6 +298,7 @@ export class Replay {
     this.bFree = new Float64Array(this.contentionFree ? G : m.totalTiles);
     this.nextT = new Int32Array(G);
     this.busyUntil = new Float64Array(G);
+    this.tileDoneT = new Int32Array(G);
     this.pending = new Int32Array(G * T2);
     this.psumPending = new Int32Array(G * T2);
     this.aDoneAt = new Float64Array(G * T2);
@@ -342,6 +351,7 @@ export class Replay {
     if (!this.pipelined) this.seqOpen.set(this.seqOpenInit);
     this.nextT.fill(0);
     this.busyUntil.fill(now);
+    this.tileDoneT.fill(-1);
     this.aDoneAt.fill(-1);
     this.doneCount.fill(0);
     this.startedCount.fill(0);
@@ -400,6 +410,15 @@ export class Replay {
   private sendLayerInputs(t: number, time: number): void {
     const plan = this.plans[0];
     if (t >= plan.timesteps) return;
+    if (plan.staticReuse && t > 0) {
+      // Nothing to fetch: the tiles read their stored pre-activations once the schedule allows.
+      if (!this.pipelined && this.seqOpen[t] === 0) {
+        this.seqOpen[t] = 1;
+        for (let g = this.tileBase[0]; g < this.tileBase[1]; g++)
+          this.q.schedule(time, 2, EV_TRY_START, g, 0);
+      }
+      return;
+    }
     const wasted = t >= this.frames[0];
     const payload = this.work.payload[this.work.ensure(0, t)];
     const counts = wasted ? this.wasted : this.counts;
@@ -498,6 +517,8 @@ export class Replay {
     const pipelined = this.pipelined;
     // Beyond the recorded frames only pipelined run-ahead happens (wasted work), one timestep at most.
     if (t >= F && (!pipelined || t > F)) return;
+    // A reused static step only reads stored sums through stage B: it follows the tile's previous step.
+    if (plan.staticReuse && t > 0 && this.tileDoneT[g] < t - 1) return;
     if (time < this.busyUntil[g]) {
       this.q.schedule(this.busyUntil[g], 2, EV_TRY_START, g, 0);
       return;
@@ -528,7 +549,8 @@ export class Replay {
     const aEnd = time + this.work.aCycles[l][idx];
     this.busyUntil[g] = aEnd;
     this.q.schedule(aEnd, 1, EV_A_DONE, g, t);
-    if (ti.homeNeurons > 0 && ti.psumFrom === 0) {
+    // A reused static step has no partial sums to wait for: its home tiles read the stored sums.
+    if (ti.homeNeurons > 0 && (ti.psumFrom === 0 || (plan.staticReuse && t > 0))) {
       const b = this.slotB[g];
       const bEnd = pipelinedBEnd(
         time,
@@ -559,6 +581,7 @@ export class Replay {
       counts,
       l,
       ts,
+      plan.staticReuse,
     );
   }
 
@@ -568,11 +591,12 @@ export class Replay {
     const plan = this.plans[l];
     const ti = plan.tiles[this.slotLocal[g]];
     this.aDoneAt[kt] = time;
-    if (ti.psumFrom > 0 && this.psumPending[kt] === 0) this.finishStageB(g, t, time);
+    const reused = plan.staticReuse && t > 0;
+    if (ti.psumFrom > 0 && !reused && this.psumPending[kt] === 0) this.finishStageB(g, t, time);
     const wasted = t >= this.frames[l];
     const P = plan.geo.positions;
     const base = this.tileBase[l];
-    for (let i = 0; i < ti.psumTo.length; i++)
+    for (let i = 0; i < (reused ? 0 : ti.psumTo.length); i++)
       this.launch(
         this.newPacket(
           this.slotX[g],
@@ -612,6 +636,7 @@ export class Replay {
     const wasted = t >= this.frames[l];
     const nTiles = plan.tiles.length;
     const done = ++this.doneCount[l * T2 + t];
+    if (t > this.tileDoneT[g]) this.tileDoneT[g] = t;
     if (ti.homeNeurons > 0) {
       if (l < L - 1) {
         // The frames of layer l+1 whose last source frame is t (uniform T: frame t), one packet per tile.

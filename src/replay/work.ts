@@ -26,7 +26,7 @@ import type { ArchSpec } from '../config/schema.js';
 import { A } from '../hw/actions.js';
 import { ceilDiv, type LayerMapping } from '../chip/mapping.js';
 import { rowFractions, tileRanges } from '../chip/geometry.js';
-import { countLayerSupport, type MembraneUse } from '../chip/layer-counts.js';
+import { countLayerSupport, reusesStaticInput, type MembraneUse } from '../chip/layer-counts.js';
 import type { Workload } from '../chip/workload.js';
 import { ActionCounts } from '../hw/counts.js';
 import type { TraceHeader, TraceSample } from '../trace/types.js';
@@ -498,18 +498,18 @@ export function stageBCycles(
   if (homeNeurons === 0) return 0;
   if (!spiking) return c.shift;
   const lif = Math.ceil(homeNeurons / spec.lif_unit.units_per_tile) * c.lif;
+  // Bits each neuron moves through the membrane buffer: its potential (read and/or written) and, for a
+  // static first layer under reuse, its stored pre-activation.
+  const bitsPerNeuron = spec.lif_unit.potential_bits * use.opsPerNeuron + use.preBitsPerNeuron;
   const accesses = Math.ceil(
-    (homeNeurons * spec.lif_unit.potential_bits * use.opsPerNeuron * (1 - use.spill)) /
-      spec.membrane_buffer.width_bits,
+    (homeNeurons * bitsPerNeuron * (1 - use.spill)) / spec.membrane_buffer.width_bits,
   );
   const ports = Math.ceil(accesses / spec.membrane_buffer.ports);
   let spilled = 0;
-  if (use.spill > 0 && use.opsPerNeuron > 0)
+  if (use.spill > 0 && bitsPerNeuron > 0)
     spilled =
-      Math.ceil(
-        (homeNeurons * spec.lif_unit.potential_bits * use.opsPerNeuron * use.spill) /
-          spec.global_buffer.width_bits,
-      ) * Math.max(c.globalRead, c.globalWrite);
+      Math.ceil((homeNeurons * bitsPerNeuron * use.spill) / spec.global_buffer.width_bits) *
+      Math.max(c.globalRead, c.globalWrite);
   return Math.max(lif, ports, spilled);
 }
 
@@ -546,6 +546,11 @@ export interface LayerPlan {
   timesteps: number;
   /** Membrane use at t = 0, 0 < t < T−1, t = T−1 (from the analytic counting rules). */
   memUse: MembraneUse[];
+  /**
+   * A static first layer computed once per inference (`reusesStaticInput`, T > 1): at t > 0 no input is
+   * delivered, no crossbar reads, and stage B reads the stored pre-activations.
+   */
+  staticReuse: boolean;
 }
 
 export function planLayers(w: Workload, header: TraceHeader): LayerPlan[] {
@@ -619,9 +624,10 @@ function planLayer(w: Workload, l: number, header: TraceHeader): LayerPlan {
   const Tl = header.layers[l].timesteps;
   // The membrane rules of the analytic counting (reads at t > 0, writes at t < T−1, the spill), taken
   // from countLayerSupport itself on scratch counts rather than restated here.
+  const staticReuse = Tl > 1 && reusesStaticInput(spec, w.network.input.encoding, lm);
   const scratch = new ActionCounts(1, 1);
   const memUse = [0, Math.min(1, Tl - 1), Tl - 1].map((t) =>
-    countLayerSupport(spec, lm, t, Tl, geo.planes, elemBits, scratch, 0, 0),
+    countLayerSupport(spec, lm, t, Tl, geo.planes, elemBits, scratch, 0, 0, staticReuse),
   );
   return {
     geo,
@@ -631,6 +637,7 @@ function planLayer(w: Workload, l: number, header: TraceHeader): LayerPlan {
     elemBits,
     timesteps: Tl,
     memUse,
+    staticReuse,
   };
 }
 
@@ -709,6 +716,25 @@ export class SampleWork {
 
   private extract(l: number, t: number, key: number): void {
     const plan = this.plans[l];
+    if (plan.staticReuse && t > 0) {
+      // The stored pre-activations: nothing delivered, no crossbar work; stage B reads them.
+      this.payload[key] = 0;
+      this.groupsTotal[key] = 0;
+      this.activeRowsTotal[key] = 0;
+      this.nPlanes[key] = plan.geo.planes;
+      const use = memUseAt(plan, t);
+      const n = plan.tiles.length;
+      const P = plan.geo.positions;
+      for (let k = 0; k < n; k++) {
+        const ti = plan.tiles[k];
+        const dB = stageBCycles(this.spec, this.costs, plan.geo.lm.layer.spiking, ti.homeNeurons, use);
+        this.dB[l][t * n + k] = dB;
+        this.aCycles[l][t * n + k] = 0;
+        this.bSpan[l][t * n + k] = P * dB;
+      }
+      this.done[key] = 1;
+      return;
+    }
     const frames = this.sample!.inputs[l];
     const frame = frames[Math.min(t, frames.length - 1)];
     const fw = this.fw;

@@ -42,6 +42,8 @@ const AssumptionsSchema = z.object({
   accounting: z.string(),
   adc_family: z.string(),
   schedule: z.string(),
+  // Folders written before the switch existed recomputed the first layer every timestep.
+  reuse_static_input: z.boolean().default(false),
   mapping_scheme: z.string(),
   tile_packing: z.string(),
   synthetic_trace: z.boolean(),

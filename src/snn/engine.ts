@@ -199,6 +199,13 @@ export class Engine {
   readonly net: CompiledNet;
   private readonly u: Float32Array[];
   private readonly cur: Float32Array[];
+  /**
+   * The first layer's pre-activation of the current sample under direct encoding: its input (the image)
+   * is the same at every timestep, so it is computed once (t = 0) and reused; only its neurons integrate
+   * every timestep. `pre0Synops`: the synaptic operations it stands for (still counted per timestep).
+   */
+  private readonly pre0: Float32Array;
+  private pre0Synops = 0;
   private readonly spk: Float32Array[];
   private readonly bufA: Float32Array;
   private readonly bufB: Float32Array;
@@ -209,6 +216,7 @@ export class Engine {
     const s = this.net.stages;
     this.u = s.map((st) => new Float32Array(st.outSize));
     this.cur = s.map((st) => new Float32Array(st.outSize));
+    this.pre0 = new Float32Array(s.length > 0 ? s[0].outSize : 0);
     this.spk = s.map((st) => new Float32Array(st.outSize));
     let maxSize = this.net.inputSize;
     for (const st of s) maxSize = Math.max(maxSize, st.inSize, st.outSize);
@@ -287,7 +295,9 @@ export class Engine {
         const st = net.stages[l];
         x = this.applyPre(st, x);
         if (result.inputs) result.inputs[l].push(Float32Array.from(x.subarray(0, st.inSize)));
-        const out = this.forwardStage(st, l, x, result);
+        // Direct encoding: the first layer's input is the same image every timestep.
+        const reuse = l === 0 && encoding === 'direct' ? (t === 0 ? STORE : REUSE) : COMPUTE;
+        const out = this.forwardStage(st, l, x, result, reuse);
         if (l === L - 1) {
           for (let k = 0; k < K; k++) {
             logits[t * K + k] = out[k];
@@ -377,12 +387,28 @@ export class Engine {
   }
 
   /** One weighted layer at one timestep: sparse accumulate, then neurons (or the output accumulator). */
-  private forwardStage(st: Stage, l: number, x: Float32Array, result: SampleResult): Float32Array {
+  private forwardStage(
+    st: Stage,
+    l: number,
+    x: Float32Array,
+    result: SampleResult,
+    reuse = COMPUTE,
+  ): Float32Array {
     const cur = this.cur[l];
-    if (st.bias)
-      for (let o = 0; o < st.cout; o++) cur.fill(st.bias[o], o * st.ho * st.wo, (o + 1) * st.ho * st.wo);
-    else cur.fill(0);
-    result.synops += st.kind === 'linear' ? linearAccumulate(st, x, cur) : convAccumulate(st, x, cur);
+    if (reuse === REUSE) {
+      cur.set(this.pre0);
+      result.synops += this.pre0Synops;
+    } else {
+      if (st.bias)
+        for (let o = 0; o < st.cout; o++) cur.fill(st.bias[o], o * st.ho * st.wo, (o + 1) * st.ho * st.wo);
+      else cur.fill(0);
+      const synops = st.kind === 'linear' ? linearAccumulate(st, x, cur) : convAccumulate(st, x, cur);
+      result.synops += synops;
+      if (reuse === STORE) {
+        this.pre0.set(cur);
+        this.pre0Synops = synops;
+      }
+    }
     if (!st.spiking) {
       result.neuronUpdates += st.outSize;
       return cur;
@@ -394,6 +420,11 @@ export class Engine {
     return s;
   }
 }
+
+/** forwardStage modes: compute; compute and keep the pre-activation (first layer, t = 0); reuse it. */
+const COMPUTE = 0;
+const STORE = 1;
+const REUSE = 2;
 
 /** Aligns a layer's output frames (T_in of them) to the next layer's T_out steps (LD-SNN, docs/SOURCES.md §1). */
 export function alignFrames(
