@@ -4,7 +4,7 @@ import { estimate, type EstimateResult } from '../analytic/estimate.js';
 import { SpikeRatesSchema } from '../network/rates.js';
 import { located } from '../util/errors.js';
 import { loadArch, parseOverride, readTextFile } from '../config/load.js';
-import { loadYaml } from '../config/yaml-loader.js';
+import { loadYaml } from '../util/yaml-loader.js';
 import { COMPONENTS } from '../hw/actions.js';
 import { loadNetwork } from '../network/load.js';
 import { area, pct, si, table } from '../util/format.js';

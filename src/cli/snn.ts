@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { basename, resolve } from 'node:path';
 import { located } from '../util/errors.js';
 import { readTextFile } from '../config/load.js';
-import { loadYaml } from '../config/yaml-loader.js';
+import { loadYaml } from '../util/yaml-loader.js';
 import { SpikeRatesSchema } from '../network/rates.js';
 import { loadNetwork } from '../network/load.js';
 import { checkNetworkMemory } from '../network/memory.js';

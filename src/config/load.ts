@@ -7,7 +7,7 @@ import { produce } from 'immer';
 import { parseDocument, visit } from 'yaml';
 import { InputError, InputErrors, located } from '../util/errors.js';
 import { ArchSchema, SPIKESIM_COLUMNS_PER_ADC, type ArchSpec } from './schema.js';
-import { parseYamlPlain, validatePlain } from './yaml-loader.js';
+import { parseYamlPlain, validatePlain } from '../util/yaml-loader.js';
 
 export function readTextFile(file: string): string {
   try {

@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTextFile } from '../config/load.js';
-import { loadYaml } from '../config/yaml-loader.js';
+import { loadYaml } from '../util/yaml-loader.js';
 import { NetworkSchema, type NetworkSpec } from './schema.js';
 import { checkNetworkMemory } from './memory.js';
 import { inferShapes, type NetworkShapes } from './shapes.js';

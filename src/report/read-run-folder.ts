@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { TOPOLOGIES } from '../chip/noc/registry.js';
 import { InputError, located } from '../util/errors.js';
-import { validatePlain } from '../config/yaml-loader.js';
+import { validatePlain } from '../util/yaml-loader.js';
 
 /** Files of a run folder, in the order they are read. */
 export const RUN_FILES = [

@@ -17,7 +17,7 @@ import type { ExitPolicy } from '../chip/workload.js';
 import { InputError, located } from '../util/errors.js';
 import { checkArch } from '../config/load.js';
 import { ArchSchema, type ArchSpec } from '../config/schema.js';
-import { validatePlain } from '../config/yaml-loader.js';
+import { validatePlain } from '../util/yaml-loader.js';
 import { mapNetwork } from '../chip/mapping.js';
 import { inferShapes } from '../network/shapes.js';
 import { simulateTrace } from '../replay/simulate.js';

@@ -12,7 +12,7 @@ import { SpikeRatesSchema } from '../network/rates.js';
 import { InputError, InputErrors, located } from '../util/errors.js';
 import { applyOverrides, checkArch, readTextFile, type Override } from '../config/load.js';
 import { ArchSchema, type ArchSpec } from '../config/schema.js';
-import { loadYaml, parseYamlPlain, validatePlain } from '../config/yaml-loader.js';
+import { loadYaml, parseYamlPlain, validatePlain } from '../util/yaml-loader.js';
 import { loadNetwork } from '../network/load.js';
 import { loadModel } from '../snn/model.js';
 import { TraceReader } from '../trace/format.js';

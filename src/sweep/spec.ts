@@ -13,7 +13,7 @@ import type { Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { located, type Where } from '../util/errors.js';
 import { pathProblem, readTextFile } from '../config/load.js';
-import { loadYaml } from '../config/yaml-loader.js';
+import { loadYaml } from '../util/yaml-loader.js';
 import { DATASET_NAMES, DATASET_SPLITS } from '../snn/data/dataset.js';
 
 export const SWEEP_MODES = ['analytic', 'cycle'] as const;

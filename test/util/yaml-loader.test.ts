@@ -8,7 +8,7 @@ import {
   loadYaml,
   parseYamlPlain,
   validatePlain,
-} from '../../src/config/yaml-loader.js';
+} from '../../src/util/yaml-loader.js';
 
 // A small stand-in for a real config schema: strict objects, defaults, an enum, bounded integers, a nested
 // object and an array of objects.

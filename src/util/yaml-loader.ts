@@ -8,8 +8,8 @@ import { distance } from 'fastest-levenshtein';
 import { Lexer, LineCounter, Parser, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import { z } from 'zod';
-import { deepFreeze } from '../util/freeze.js';
-import { InputError, InputErrors, located, type Where } from '../util/errors.js';
+import { deepFreeze } from './freeze.js';
+import { InputError, InputErrors, located, type Where } from './errors.js';
 
 export { deepFreeze };
 export interface LoadLimits {

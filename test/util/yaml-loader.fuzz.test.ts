@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { InputError, InputErrors } from '../../src/util/errors.js';
 import { parseArch, parseOverride } from '../../src/config/load.js';
 import { ArchSchema } from '../../src/config/schema.js';
-import { loadYaml, parseYamlPlain } from '../../src/config/yaml-loader.js';
+import { loadYaml, parseYamlPlain } from '../../src/util/yaml-loader.js';
 
 const Schema = z.strictObject({
   name: z.string(),
