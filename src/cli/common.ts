@@ -1,6 +1,7 @@
 /** Shared pieces of the command-line layer: error style, exit codes, output. */
 import { InputError, InputErrors, located, OperationalError } from '../util/errors.js';
 import { fileSystemError } from '../util/fs-errors.js';
+import { DEFAULT_ARCH_PATH, DEFAULT_ARCH_PRESET, resolvePreset } from '../util/presets.js';
 
 export { OperationalError };
 
@@ -99,4 +100,16 @@ export function parseSeed(v: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
     throw located('--seed must be an integer in [0, 2^32)', { path: '--seed', found: JSON.stringify(v) });
   return n;
+}
+
+/** A commander parser for --arch / --network / --model: a path, or the name of a bundled preset. */
+export function preset(flag: '--arch' | '--network' | '--model') {
+  return (v: string): string => resolvePreset(v, flag);
+}
+
+/** --arch when given, else the bundled default chip, said once on stderr. */
+export function archOrDefault(arch: string | undefined, io: Io): string {
+  if (arch !== undefined) return arch;
+  io.err(`imcsim: note: using the bundled default chip (${DEFAULT_ARCH_PRESET})`);
+  return DEFAULT_ARCH_PATH;
 }

@@ -4,7 +4,7 @@ import { COMPONENTS } from '../hw/actions.js';
 import { chipComponentModels } from '../chip/workload.js';
 import { COMPONENT_CLASSES } from '../hw/components/registry.js';
 import { area, si, table } from '../util/format.js';
-import { collect, type Io } from './common.js';
+import { collect, preset, type Io } from './common.js';
 
 export function registerComponentsCommand(program: Command, io: Io): void {
   program
@@ -12,7 +12,11 @@ export function registerComponentsCommand(program: Command, io: Io): void {
     .description(
       'List component model classes, or the resolved models of an arch with every action cost and source',
     )
-    .option('--arch <file>', 'hardware description (YAML)')
+    .option(
+      '--arch <file|preset>',
+      'hardware description: a YAML file or a bundled chip (`imcsim presets`); without it, the model classes',
+      preset('--arch'),
+    )
     .option('--set <path=value>', 'override an arch key (repeatable)', collect, [])
     .option('--json', 'print JSON')
     .action((opts: { arch?: string; set: string[]; json?: boolean }) => {

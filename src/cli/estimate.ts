@@ -8,7 +8,7 @@ import { loadYaml } from '../util/yaml-loader.js';
 import { COMPONENTS } from '../hw/actions.js';
 import { loadNetwork } from '../network/load.js';
 import { area, pct, si, table } from '../util/format.js';
-import { collect, parsePositiveInt, type Io } from './common.js';
+import { archOrDefault, collect, parsePositiveInt, preset, type Io } from './common.js';
 
 export function formatEstimate(r: EstimateResult): string {
   const lines: string[] = [];
@@ -75,8 +75,16 @@ export function registerEstimateCommand(program: Command, io: Io): void {
   program
     .command('estimate')
     .description('Closed-form energy, latency, EDP and area of one inference, per layer and per component')
-    .requiredOption('--arch <file>', 'hardware description (YAML)')
-    .requiredOption('--network <path>', 'network topology (YAML file or model directory)')
+    .option(
+      '--arch <file|preset>',
+      'hardware description: a YAML file or a bundled chip (default, isaac-32nm, spikesim-65nm; `imcsim presets`); default: the bundled default chip',
+      preset('--arch'),
+    )
+    .requiredOption(
+      '--network <path|preset>',
+      'network topology: a YAML file, a model directory or a bundled one (`imcsim presets`)',
+      preset('--network'),
+    )
     .option(
       '--timesteps <T>',
       'timesteps (default: the network file\u2019s)',
@@ -95,7 +103,7 @@ export function registerEstimateCommand(program: Command, io: Io): void {
     .option('--json', 'print JSON (energy_j, latency_s, edp_js, area_m2, layers[], components{})')
     .action(
       (opts: {
-        arch: string;
+        arch?: string;
         network: string;
         timesteps?: number;
         spikeRates?: string;
@@ -109,7 +117,7 @@ export function registerEstimateCommand(program: Command, io: Io): void {
             expected: '"static" or "entropy"',
             found: JSON.stringify(opts.policy),
           });
-        const spec = loadArch(opts.arch, opts.set.map(parseOverride));
+        const spec = loadArch(archOrDefault(opts.arch, io), opts.set.map(parseOverride));
         const net = loadNetwork(opts.network);
         if (opts.timesteps !== undefined)
           checkNetworkMemory(net.spec, net.shapes, { timesteps: opts.timesteps, file: net.file });

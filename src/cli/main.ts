@@ -15,6 +15,7 @@ import { registerSweepCommands } from './sweep.js';
 import { registerReportCommands } from './report.js';
 import { registerDemoCommand } from './demo.js';
 import { registerStudyCommand } from './study.js';
+import { registerPresetsCommand } from './presets.js';
 import { cliMarkdown } from './cli-docs.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { VERSION } from '../util/version.js';
@@ -51,6 +52,7 @@ export function buildProgram(io: Io): Command {
   registerReportCommands(program, io);
   registerDemoCommand(program, io);
   registerStudyCommand(program, io);
+  registerPresetsCommand(program, io);
   program
     .command('docs-cli')
     .description('Generate the command reference (docs/CLI.md) from the command definitions')

@@ -3,18 +3,26 @@ import { loadArch, parseOverride } from '../config/load.js';
 import { mapNetwork } from '../chip/mapping.js';
 import { loadNetwork } from '../network/load.js';
 import { table } from '../util/format.js';
-import { collect, type Io } from './common.js';
+import { archOrDefault, collect, preset, type Io } from './common.js';
 
 export function registerMapCommand(program: Command, io: Io): void {
   program
     .command('map')
     .description('Show how a network is placed on the chip: crossbars, PEs, tiles, mesh')
-    .requiredOption('--arch <file>', 'hardware description (YAML)')
-    .requiredOption('--network <path>', 'network topology (YAML file or model directory)')
+    .option(
+      '--arch <file|preset>',
+      'hardware description: a YAML file or a bundled chip (default, isaac-32nm, spikesim-65nm; `imcsim presets`); default: the bundled default chip',
+      preset('--arch'),
+    )
+    .requiredOption(
+      '--network <path|preset>',
+      'network topology: a YAML file, a model directory or a bundled one (`imcsim presets`)',
+      preset('--network'),
+    )
     .option('--set <path=value>', 'override an arch key (repeatable)', collect, [])
     .option('--json', 'print JSON')
-    .action((opts: { arch: string; network: string; set: string[]; json?: boolean }) => {
-      const spec = loadArch(opts.arch, opts.set.map(parseOverride));
+    .action((opts: { arch?: string; network: string; set: string[]; json?: boolean }) => {
+      const spec = loadArch(archOrDefault(opts.arch, io), opts.set.map(parseOverride));
       const net = loadNetwork(opts.network);
       const m = mapNetwork(spec, net.shapes);
       const rows = m.layers.map((lm) => ({

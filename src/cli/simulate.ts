@@ -4,7 +4,7 @@ import { COMPONENTS } from '../hw/actions.js';
 import { simulateTrace, type SimulationResult } from '../replay/simulate.js';
 import { area, pct, si, table } from '../util/format.js';
 import { writeRunFolder } from '../report/run-folder.js';
-import { collect, parsePositiveInt, type Io } from './common.js';
+import { archOrDefault, collect, parsePositiveInt, preset, type Io } from './common.js';
 import { checkOutputDir } from '../util/fs-errors.js';
 import { progressBar } from './progress.js';
 
@@ -48,7 +48,11 @@ export function registerSimulateCommand(program: Command, io: Io): void {
     .description(
       'Replay a spike trace cycle by cycle on a chip: energy, latency, utilisation per sample, layer, timestep, component',
     )
-    .requiredOption('--arch <file>', 'hardware description (YAML)')
+    .option(
+      '--arch <file|preset>',
+      'hardware description: a YAML file or a bundled chip (default, isaac-32nm, spikesim-65nm; `imcsim presets`); default: the bundled default chip',
+      preset('--arch'),
+    )
     .requiredOption('--trace <file>', 'spike trace (imcsim trace)')
     .option(
       '--out <dir>',
@@ -60,7 +64,7 @@ export function registerSimulateCommand(program: Command, io: Io): void {
     .option('--json', 'print summary JSON')
     .action(
       async (o: {
-        arch: string;
+        arch?: string;
         trace: string;
         out?: string;
         samples?: number;
@@ -69,7 +73,7 @@ export function registerSimulateCommand(program: Command, io: Io): void {
         json?: boolean;
       }) => {
         if (o.out) checkOutputDir(o.out);
-        const spec = loadArch(o.arch, o.set.map(parseOverride));
+        const spec = loadArch(archOrDefault(o.arch, io), o.set.map(parseOverride));
         const bar = progressBar('simulate');
         const r = await simulateTrace(spec, o.trace, {
           samples: o.samples,

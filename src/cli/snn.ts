@@ -26,7 +26,7 @@ import type { TracePolicy } from '../trace/types.js';
 import { pct } from '../util/format.js';
 import { exitPolicy, POLICY_NAMES } from '../snn/policies/registry.js';
 import { THETA } from '../snn/policies/theta.js';
-import { parsePositiveInt, oneOf, parseSeed, type Io } from './common.js';
+import { parsePositiveInt, oneOf, parseSeed, preset, type Io } from './common.js';
 import { checkOutputDir, checkOutputFile } from '../util/fs-errors.js';
 
 const POLICIES = POLICY_NAMES;
@@ -157,7 +157,11 @@ export function registerSnnCommands(program: Command, io: Io): void {
       .description(
         'Run a model on a dataset split under an exit policy: accuracy, average timesteps, exit histogram',
       )
-      .option('--model <dir>', 'model directory (network.yaml + weights.safetensors)'),
+      .option(
+        '--model <dir|preset>',
+        'model directory (network.yaml + weights.safetensors) or bundled model (`imcsim presets`)',
+        preset('--model'),
+      ),
   )
     .option('--json', 'print JSON')
     .action((o: RunFlags) => {
@@ -199,10 +203,18 @@ export function registerSnnCommands(program: Command, io: Io): void {
       .description(
         'Record a trace: every weighted layer’s input per timestep, logits, exit timestep, label, prediction',
       )
-      .option('--model <dir>', 'model directory')
+      .option(
+        '--model <dir|preset>',
+        'model directory or bundled model (`imcsim presets`)',
+        preset('--model'),
+      )
       .requiredOption('--out <file>', 'trace file to write (e.g. traces/mnist-static.trace)')
       .option('--synthetic', 'generate a synthetic trace from spike rates (networks without reachable data)')
-      .option('--network <path>', 'synthetic: network topology (YAML file or model directory)')
+      .option(
+        '--network <path|preset>',
+        'synthetic: network topology (YAML file, model directory or bundled one)',
+        preset('--network'),
+      )
       .option('--rates <file>', 'synthetic: per-layer, per-timestep spike rates (YAML/JSON)')
       .option('--rate <r>', 'synthetic: one spike rate for every layer and timestep', parseFraction('--rate'))
       .option(
@@ -328,7 +340,11 @@ export function registerSnnCommands(program: Command, io: Io): void {
   program
     .command('export-nir')
     .description('Export an imcsim model as a NIR graph (HDF5)')
-    .requiredOption('--model <dir>', 'model directory')
+    .requiredOption(
+      '--model <dir|preset>',
+      'model directory or bundled model (`imcsim presets`)',
+      preset('--model'),
+    )
     .requiredOption('--out <file>', 'NIR file to write')
     .option('--dt <s>', 'integration step used to express LIF leaks as time constants (s)', Number)
     .action(async (o: { model: string; out: string; dt?: number }) => {
@@ -341,7 +357,11 @@ export function registerSnnCommands(program: Command, io: Io): void {
     .description(
       'Create a model with seeded random weights from a topology (a starting point for training or tests)',
     )
-    .requiredOption('--network <path>', 'network topology (YAML file or model directory)')
+    .requiredOption(
+      '--network <path|preset>',
+      'network topology (YAML file, model directory or bundled one)',
+      preset('--network'),
+    )
     .requiredOption('--out <dir>', 'model directory to write')
     .option('--seed <S>', 'initialisation seed', parseSeed, 0)
     .action((o: { network: string; out: string; seed: number }) => {

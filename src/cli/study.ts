@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { runStudy, STUDY_NAMES, type StudyName } from '../studies/index.js';
-import { oneOf, parsePositiveInt, type Io } from './common.js';
+import { oneOf, parsePositiveInt, preset, type Io } from './common.js';
 
 export function registerStudyCommand(program: Command, io: Io): void {
   program
@@ -11,7 +11,11 @@ export function registerStudyCommand(program: Command, io: Io): void {
     )
     .argument('<name>', `study: ${STUDY_NAMES.join(' | ')}`, oneOf('study name', STUDY_NAMES))
     .requiredOption('--out <dir>', 'study folder to write')
-    .option('--arch <file>', 'hardware description (default arch-configs/default.yaml)')
+    .option(
+      '--arch <file|preset>',
+      'hardware description: a YAML file or a bundled chip (default arch-configs/default.yaml)',
+      preset('--arch'),
+    )
     .option('--samples <N>', 'test images (or synthetic samples) per run', parsePositiveInt('--samples'))
     .option(
       '--tiny',

@@ -23,7 +23,7 @@ import { OPTIMIZERS, SCHEDULES, type OptimizerName, type ScheduleName } from '..
 import { SURROGATES, type SurrogateName } from '../snn/train/surrogate.js';
 import type { TrainProgress } from '../snn/train/trainer.js';
 import { pct } from '../util/format.js';
-import { parseNumber, parsePositiveInt, oneOf, parseSeed, type Io } from './common.js';
+import { parseNumber, parsePositiveInt, oneOf, parseSeed, preset, type Io } from './common.js';
 
 const positiveNumber = (flag: string) => parseNumber(flag, { min: 0, exclusive: true });
 const nonNegativeNumber = (flag: string) => parseNumber(flag, { min: 0 });
@@ -113,8 +113,9 @@ export function registerTrainCommands(program: Command, io: Io): void {
       'Train an SNN with surrogate gradients (BPTT): DT-SNN-style at one T, or IIR-SNN stages T = from … to',
     )
     .option(
-      '--model <path>',
-      'model directory (weights are the starting point) or topology (initialised with --seed)',
+      '--model <path|preset>',
+      'model directory (weights are the starting point), topology (initialised with --seed) or bundled one',
+      preset('--network'),
     )
     .option('--dataset <name>', `dataset: ${DATASET_NAMES.join(' | ')}`, oneOf('--dataset', DATASET_NAMES))
     .option('--data-dir <dir>', 'Fashion-MNIST IDX directory (default /usr/share/datasets/fashion-mnist)')
@@ -283,7 +284,11 @@ async function writeCsv(file: string, headers: string[], rows: Array<Array<strin
 /** The trained model and dataset every algorithm command (dtsnn-curve, ldsnn-search) starts from. */
 function modelAndDataset(cmd: Command): Command {
   return cmd
-    .requiredOption('--model <dir>', 'model directory')
+    .requiredOption(
+      '--model <dir|preset>',
+      'model directory or bundled model (`imcsim presets`)',
+      preset('--model'),
+    )
     .requiredOption(
       '--dataset <name>',
       `dataset: ${DATASET_NAMES.join(' | ')}`,

@@ -9,6 +9,7 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import { loadArch, type Override } from '../config/load.js';
 import type { ArchSpec } from '../config/schema.js';
 import { PACKAGE_ROOT } from '../util/package-root.js';
+import { DEFAULT_ARCH_PATH } from '../util/presets.js';
 import { COMPONENTS, type ComponentKey } from '../hw/actions.js';
 import type { NetworkSpec } from '../network/schema.js';
 import { simulateTrace, type SimulationResult } from '../replay/simulate.js';
@@ -20,7 +21,7 @@ import { generateSyntheticTrace } from '../trace/synthetic.js';
 import type { TracePolicy, TraceSummary } from '../trace/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
-export const DEFAULT_ARCH = join(PACKAGE_ROOT, 'arch-configs', 'default.yaml');
+export const DEFAULT_ARCH = DEFAULT_ARCH_PATH;
 export const modelPath = (name: string) => join(PACKAGE_ROOT, 'models', name);
 /** A path as a reader of the docs knows it: relative to the package root when inside it. */
 export function shownPath(p: string): string {
