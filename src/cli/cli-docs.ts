@@ -3,6 +3,7 @@
  * the program): every command and subcommand with its usage, description, arguments and options.
  */
 import type { Command, Option } from 'commander';
+import { isRequiredOption } from './common.js';
 
 function escapeCell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -13,7 +14,7 @@ function optionRow(o: Option): string {
     o.defaultValue === undefined || (Array.isArray(o.defaultValue) && o.defaultValue.length === 0)
       ? ''
       : `\`${JSON.stringify(o.defaultValue)}\``;
-  return `| \`${escapeCell(o.flags)}\` | ${escapeCell(o.description)}${o.mandatory ? ' (required)' : ''} | ${dflt} |`;
+  return `| \`${escapeCell(o.flags)}\` | ${escapeCell(o.description)}${o.mandatory || isRequiredOption(o) ? ' (required)' : ''} | ${dflt} |`;
 }
 
 function commandSection(cmd: Command, path: string[], out: string[]): void {

@@ -113,3 +113,12 @@ export function archOrDefault(arch: string | undefined, io: Io): string {
   io.err(`imcsim: note: using the bundled default chip (${DEFAULT_ARCH_PRESET})`);
   return DEFAULT_ARCH_PATH;
 }
+
+const REQUIRED = new WeakSet<object>();
+/** Marks a command-line option as required (checked for all at once, shown in help and docs/CLI.md). */
+export function markRequired(o: object): void {
+  REQUIRED.add(o);
+}
+export function isRequiredOption(o: object): boolean {
+  return REQUIRED.has(o);
+}

@@ -118,3 +118,47 @@ describe('--arch defaults to the bundled default chip', () => {
     expect(r.out).toContain('on imcsim-default');
   });
 });
+
+describe('a command line without surprises', () => {
+  it('an unknown subcommand under a group with a default subcommand: unknown command, suggestion, exit 2', async () => {
+    const r = await runCli('trace', 'recrod');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      "imcsim: error: imcsim trace: unknown command 'recrod' (did you mean 'imcsim trace run'?) (expected one of run, info, export)\n",
+    );
+    const i = await runCli('trace', 'infp', 'x.trace');
+    expect(i.code).toBe(2);
+    expect(i.err).toContain("(did you mean 'imcsim trace info'?)");
+  });
+  it('an unknown top-level command: unknown command with a suggestion, exit 2, in imcsim style', async () => {
+    const r = await runCli('simulte');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^imcsim: error: unknown command 'simulte'\n\(Did you mean simulate\?\)/);
+    noStack(r.err);
+  });
+  it('every missing required option named in one message', async () => {
+    const r = await runCli('export-nir');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      'imcsim: error: imcsim export-nir: missing required options --model <dir|preset>, --out <file> (run with --help for usage)\n',
+    );
+    const one = await runCli('simulate');
+    expect(one.err).toBe(
+      'imcsim: error: imcsim simulate: missing required option --trace <file> (run with --help for usage)\n',
+    );
+  });
+  it('help marks required options and shows no (default: []) noise', async () => {
+    for (const cmd of [['simulate'], ['estimate'], ['trace', 'run'], ['export-nir']]) {
+      const r = await runCli(...cmd, '--help');
+      expect(r.code).toBe(0);
+      expect(r.out).not.toContain('(default: [])');
+    }
+    const s = await runCli('simulate', '--help');
+    expect(s.out).toMatch(/--trace <file>\s+spike trace \(imcsim trace\) \(required\)/);
+    expect(s.out).not.toMatch(/--arch[^\n]*\(required\)/);
+  });
+  it('help lists the presets command', async () => {
+    const r = await runCli('--help');
+    expect(r.out).toMatch(/presets \[options\]\s+List the bundled chips/);
+  });
+});
