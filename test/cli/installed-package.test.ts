@@ -1,7 +1,7 @@
 /**
  * The packed package, installed into a scratch project as a user would, finds its own presets by name
  * (issue 16, "Presets by name"). Uses dist/ as built (`npx tsc -p tsconfig.build.json` first) and the npm
- * cache (`npm install --offline`): no registry is contacted.
+ * cache where it can (`npm install --prefer-offline`; a fresh machine fetches what its cache lacks from the registry).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ describe('the installed package', () => {
     mkdirSync(proj);
     writeFileSync(join(proj, 'package.json'), '{"name":"scratch","version":"1.0.0","private":true}\n');
     npm(
-      ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(scratch, tarball!)],
+      ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', join(scratch, tarball!)],
       proj,
     );
     const bin = join(proj, 'node_modules', '.bin', 'imcsim');
