@@ -134,7 +134,13 @@ function hdf5Reason(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
   const minor = [...text.matchAll(/minor: (.+)/g)].map((m) => m[1].trim());
   const lines = [...text.matchAll(/#\d+: .*? in (\w+)\(\): (.+)/g)].map((m) => m[2].trim());
-  const last = lines.at(-1) ?? text.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'unknown error';
+  const last =
+    lines.at(-1) ??
+    text
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ??
+    'unknown error';
   return minor.length > 0 ? `${last} (${minor.at(-1)})` : last;
 }
 
@@ -207,6 +213,11 @@ async function readGraph(file: string): Promise<RawGraph> {
       expected: 'an HDF5 file written by a NIR exporter',
     });
   const lib = await h5();
+  // A wasm abort (e.g. a corrupt string length asking for more memory than wasm has) prints
+  // "Aborted(…)" through the console.error that Emscripten bound at load time; the read is synchronous,
+  // so holding stderr for its duration hides only that text, which the error below reports instead.
+  const write = process.stderr.write;
+  process.stderr.write = () => true;
   try {
     return readGraphFrom(lib, file);
   } catch (e) {
@@ -216,6 +227,8 @@ async function readGraph(file: string): Promise<RawGraph> {
       expected: 'an intact HDF5 file written by a NIR exporter',
       found: hdf5Reason(e),
     });
+  } finally {
+    process.stderr.write = write;
   }
 }
 
