@@ -43,7 +43,7 @@ import { basename, extname } from 'node:path';
 import h5wasm from 'h5wasm/node';
 import { prepareOutputFile } from '../../util/fs-errors.js';
 import type { Dataset, Group } from 'h5wasm/node';
-import { located } from '../../util/errors.js';
+import { InputError, located } from '../../util/errors.js';
 import { NetworkSchema, NeuronSchema, type NetworkSpec, type NeuronSpec } from '../../network/schema.js';
 import { inferShapes } from '../../network/shapes.js';
 import { checkTensors, type SnnModel } from '../model.js';
@@ -118,10 +118,30 @@ interface RawGraph {
 }
 
 let ready: Promise<unknown> | null = null;
+/**
+ * The HDF5 library, ready. HDF5's default error handler prints a multi-line diagnostic stack to stderr
+ * (through console.error); h5wasm's throwing handler puts that text in a JS Error instead, which
+ * readGraph turns into our one-line InputError, so nothing from HDF5 reaches the terminal.
+ */
 async function h5(): Promise<typeof h5wasm> {
-  ready ??= h5wasm.ready;
+  ready ??= h5wasm.ready.then((m) => m.activate_throwing_error_handler());
   await ready;
   return h5wasm;
+}
+
+/** The innermost HDF5 message (e.g. "bad symbol table node signature") of a diagnostic stack, or the text. */
+function hdf5Reason(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  const minor = [...text.matchAll(/minor: (.+)/g)].map((m) => m[1].trim());
+  const lines = [...text.matchAll(/#\d+: .*? in (\w+)\(\): (.+)/g)].map((m) => m[2].trim());
+  const last =
+    lines.at(-1) ??
+    text
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ??
+    'unknown error';
+  return minor.length > 0 ? `${last} (${minor.at(-1)})` : last;
 }
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -193,6 +213,26 @@ async function readGraph(file: string): Promise<RawGraph> {
       expected: 'an HDF5 file written by a NIR exporter',
     });
   const lib = await h5();
+  // A wasm abort (e.g. a corrupt string length asking for more memory than wasm has) prints
+  // "Aborted(…)" through the console.error that Emscripten bound at load time; the read is synchronous,
+  // so holding stderr for its duration hides only that text, which the error below reports instead.
+  const write = process.stderr.write;
+  process.stderr.write = () => true;
+  try {
+    return readGraphFrom(lib, file);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw located('corrupt or unreadable NIR file (HDF5)', {
+      file,
+      expected: 'an intact HDF5 file written by a NIR exporter',
+      found: hdf5Reason(e),
+    });
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+function readGraphFrom(lib: typeof h5wasm, file: string): RawGraph {
   const f = new lib.File(file, 'r');
   try {
     const versionDs = f.get('version');
