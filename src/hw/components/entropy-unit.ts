@@ -9,6 +9,20 @@ import { cmosLeakage, factors, PJ, UM2, type ComponentClass } from './model.js';
  * Area [our design estimate]: the LUT bits at SpikeSim's 0.7391 µm²/bit (65 nm) plus 3,000 µm² of
  * datapath at 45 nm (one multiplier and three adders of `bits` width).
  */
+/**
+ * Energies (pJ, 45 nm) of the exit units' primitives at `bits` width: a 32-bit add 0.1 pJ and multiply
+ * 3.1 pJ (Horowitz ISSCC 2014; add linear, multiply quadratic in width), an SRAM LUT read 0.2 pJ/bit, an
+ * Aladdin comparator 0.029 pJ at 32 bits. Shared by the entropy and max-softmax units.
+ */
+export function exitUnitPrimitivesPj(bits: number) {
+  return {
+    add: 0.1 * (bits / 32),
+    mult: 3.1 * (bits / 32) ** 2,
+    lut: 0.2 * bits,
+    cmp: 0.029 * (bits / 32),
+  };
+}
+
 export const entropyUnit: ComponentClass = {
   name: 'entropy_unit',
   components: ['entropy_unit'],
@@ -20,10 +34,7 @@ export const entropyUnit: ComponentClass = {
     const e = ctx.spec.entropy_unit;
     const s45 = factors(45, ctx);
     const s65 = factors(65, ctx);
-    const add = 0.1 * (e.bits / 32);
-    const mult = 3.1 * (e.bits / 32) ** 2;
-    const lut = 0.2 * e.bits;
-    const cmp = 0.029 * (e.bits / 32);
+    const { add, mult, lut, cmp } = exitUnitPrimitivesPj(e.bits);
     const classStepPj = 3 * add + mult + 2 * lut;
     const decidePj = lut + 2 * mult + cmp;
     const area = 3 * e.lut_entries * e.bits * 0.7391 * UM2 * s65.area + 3000 * UM2 * s45.area;

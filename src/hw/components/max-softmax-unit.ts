@@ -1,4 +1,5 @@
 import { cmosLeakage, factors, PJ, UM2, type ComponentClass } from './model.js';
+import { exitUnitPrimitivesPj } from './entropy-unit.js';
 
 /**
  * Max-softmax unit for the confidence exit (exit when max_k softmax(A_t)_k > θ), in the chip's exit-unit
@@ -23,10 +24,7 @@ export const maxSoftmaxUnit: ComponentClass = {
     const e = ctx.spec.entropy_unit;
     const s45 = factors(45, ctx);
     const s65 = factors(65, ctx);
-    const add = 0.1 * (e.bits / 32);
-    const mult = 3.1 * (e.bits / 32) ** 2;
-    const lut = 0.2 * e.bits;
-    const cmp = 0.029 * (e.bits / 32);
+    const { add, mult, lut, cmp } = exitUnitPrimitivesPj(e.bits);
     const classStepPj = 2 * add + cmp + lut;
     const decidePj = mult + cmp;
     const area = e.lut_entries * e.bits * 0.7391 * UM2 * s65.area + 3000 * UM2 * s45.area;
