@@ -44,7 +44,13 @@ import h5wasm from 'h5wasm/node';
 import { prepareOutputFile } from '../../util/fs-errors.js';
 import type { Dataset, Group } from 'h5wasm/node';
 import { InputError, located } from '../../util/errors.js';
-import { NetworkSchema, NeuronSchema, type NetworkSpec, type NeuronSpec } from '../../network/schema.js';
+import {
+  NetworkSchema,
+  NeuronSchema,
+  type InputEncoding,
+  type NetworkSpec,
+  type NeuronSpec,
+} from '../../network/schema.js';
 import { inferShapes } from '../../network/shapes.js';
 import { checkTensors, type SnnModel } from '../model.js';
 import { NEURON_CONVENTION_NAMES, neuronConvention } from '../neurons/registry.js';
@@ -994,7 +1000,7 @@ interface NetworkMeta {
   description?: string;
   dataset?: string;
   timesteps?: number;
-  encoding?: 'direct' | 'rate';
+  encoding?: InputEncoding;
   neuron?: NeuronSpec;
   layers?: Record<string, { timesteps?: number; bias?: boolean; inherit?: boolean }>;
 }
