@@ -363,21 +363,44 @@ export function registerSnnCommands(program: Command, io: Io): void {
       'neuron convention: snntorch | spikingjelly | norse | dtsnn | iir',
       oneOf('--convention', ['snntorch', 'spikingjelly', 'norse', 'dtsnn', 'iir'] as const),
     )
+    .option('--timesteps <T>', 'timesteps the model runs (NIR does not record it)', parsePositiveInt('--timesteps'))
+    .option(
+      '--encoding <enc>',
+      `input encoding: ${INPUT_ENCODINGS.join(' | ')} (events: binned event frames, priced as spikes; direct: multi-bit values, priced bit-serially)`,
+      oneOf('--encoding', INPUT_ENCODINGS),
+    )
     .action(
       async (
         file: string,
-        o: { out: string; dt?: number; convention?: 'snntorch' | 'spikingjelly' | 'norse' | 'dtsnn' | 'iir' },
+        o: {
+          out: string;
+          dt?: number;
+          convention?: 'snntorch' | 'spikingjelly' | 'norse' | 'dtsnn' | 'iir';
+          timesteps?: number;
+          encoding?: InputEncoding;
+        },
       ) => {
         checkOutputDir(o.out);
         const model = await importNir(file, {
           dt: o.dt,
           convention: o.convention,
           name: basename(resolve(o.out)),
+          timesteps: o.timesteps,
+          encoding: o.encoding,
         });
         saveModel(o.out, model);
         io.out(
-          `imported ${file} → ${o.out} (${model.shapes.mapped.length} weighted layers, input [${model.spec.input.shape.join(', ')}])`,
+          `imported ${file} → ${o.out} (${model.shapes.mapped.length} weighted layers, input [${model.spec.input.shape.join(', ')}], T = ${model.spec.timesteps}, ${model.spec.input.encoding} encoding)`,
         );
+        const from = (k: string) => model.metadata[`nir.${k}_from`];
+        if (from('timesteps') !== 'option')
+          io.err(
+            `imcsim: note: assumed T = ${model.spec.timesteps} timesteps (${from('timesteps') === 'default' ? 'imcsim’s default: NIR records no timestep count' : 'from the file’s imcsim metadata'}); pass --timesteps to set it`,
+          );
+        if (from('encoding') !== 'option')
+          io.err(
+            `imcsim: note: assumed ${model.spec.input.encoding} input encoding (${from('encoding') === 'default' ? 'imcsim’s default' : 'from the file’s imcsim metadata'}): ${model.spec.input.encoding === 'direct' ? 'the input is priced as multi-bit values, bit-serially' : 'the input is priced as spikes'}; pass --encoding direct|rate|events to set it`,
+          );
       },
     );
   program

@@ -66,7 +66,14 @@ export interface NirImportOptions {
   convention?: NirConvention;
   /** Model name. Default: the exporter's (metadata) or the file's base name. */
   name?: string;
+  /** Timesteps the model runs. Default: the exporter's (metadata) or the network schema's 4. */
+  timesteps?: number;
+  /** How the input reaches the first layer. Default: the exporter's (metadata) or 'direct'. */
+  encoding?: InputEncoding;
 }
+
+/** Where an imported model's timesteps and input encoding came from (kept in its metadata). */
+export type ImportChoice = 'option' | 'imcsim metadata' | 'default';
 
 export interface NirExportOptions {
   /** Step (s) used to turn per-step leaks into NIR time constants (β conventions). Default 1e-4. */
@@ -910,9 +917,13 @@ class Importer {
       name: this.opts.name ?? netMeta?.name ?? sanitizeLayerName(basename(file, extname(file)), 'nir'),
       ...(netMeta?.description !== undefined ? { description: netMeta.description } : {}),
       ...(netMeta?.dataset !== undefined ? { dataset: netMeta.dataset } : {}),
-      input: { shape: inShape, encoding: netMeta?.encoding ?? 'direct' },
+      input: { shape: inShape, encoding: this.opts.encoding ?? netMeta?.encoding ?? 'direct' },
       classes: prod(shape),
-      ...(netMeta?.timesteps !== undefined ? { timesteps: netMeta.timesteps } : {}),
+      ...(this.opts.timesteps !== undefined
+        ? { timesteps: this.opts.timesteps }
+        : netMeta?.timesteps !== undefined
+          ? { timesteps: netMeta.timesteps }
+          : {}),
       neuron: netMeta?.neuron ?? firstNeuron ?? {},
       layers,
     };
@@ -925,6 +936,10 @@ class Importer {
         { file },
       );
     const spec: NetworkSpec = parsed.data;
+    const choice = (opt: unknown, meta: unknown): ImportChoice =>
+      opt !== undefined ? 'option' : meta !== undefined ? 'imcsim metadata' : 'default';
+    metadata['nir.timesteps_from'] = choice(this.opts.timesteps, netMeta?.timesteps);
+    metadata['nir.encoding_from'] = choice(this.opts.encoding, netMeta?.encoding);
     const shapes = inferShapes(spec, file);
     checkTensors(spec, shapes, tensors, file);
     return { spec, shapes, tensors, metadata };
