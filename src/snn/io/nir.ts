@@ -38,12 +38,13 @@
  * those only when they agree with the NIR parameters of the file (so a graph edited by another tool is
  * read from its NIR parameters), which makes export → import reproduce the topology exactly.
  */
-import { existsSync, openSync, readSync, closeSync, fstatSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import h5wasm from 'h5wasm/node';
+import { h5, looksLikeHdf5, withQuietHdf5 } from '../../util/hdf5.js';
 import { prepareOutputFile } from '../../util/fs-errors.js';
 import type { Dataset, Group } from 'h5wasm/node';
-import { InputError, located } from '../../util/errors.js';
+import { located } from '../../util/errors.js';
 import {
   NetworkSchema,
   NeuronSchema,
@@ -130,51 +131,6 @@ interface RawGraph {
   meta: Map<string, string>;
 }
 
-let ready: Promise<unknown> | null = null;
-/**
- * The HDF5 library, ready. HDF5's default error handler prints a multi-line diagnostic stack to stderr
- * (through console.error); h5wasm's throwing handler puts that text in a JS Error instead, which
- * readGraph turns into our one-line InputError, so nothing from HDF5 reaches the terminal.
- */
-async function h5(): Promise<typeof h5wasm> {
-  ready ??= h5wasm.ready.then((m) => m.activate_throwing_error_handler());
-  await ready;
-  return h5wasm;
-}
-
-/** The innermost HDF5 message (e.g. "bad symbol table node signature") of a diagnostic stack, or the text. */
-function hdf5Reason(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
-  const minor = [...text.matchAll(/minor: (.+)/g)].map((m) => m[1].trim());
-  const lines = [...text.matchAll(/#\d+: .*? in (\w+)\(\): (.+)/g)].map((m) => m[2].trim());
-  const last =
-    lines.at(-1) ??
-    text
-      .split('\n')
-      .find((l) => l.trim() !== '')
-      ?.trim() ??
-    'unknown error';
-  return minor.length > 0 ? `${last} (${minor.at(-1)})` : last;
-}
-
-const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
-
-/** HDF5 files start with a signature at offset 0, 512, 1024, 2048, …; checked first so HDF5 prints nothing. */
-function looksLikeHdf5(file: string): boolean {
-  const fd = openSync(file, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const buf = Buffer.alloc(8);
-    for (let off = 0; off + 8 <= size; off = off === 0 ? 512 : off * 2) {
-      readSync(fd, buf, 0, 8, off);
-      if (HDF5_SIGNATURE.every((b, i) => buf[i] === b)) return true;
-    }
-    return false;
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function readParam(ds: Dataset): Param {
   const shape = ds.shape ?? [];
   const v = ds.value;
@@ -226,23 +182,9 @@ async function readGraph(file: string): Promise<RawGraph> {
       expected: 'an HDF5 file written by a NIR exporter',
     });
   const lib = await h5();
-  // A wasm abort (e.g. a corrupt string length asking for more memory than wasm has) prints
-  // "Aborted(…)" through the console.error that Emscripten bound at load time; the read is synchronous,
-  // so holding stderr for its duration hides only that text, which the error below reports instead.
-  const write = process.stderr.write;
-  process.stderr.write = () => true;
-  try {
-    return readGraphFrom(lib, file);
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw located('corrupt or unreadable NIR file (HDF5)', {
-      file,
-      expected: 'an intact HDF5 file written by a NIR exporter',
-      found: hdf5Reason(e),
-    });
-  } finally {
-    process.stderr.write = write;
-  }
+  return withQuietHdf5(file, 'NIR file', 'an intact HDF5 file written by a NIR exporter', () =>
+    readGraphFrom(lib, file),
+  );
 }
 
 function readGraphFrom(lib: typeof h5wasm, file: string): RawGraph {

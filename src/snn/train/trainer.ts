@@ -8,7 +8,6 @@ import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { located } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { Rng } from '../../util/rng.js';
 import type { Dataset } from '../data/dataset.js';
