@@ -23,6 +23,7 @@ import { evaluateModel, traceModel } from '../snn/run.js';
 import { progressBar } from './progress.js';
 import { formatTraceInfo, traceInfo } from '../trace/info.js';
 import { exportTraceNirData } from '../trace/nirdata.js';
+import { importTrace } from '../trace/import.js';
 import { generateSyntheticTrace } from '../trace/synthetic.js';
 import type { TracePolicy } from '../trace/types.js';
 import { pct } from '../util/format.js';
@@ -342,6 +343,27 @@ export function registerSnnCommands(program: Command, io: Io): void {
       checkOutputFile(o.nirdata, '--nirdata');
       await exportTraceNirData(file, o.nirdata);
       io.out(`wrote ${o.nirdata}`);
+    });
+
+  trace
+    .command('import')
+    .description(
+      'Import spikes recorded elsewhere (NIRData HDF5, or an NPZ of per-layer T × N × … input arrays) as a trace simulate replays',
+    )
+    .argument('<file>', 'NIRData (.h5/.nir) or .npz recording (docs/TRACE_FORMAT.md, "Importing recorded spikes")')
+    .requiredOption(
+      '--network <path|preset>',
+      'the network the spikes were recorded on: topology YAML, model directory or bundled one',
+      preset('--network'),
+    )
+    .requiredOption('--out <file>', 'trace file to write')
+    .action(async (file: string, o: { network: string; out: string }) => {
+      checkOutputFile(o.out);
+      const net = loadNetwork(o.network);
+      const s = await importTrace(file, net, o.out);
+      io.out(
+        `wrote ${o.out}: ${s.samples} samples imported from ${basename(file)}, average timesteps ${s.avg_timesteps.toFixed(3)}${s.accuracy === null ? '' : `, accuracy ${pct(s.accuracy)}`}`,
+      );
     });
 
   program

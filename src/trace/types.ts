@@ -33,7 +33,7 @@ export interface TraceHeader {
   /** Bumped on any incompatible change. */
   format_version: number;
   engine_version: string;
-  created: 'engine' | 'synthetic';
+  created: 'engine' | 'synthetic' | 'imported';
   synthetic: boolean;
   model: string;
   dataset: string | null;
