@@ -127,8 +127,7 @@ describe('NPZ layout (per layer, T × N × … input arrays)', () => {
     expect(r2.code).toBe(2);
     expect(r2.err).toMatch(/layer a: a spike input is not 0 or 1/);
     expect(r2.err).toMatch(/sample 0, t 1, element 1/);
-    const good = join(dir, 'static.h5');
-    const bytes = readFileSync(good);
+    const bytes = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'nir', 'cnn_sinabs.nir'));
     const bad = Buffer.from(bytes);
     for (let i = 600; i < 4000; i++) bad[i] ^= 0x5a;
     const badFile = join(dir, 'bad.h5');
