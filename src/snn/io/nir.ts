@@ -99,7 +99,19 @@ const SUPPORTED = [
   'IF',
   'LIF',
   'LI',
+  'Threshold',
+  'CubaLIF',
+  'CubaLI',
+  'I',
+  'Scale',
+  'Delay',
 ] as const;
+/** Nodes that make the weighted node before them a spiking layer. */
+const SPIKING_NODES = ['IF', 'LIF', 'Threshold', 'CubaLIF'];
+/** Nodes that make the weighted node before them the non-spiking output accumulator. */
+const ACCUMULATOR_NODES = ['LI', 'CubaLI', 'I'];
+/** v_threshold when a file has none (NIR 1.0.x exporters that leave it out mean the unit threshold). */
+export const NIR_DEFAULT_V_THRESHOLD = 1;
 const CONVENTIONS: readonly NirConvention[] = NEURON_CONVENTION_NAMES;
 
 // ---------------------------------------------------------------------------------------------------
@@ -438,6 +450,26 @@ class Importer {
       next.set(a, [...(next.get(a) ?? []), b]);
       prev.set(b, [...(prev.get(b) ?? []), a]);
     }
+    // A back edge (to a node on the current path from Input) is a recurrent connection: named as such.
+    {
+      const state = new Map<string, 1 | 2>();
+      const visit = (name: string): void => {
+        state.set(name, 1);
+        for (const nx of next.get(name) ?? []) {
+          if (state.get(nx) === 1)
+            this.fail(
+              g.nodes.get(nx)!,
+              `receives the recurrent edge ${name} → ${nx}: recurrent connections (RLeaky, RSynaptic, recurrent CubaLIF) are not supported; imcsim networks are feed-forward chains`,
+              undefined,
+              'a feed-forward graph',
+              `edge ${name} → ${nx}`,
+            );
+          if (!state.has(nx)) visit(nx);
+        }
+        state.set(name, 2);
+      };
+      for (const n of inputs) visit(n.name);
+    }
     for (const n of g.nodes.values()) {
       const ins = prev.get(n.name) ?? [];
       const outs = next.get(n.name) ?? [];
@@ -474,7 +506,22 @@ class Importer {
     for (const n of g.nodes.values())
       if (!seen.has(n.name))
         this.fail(n, 'is not on the path from Input to Output (imcsim networks are a single chain)');
-    return this.build(chain);
+    // A Delay of zero everywhere is the identity; any other delay shifts spikes in time, which a chain of
+    // layers stepping together cannot express.
+    for (const n of chain)
+      if (n.type === 'Delay') {
+        const d = this.numeric(n, 'delay');
+        const k = d.findIndex((v) => v !== 0);
+        if (k >= 0)
+          this.fail(
+            n,
+            'Delay with a non-zero delay is not supported (imcsim layers all advance one timestep together; a delay line is not modelled)',
+            'delay',
+            'all zeros',
+            `${d[k]} at index ${k}`,
+          );
+      }
+    return this.build(chain.filter((n) => n.type !== 'Delay'));
   }
 
   conventionFor(node: RawNode): NirConvention {
@@ -503,9 +550,36 @@ class Importer {
   } {
     const convention = this.conventionFor(node);
     const dt = this.dtFor(node);
-    const r = this.scalar(node, 'r', neurons);
-    const thr = this.scalar(node, 'v_threshold', neurons);
+    if (node.type === 'Threshold') {
+      // Heaviside(x − θ), no memory: u = 0·u + x; s = u > θ; reset — the dtsnn update with leak 0.
+      const thr = this.scalar(node, 'threshold', neurons);
+      if (!(thr > 0)) this.fail(node, 'threshold must be positive', 'threshold', '> 0', String(thr));
+      return {
+        neuron: NeuronSchema.parse({ model: 'lif', convention: 'dtsnn', leak: 0, threshold: thr, reset: 'hard', v_reset: 0 }),
+        gain: 1,
+        tensors: {},
+      };
+    }
+    let r = this.scalar(node, 'r', neurons);
+    const thr = this.scalar(node, 'v_threshold', neurons, NIR_DEFAULT_V_THRESHOLD);
     const vReset = this.scalar(node, 'v_reset', neurons, 0);
+    let tauMem = 0;
+    if (node.type === 'CubaLIF') {
+      // τ_syn·dI/dt = −I + w_in·x; τ_mem·dv/dt = (v_leak − v) + r·I. Forward Euler at dt with τ_syn = dt
+      // makes I = w_in·x (no synaptic memory): a LIF with input gain r·w_in. Any other τ_syn needs a
+      // second state (the synaptic current) that imcsim's neurons do not have.
+      const tauSyn = this.scalar(node, 'tau_syn', neurons);
+      if (!(Math.abs(tauSyn - dt) <= 1e-9 * dt))
+        this.fail(
+          node,
+          `CubaLIF with tau_syn ≠ dt (${dt} s) is not supported: its synaptic current is a second state imcsim's neurons do not keep (snnTorch Synaptic with alpha = 0, or --dt equal to tau_syn, maps exactly)`,
+          'tau_syn',
+          `${dt} (= dt)`,
+          String(tauSyn),
+        );
+      r *= node.params.has('w_in') ? this.scalar(node, 'w_in', neurons) : 1;
+      tauMem = this.scalar(node, 'tau_mem', neurons);
+    } else if (node.type === 'LIF') tauMem = this.scalar(node, 'tau', neurons);
     const nir: NirNeuronParams =
       node.type === 'IF'
         ? { type: 'IF', r, v_threshold: thr, v_reset: vReset }
@@ -514,8 +588,8 @@ class Importer {
             r,
             v_threshold: thr,
             v_reset: vReset,
-            tau: this.scalar(node, 'tau', neurons),
-            v_leak: this.scalar(node, 'v_leak', neurons),
+            tau: tauMem,
+            v_leak: this.scalar(node, 'v_leak', neurons, node.type === 'CubaLIF' ? 0 : undefined),
           };
     if (!(thr > 0)) this.fail(node, 'v_threshold must be positive', 'v_threshold', '> 0', String(thr));
     if (!(r > 0)) this.fail(node, 'r must be positive', 'r', '> 0', String(r));
