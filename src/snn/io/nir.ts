@@ -640,6 +640,67 @@ class Importer {
     };
   }
 
+  /**
+   * A Scale node's factors as one per element of `shape` ([C, H, W] or [F]): the file may give one value,
+   * one per channel (C or C×1×1) or one per element.
+   */
+  scaleVector(node: RawNode, shape: number[], perElement = false): Float64Array {
+    const v = this.numeric(node, 'scale');
+    for (let k = 0; k < v.length; k++)
+      if (!Number.isFinite(v[k])) this.fail(node, 'scale must be finite', 'scale', 'finite numbers', String(v[k]));
+    const C = shape[0];
+    const n = prod(shape);
+    const hw = n / C;
+    const out = new Float64Array(perElement ? n : C);
+    if (v.length === 1) out.fill(v[0]);
+    else if (v.length === n && perElement) out.set(v);
+    else if (v.length === C) {
+      if (perElement) for (let c = 0; c < C; c++) out.fill(v[c], c * hw, (c + 1) * hw);
+      else out.set(v);
+    } else if (v.length === n && !perElement) {
+      for (let c = 0; c < C; c++) {
+        for (let k = 1; k < hw; k++)
+          if (v[c * hw + k] !== v[c * hw])
+            this.fail(node, 'a Scale on a layer output must be uniform within each channel (it is folded into the weights)', 'scale', 'one value per channel', `channel ${c} varies`);
+        out[c] = v[c * hw];
+      }
+    } else this.fail(node, 'scale does not match the shape it multiplies', 'scale', `1, ${C} or ${n} values`, String(v.length));
+    return out;
+  }
+
+  /** Per-channel factors of a pending per-element scale; it must be uniform within each channel. */
+  perChannel(p: { s: Float64Array; shape: number[]; from: string }, at: RawNode): Float64Array {
+    const C = p.shape.length === 3 ? p.shape[0] : p.s.length;
+    const hw = p.s.length / C;
+    const out = new Float64Array(C);
+    for (let c = 0; c < C; c++) {
+      out[c] = p.s[c * hw];
+      for (let k = 1; k < hw; k++)
+        if (p.s[c * hw + k] !== out[c])
+          this.fail(at, `the Scale ${p.from} before it varies within a channel, which cannot be folded into a convolution's or pooling's weights`, 'scale', 'one value per channel', `channel ${c} varies`);
+    }
+    return out;
+  }
+
+  /** Multiplies the weights by the input scale: per input channel (Conv2d) or per input feature. */
+  foldInputScale(p: { s: Float64Array; shape: number[]; from: string }, n: RawNode, w: NamedTensor, shape: number[]): void {
+    if (n.type === 'Conv2d') {
+      const s = this.perChannel(p, n);
+      const [o, ipg, kh, kw] = w.shape;
+      const groups = shape[0] / ipg;
+      const opg = o / groups;
+      for (let oc = 0; oc < o; oc++)
+        for (let ic = 0; ic < ipg; ic++) {
+          const f = s[Math.floor(oc / opg) * ipg + ic];
+          const base = (oc * ipg + ic) * kh * kw;
+          for (let k = 0; k < kh * kw; k++) w.data[base + k] = Math.fround(w.data[base + k] * f);
+        }
+    } else {
+      const [o, inF] = w.shape;
+      for (let r = 0; r < o; r++) for (let j = 0; j < inF; j++) w.data[r * inF + j] = Math.fround(w.data[r * inF + j] * p.s[j]);
+    }
+  }
+
   build(chain: RawNode[]): SnnModel {
     const { file, g } = this;
     const netMeta = parseJson<NetworkMeta>(g.meta.get('imcsim_network'));
@@ -673,6 +734,8 @@ class Importer {
     const layerMeta = (name: string) => netMeta?.layers?.[name];
     let firstNeuron: NeuronSpec | undefined;
     let finished = false;
+    /** A Scale on the way to the next weighted layer: one factor per element of the current shape. */
+    let pendingScale: { s: Float64Array; shape: number[]; from: string } | undefined;
 
     for (let i = 1; i < chain.length; i++) {
       const n = chain[i];
@@ -683,6 +746,13 @@ class Importer {
         );
       switch (n.type) {
         case 'Output': {
+          if (pendingScale)
+            this.fail(
+              chain.find((c) => c.name === pendingScale!.from.split(', ')[0])!,
+              'a Scale after the last weighted layer cannot be folded into weights',
+              'scale',
+              'a Scale before or directly after a Conv2d, Affine or Linear node',
+            );
           const out = this.shapeOf(n, 'output_type');
           if (prod(out) !== prod(shape))
             this.fail(
@@ -803,11 +873,29 @@ class Importer {
             layer = { name, type: 'linear', out_features: o, spiking: true, bias: useBias };
           }
           if (lm?.timesteps !== undefined) layer.timesteps = lm.timesteps;
-          // The node after a weighted node decides what kind of layer it is.
-          const nx = chain[i + 1];
+          // A Scale before this layer (on its input) multiplies the weights of each input channel/feature.
+          if (pendingScale) {
+            this.foldInputScale(pendingScale, n, w, shape);
+            metadata[`nir.${name}.input_scale_folded_from`] = pendingScale.from;
+            pendingScale = undefined;
+          }
+          // The node after a weighted node decides what kind of layer it is; a Scale right after it
+          // multiplies its outputs, folded into the weights and bias of each output channel/feature.
+          let nx = chain[i + 1];
+          if (nx.type === 'Scale') {
+            const s = this.scaleVector(nx, outShape);
+            const per = w.data.length / w.shape[0];
+            for (let o = 0; o < w.shape[0]; o++) {
+              for (let k = 0; k < per; k++) w.data[o * per + k] = Math.fround(w.data[o * per + k] * s[o]);
+              if (bias) bias.data[o] = Math.fround(bias.data[o] * s[o]);
+            }
+            metadata[`nir.${name}.output_scale_folded_from`] = nx.name;
+            i++;
+            nx = chain[i + 1];
+          }
           let gain = 1;
           const neurons = prod(outShape);
-          if (nx.type === 'IF' || nx.type === 'LIF') {
+          if (SPIKING_NODES.includes(nx.type)) {
             const nr = this.neuron(nx, neurons);
             // A layer that used the network's neuron before export does so again.
             const inherits =
@@ -825,14 +913,17 @@ class Importer {
             if (nr.tensors.leak !== undefined)
               tensors.set(`${name}.leak`, { shape: [1], data: Float32Array.of(nr.tensors.leak) });
             i++;
-          } else if (nx.type === 'LI') {
+          } else if (ACCUMULATOR_NODES.includes(nx.type)) {
+            // LI, CubaLI and I at the output: the non-spiking accumulator (Σ_t W·s_t + b); their leak,
+            // synaptic filter and gain are not modelled and are kept in the metadata.
             layer.spiking = false;
-            const li = {
-              tau: this.scalar(nx, 'tau', neurons),
-              r: this.scalar(nx, 'r', neurons),
-              v_leak: this.scalar(nx, 'v_leak', neurons),
-            };
-            metadata[`nir.${name}.li`] = JSON.stringify(li);
+            const keys = { LI: ['tau', 'r', 'v_leak'], CubaLI: ['tau_syn', 'tau_mem', 'r', 'v_leak', 'w_in'], I: ['r'] }[
+              nx.type as 'LI' | 'CubaLI' | 'I'
+            ];
+            const params = Object.fromEntries(
+              keys.filter((k) => nx.params.has(k) || k !== 'w_in').map((k) => [k, this.scalar(nx, k, neurons)]),
+            );
+            metadata[`nir.${name}.${nx.type === 'LI' ? 'li' : nx.type.toLowerCase()}`] = JSON.stringify(params);
             finished = true;
             i++;
           } else if (nx.type === 'Output') {
@@ -841,9 +932,9 @@ class Importer {
           } else {
             this.fail(
               n,
-              `must be followed by IF, LIF, LI or Output (a weighted layer without neurons inside the network is not supported)`,
+              `must be followed by a neuron (IF, LIF, Threshold, CubaLIF), an output node (LI, CubaLI, I) or Output (a weighted layer without neurons inside the network is not supported)`,
               undefined,
-              'IF, LIF, LI or Output',
+              'IF, LIF, Threshold, CubaLIF, LI, CubaLI, I or Output',
               `${nx.type} node "${nx.name}"`,
             );
           }
@@ -885,6 +976,13 @@ class Importer {
               'a positive output size',
               `${ho}×${wo}`,
             );
+          if (pendingScale) {
+            // Pooling is linear per channel: a per-channel scale passes through it.
+            const per = this.perChannel(pendingScale, n);
+            const out = new Float64Array(c * ho * wo);
+            for (let ch = 0; ch < c; ch++) out.fill(per[ch], ch * ho * wo, (ch + 1) * ho * wo);
+            pendingScale = { ...pendingScale, s: out, shape: [c, ho, wo] };
+          }
           const layer: RawLayer = {
             name: layerName(n),
             type: n.type === 'SumPool2d' ? 'sumpool2d' : 'avgpool2d',
@@ -911,11 +1009,22 @@ class Importer {
             );
           layers.push({ name: layerName(n), type: 'flatten' });
           shape = [prod(shape)];
+          if (pendingScale) pendingScale = { ...pendingScale, shape: [...shape] };
+          break;
+        }
+        case 'Scale': {
+          const s = this.scaleVector(n, shape, true);
+          if (pendingScale) for (let k = 0; k < s.length; k++) s[k] *= pendingScale.s[k];
+          pendingScale = { s, shape: [...shape], from: pendingScale ? `${pendingScale.from}, ${n.name}` : n.name };
           break;
         }
         case 'IF':
         case 'LIF':
         case 'LI':
+        case 'Threshold':
+        case 'CubaLIF':
+        case 'CubaLI':
+        case 'I':
           this.fail(
             n,
             'a neuron node must directly follow a Conv2d, Affine or Linear node',
