@@ -15,7 +15,12 @@ import {
   type DatasetRef,
   type DatasetSplit,
 } from '../snn/data/dataset.js';
-import { EXTERNAL_FORMATS, parseDatasetRef, parseNormalize, type Normalization } from '../snn/data/external.js';
+import {
+  EXTERNAL_FORMATS,
+  parseDatasetRef,
+  parseNormalize,
+  type Normalization,
+} from '../snn/data/external.js';
 import { INPUT_ENCODINGS, type InputEncoding } from '../network/schema.js';
 import { exportNir, importNir } from '../snn/io/nir.js';
 import { initModel, loadModel, saveModel } from '../snn/model.js';
@@ -93,7 +98,11 @@ function addRunOptions(cmd: Command): Command {
       'declared per-channel normalisation of a dataset on disk, x ← (x − mean)/std, e.g. 0.4914,0.4822,0.4465/0.247,0.2435,0.2616',
       parseNormalize,
     )
-    .option('--bin-by <rule>', 'events: frames by equal time spans or equal event counts: time | count', oneOf('--bin-by', ['time', 'count'] as const))
+    .option(
+      '--bin-by <rule>',
+      'events: frames by equal time spans or equal event counts: time | count',
+      oneOf('--bin-by', ['time', 'count'] as const),
+    )
     .option(
       '--event-values <v>',
       'events: binary (a spike where a pixel had ≥ 1 event in the frame) | count (events per pixel and frame)',
@@ -350,7 +359,10 @@ export function registerSnnCommands(program: Command, io: Io): void {
     .description(
       'Import spikes recorded elsewhere (NIRData HDF5, or an NPZ of per-layer T × N × … input arrays) as a trace simulate replays',
     )
-    .argument('<file>', 'NIRData (.h5/.nir) or .npz recording (docs/TRACE_FORMAT.md, "Importing recorded spikes")')
+    .argument(
+      '<file>',
+      'NIRData (.h5/.nir) or .npz recording (docs/TRACE_FORMAT.md, "Importing recorded spikes")',
+    )
     .requiredOption(
       '--network <path|preset>',
       'the network the spikes were recorded on: topology YAML, model directory or bundled one',
@@ -385,7 +397,11 @@ export function registerSnnCommands(program: Command, io: Io): void {
       'neuron convention: snntorch | spikingjelly | norse | dtsnn | iir',
       oneOf('--convention', ['snntorch', 'spikingjelly', 'norse', 'dtsnn', 'iir'] as const),
     )
-    .option('--timesteps <T>', 'timesteps the model runs (NIR does not record it)', parsePositiveInt('--timesteps'))
+    .option(
+      '--timesteps <T>',
+      'timesteps the model runs (NIR does not record it)',
+      parsePositiveInt('--timesteps'),
+    )
     .option(
       '--encoding <enc>',
       `input encoding: ${INPUT_ENCODINGS.join(' | ')} (events: binned event frames, priced as spikes; direct: multi-bit values, priced bit-serially)`,

@@ -125,7 +125,11 @@ export function registerTrainCommands(program: Command, io: Io): void {
       `dataset: ${DATASET_NAMES.join(' | ')}, or images on disk: npz:FILE | npy:DIR | idx:DIR | cifar10:DIR | cifar100:DIR (docs/DATASETS.md)`,
       datasetRef,
     )
-    .option('--normalize <mean/std>', 'declared per-channel normalisation of a dataset on disk, (x − mean)/std', parseNormalize)
+    .option(
+      '--normalize <mean/std>',
+      'declared per-channel normalisation of a dataset on disk, (x − mean)/std',
+      parseNormalize,
+    )
     .option('--data-dir <dir>', 'Fashion-MNIST IDX directory (default /usr/share/datasets/fashion-mnist)')
     .option('--out <dir>', 'output model directory (network.yaml, weights.safetensors, train-log.csv)')
     .option(
@@ -303,7 +307,11 @@ function modelAndDataset(cmd: Command): Command {
       `dataset: ${DATASET_NAMES.join(' | ')}, or images on disk: npz:FILE | npy:DIR | idx:DIR | cifar10:DIR | cifar100:DIR`,
       datasetRef,
     )
-    .option('--normalize <mean/std>', 'declared per-channel normalisation of a dataset on disk, (x − mean)/std', parseNormalize)
+    .option(
+      '--normalize <mean/std>',
+      'declared per-channel normalisation of a dataset on disk, (x − mean)/std',
+      parseNormalize,
+    )
     .option('--data-dir <dir>', 'Fashion-MNIST IDX directory');
 }
 

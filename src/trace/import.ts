@@ -111,10 +111,21 @@ function readNirData(file: string, shapes: NetworkShapes, lib: typeof h5wasm): R
           found: `[${shape.join(', ')}]`,
         });
       if (samples >= 0 && shape[0] !== samples)
-        throw located('the layers hold different sample counts', { file, path, expected: String(samples), found: String(shape[0]) });
+        throw located('the layers hold different sample counts', {
+          file,
+          path,
+          expected: String(samples),
+          found: String(shape[0]),
+        });
       samples = shape[0];
       const data = ds.value as ArrayLike<number>;
-      layers.push({ kind: sp ? 'spikes' : 'values', T: shape[1], data, sStride: shape[1] * l.inputElements, tStride: l.inputElements });
+      layers.push({
+        kind: sp ? 'spikes' : 'values',
+        T: shape[1],
+        data,
+        sStride: shape[1] * l.inputElements,
+        tStride: l.inputElements,
+      });
     }
     if (absent.length) missing(file, absent, keys);
     const rec: Recording = { format: 'nirdata', samples, layers };
@@ -124,8 +135,17 @@ function readNirData(file: string, shapes: NetworkShapes, lib: typeof h5wasm): R
       if (lg) {
         const s = lg.shape ?? [];
         if (s.length !== 3 || s[0] !== samples)
-          throw located('logits must be samples × T × classes', { file, path: '/nodes/output/observables/logits', found: `[${s.join(', ')}]` });
-        rec.logits = { data: lg.value as ArrayLike<number>, sStride: s[1] * s[2], tStride: s[2], classes: s[2] };
+          throw located('logits must be samples × T × classes', {
+            file,
+            path: '/nodes/output/observables/logits',
+            found: `[${s.join(', ')}]`,
+          });
+        rec.logits = {
+          data: lg.value as ArrayLike<number>,
+          sStride: s[1] * s[2],
+          tStride: s[2],
+          classes: s[2],
+        };
       }
       const ex = dataOf(out, 'exit_timestep');
       if (ex) rec.exits = ex.value as ArrayLike<number>;
@@ -149,7 +169,11 @@ function readNpzRecording(file: string, shapes: NetworkShapes): Recording {
   let samples = -1;
   let T = -1;
   for (const l of shapes.mapped) {
-    const key = names.includes(l.name) ? l.name : names.includes(nodeName(l.name)) ? nodeName(l.name) : undefined;
+    const key = names.includes(l.name)
+      ? l.name
+      : names.includes(nodeName(l.name))
+        ? nodeName(l.name)
+        : undefined;
     if (!key) {
       absent.push(l.name);
       continue;
@@ -164,21 +188,46 @@ function readNpzRecording(file: string, shapes: NetworkShapes): Recording {
       });
     const [t, s] = a.shape;
     if (samples >= 0 && s !== samples)
-      throw located('the layers hold different sample counts', { file, path: key, expected: String(samples), found: String(s) });
+      throw located('the layers hold different sample counts', {
+        file,
+        path: key,
+        expected: String(samples),
+        found: String(s),
+      });
     if (T >= 0 && t !== T)
-      throw located('the layers hold different timestep counts', { file, path: key, expected: String(T), found: String(t) });
+      throw located('the layers hold different timestep counts', {
+        file,
+        path: key,
+        expected: String(T),
+        found: String(t),
+      });
     samples = s;
     T = t;
     // (T, N, n): value (s, t, e) at t·N·n + s·n + e.
-    layers.push({ kind: l.binaryInput ? 'spikes' : 'values', T: t, data: a.data, sStride: l.inputElements, tStride: s * l.inputElements });
+    layers.push({
+      kind: l.binaryInput ? 'spikes' : 'values',
+      T: t,
+      data: a.data,
+      sStride: l.inputElements,
+      tStride: s * l.inputElements,
+    });
   }
   if (absent.length) missing(file, absent, names);
   const rec: Recording = { format: 'npz', samples, layers };
   if (z.has('logits')) {
     const lg = z.get('logits');
     if (lg.shape.length !== 3 || lg.shape[0] !== T || lg.shape[1] !== samples)
-      throw located('logits must be T × samples × classes', { file, path: 'logits', found: `[${lg.shape.join(', ')}]` });
-    rec.logits = { data: lg.data, sStride: lg.shape[2], tStride: samples * lg.shape[2], classes: lg.shape[2] };
+      throw located('logits must be T × samples × classes', {
+        file,
+        path: 'logits',
+        found: `[${lg.shape.join(', ')}]`,
+      });
+    rec.logits = {
+      data: lg.data,
+      sStride: lg.shape[2],
+      tStride: samples * lg.shape[2],
+      classes: lg.shape[2],
+    };
   }
   if (z.has('exit_timestep')) rec.exits = z.get('exit_timestep').data;
   if (z.has('labels')) rec.labels = z.get('labels').data;
@@ -202,7 +251,9 @@ export async function importTrace(
   let rec: Recording;
   if (looksLikeHdf5(file)) {
     const lib = await h5();
-    rec = withQuietHdf5(file, 'NIRData file', 'an intact HDF5 file (NIRData)', () => readNirData(file, shapes, lib));
+    rec = withQuietHdf5(file, 'NIRData file', 'an intact HDF5 file (NIRData)', () =>
+      readNirData(file, shapes, lib),
+    );
   } else if (bytes[0] === 0x50 && bytes[1] === 0x4b) rec = readNpzRecording(file, shapes);
   else
     throw located('not a spike recording: neither HDF5 (NIRData) nor ZIP (NPZ)', {
@@ -227,7 +278,11 @@ export async function importTrace(
     });
   const policy: TracePolicy = rec.policy ?? { name: 'static', timesteps: T };
   if (policy.name === 'layerwise')
-    throw located('layerwise (per-layer timestep) recordings are not imported', { file, path: 'imcsim_policy', found: 'layerwise' });
+    throw located('layerwise (per-layer timestep) recordings are not imported', {
+      file,
+      path: 'imcsim_policy',
+      found: 'layerwise',
+    });
   if (policy.timesteps !== T)
     throw located('the recorded policy does not match the recorded timesteps', {
       file,
@@ -263,7 +318,12 @@ export async function importTrace(
     for (let s = 0; s < N; s++) {
       const exit = rec.exits ? Number(rec.exits[s]) : T;
       if (!Number.isInteger(exit) || exit < 1 || exit > T)
-        throw located(`sample ${s}: exit timestep out of range`, { file, path: `exit_timestep[${s}]`, expected: `1..${T}`, found: String(exit) });
+        throw located(`sample ${s}: exit timestep out of range`, {
+          file,
+          path: `exit_timestep[${s}]`,
+          expected: `1..${T}`,
+          found: String(exit),
+        });
       if (policy.name === 'static' && exit !== T)
         throw located(`sample ${s} stops at timestep ${exit} but the recording has no exit policy`, {
           file,
@@ -280,12 +340,18 @@ export async function importTrace(
           for (let e = 0; e < n; e++) {
             const v = Number(ld.data[base + e]);
             if (ld.kind === 'spikes' ? v !== 0 && v !== 1 : !Number.isFinite(v))
-              throw located(`layer ${shapes.mapped[l].name}: ${ld.kind === 'spikes' ? 'a spike input is not 0 or 1' : 'an input value is not finite'}`, {
-                file,
-                path: `${shapes.mapped[l].name}[sample ${s}, t ${t}, element ${e}]`,
-                expected: ld.kind === 'spikes' ? '0 or 1 (binary spikes; record multi-bit inputs as values)' : 'a finite number',
-                found: String(v),
-              });
+              throw located(
+                `layer ${shapes.mapped[l].name}: ${ld.kind === 'spikes' ? 'a spike input is not 0 or 1' : 'an input value is not finite'}`,
+                {
+                  file,
+                  path: `${shapes.mapped[l].name}[sample ${s}, t ${t}, element ${e}]`,
+                  expected:
+                    ld.kind === 'spikes'
+                      ? '0 or 1 (binary spikes; record multi-bit inputs as values)'
+                      : 'a finite number',
+                  found: String(v),
+                },
+              );
             frame[e] = v;
           }
           frames.push(ld.kind === 'spikes' ? packBits(frame) : frame);
@@ -306,7 +372,14 @@ export async function importTrace(
         for (let k = 1; k < K; k++) if (acc[k] > acc[prediction]) prediction = k;
       }
       const label = rec.labels ? Number(rec.labels[s]) : -1;
-      await writer.write({ index: s, label: Number.isInteger(label) && label >= 0 && label < K ? label : -1, prediction, exitTimestep: exit, logits, inputs });
+      await writer.write({
+        index: s,
+        label: Number.isInteger(label) && label >= 0 && label < K ? label : -1,
+        prediction,
+        exitTimestep: exit,
+        logits,
+        inputs,
+      });
     }
     return await writer.close();
   } catch (e) {

@@ -52,7 +52,6 @@ export function looksLikeHdf5(file: string): boolean {
   }
 }
 
-
 /**
  * Runs a synchronous read with stderr held (a wasm abort prints "Aborted(…)" through the console.error
  * Emscripten bound at load time); an HDF5 failure becomes one InputError line naming the file.

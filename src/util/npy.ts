@@ -20,7 +20,15 @@ export interface NpyArray {
   dtype: NpyKind;
   shape: number[];
   /** Values in C order. 64-bit integers become Float64 (exact below 2^53; larger values are refused). */
-  data: Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
+  data:
+    | Uint8Array
+    | Int8Array
+    | Uint16Array
+    | Int16Array
+    | Uint32Array
+    | Int32Array
+    | Float32Array
+    | Float64Array;
 }
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -31,32 +39,43 @@ function fail(file: string, message: string, expected?: string, found?: string):
 
 /** Parses one .npy file's bytes; `file` names it in errors (for an npz member: `archive.npz:name.npy`). */
 export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
-  if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) fail(file, 'no \\x93NUMPY magic at its start');
+  if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m))
+    fail(file, 'no \\x93NUMPY magic at its start');
   const major = bytes[6];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let headerLen: number;
   let start: number;
-  if (major === 1) (headerLen = view.getUint16(8, true)), (start = 10);
+  if (major === 1) ((headerLen = view.getUint16(8, true)), (start = 10));
   else if (major === 2 || major === 3) {
     if (bytes.length < 12) fail(file, 'truncated header');
-    (headerLen = view.getUint32(8, true)), (start = 12);
+    ((headerLen = view.getUint32(8, true)), (start = 12));
   } else fail(file, `unknown format version ${major}.${bytes[7]}`, '1.0, 2.0 or 3.0', `${major}.${bytes[7]}`);
   if (start + headerLen > bytes.length) fail(file, 'truncated header');
-  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLen));
+  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(
+    bytes.subarray(start, start + headerLen),
+  );
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined) {
-    if (/'descr'\s*:\s*\[/.test(header)) fail(file, 'structured (record) arrays are read only as event arrays (fields x, y, t, p)', 'a plain numeric dtype', header.trim());
+    if (/'descr'\s*:\s*\[/.test(header))
+      fail(
+        file,
+        'structured (record) arrays are read only as event arrays (fields x, y, t, p)',
+        'a plain numeric dtype',
+        header.trim(),
+      );
     fail(file, 'the header has no descr', "{'descr': '<f4', …}", header.trim());
   }
-  if (fortran === undefined || shapeText === undefined) fail(file, 'the header lacks fortran_order or shape', undefined, header.trim());
+  if (fortran === undefined || shapeText === undefined)
+    fail(file, 'the header lacks fortran_order or shape', undefined, header.trim());
   const shape = shapeText
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
     .map((s) => Number(s.replace(/L$/, '')));
-  if (shape.some((d) => !Number.isInteger(d) || d < 0)) fail(file, 'bad shape', 'non-negative integers', `(${shapeText})`);
+  if (shape.some((d) => !Number.isInteger(d) || d < 0))
+    fail(file, 'bad shape', 'non-negative integers', `(${shapeText})`);
   const m = /^([<>|=])([biuf])(\d+)$/.exec(descr);
   if (!m) {
     const why = descr.startsWith('|O') ? 'object arrays (pickles) are not read' : 'unsupported element type';
@@ -66,12 +85,18 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   const size = Number(sizeText);
   const dtype = `${kindChar === 'b' ? 'b' : kindChar}${size}` as NpyKind;
   const known: NpyKind[] = ['b1', 'u1', 'i1', 'u2', 'i2', 'u4', 'i4', 'u8', 'i8', 'f2', 'f4', 'f8'];
-  if (!known.includes(dtype)) fail(file, 'unsupported element type', 'bool, (u)int8–64 or float16/32/64', descr);
+  if (!known.includes(dtype))
+    fail(file, 'unsupported element type', 'bool, (u)int8–64 or float16/32/64', descr);
   const count = shape.reduce((a, b) => a * b, 1);
   const dataStart = start + headerLen;
   const need = count * size;
   if (bytes.length - dataStart !== need)
-    fail(file, bytes.length - dataStart < need ? 'truncated data' : 'trailing bytes after the data', `${need} data bytes`, `${bytes.length - dataStart}`);
+    fail(
+      file,
+      bytes.length - dataStart < need ? 'truncated data' : 'trailing bytes after the data',
+      `${need} data bytes`,
+      `${bytes.length - dataStart}`,
+    );
   const big = order === '>';
   const raw = bytes.subarray(dataStart, dataStart + need);
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -106,7 +131,8 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
       data = new Float64Array(count);
       for (let i = 0; i < count; i++) {
         const v = dtype === 'u8' ? dv.getBigUint64(i * 8, le) : dv.getBigInt64(i * 8, le);
-        if (v > 9007199254740991n || v < -9007199254740991n) fail(file, `element ${i} is beyond 2^53`, undefined, String(v));
+        if (v > 9007199254740991n || v < -9007199254740991n)
+          fail(file, `element ${i} is beyond 2^53`, undefined, String(v));
         data[i] = Number(v);
       }
       break;
@@ -172,7 +198,10 @@ export function readNpy(file: string): NpyArray {
 /** An .npz archive: its arrays by name (the member name without `.npy`), parsed on demand. */
 export class NpzFile {
   private readonly zip: ZipArchive;
-  constructor(readonly file: string, bytes?: Uint8Array) {
+  constructor(
+    readonly file: string,
+    bytes?: Uint8Array,
+  ) {
     this.zip = new ZipArchive(bytes ?? readInputFile(file), file);
   }
   /** Array names, in archive order. */
@@ -218,7 +247,8 @@ export interface NpyRecords {
  * out: fields back to back in the declared order). A plain (non-structured) array is refused here.
  */
 export function parseNpyRecords(bytes: Uint8Array, file: string): NpyRecords {
-  if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) fail(file, 'no \\x93NUMPY magic at its start');
+  if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m))
+    fail(file, 'no \\x93NUMPY magic at its start');
   const major = bytes[6];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const start = major === 1 ? 10 : 12;
@@ -228,8 +258,13 @@ export function parseNpyRecords(bytes: Uint8Array, file: string): NpyRecords {
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (list === undefined || shapeText === undefined)
     fail(file, 'not a structured array', "{'descr': [('x', '<i8'), …], …}", header.trim());
-  const dims = shapeText.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
-  if (dims.length !== 1 || !Number.isInteger(dims[0])) fail(file, 'a structured array must be 1-D', '(n,)', `(${shapeText})`);
+  const dims = shapeText
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .map(Number);
+  if (dims.length !== 1 || !Number.isInteger(dims[0]))
+    fail(file, 'a structured array must be 1-D', '(n,)', `(${shapeText})`);
   const count = dims[0];
   const fieldRe = /\(\s*'([^']+)'\s*,\s*'([<>|=])([biuf])(\d+)'\s*\)/g;
   const defs: Array<{ name: string; le: boolean; kind: string; size: number; offset: number }> = [];
@@ -239,22 +274,30 @@ export function parseNpyRecords(bytes: Uint8Array, file: string): NpyRecords {
     defs.push({ name: m[1], le: m[2] !== '>', kind: m[3], size, offset });
     offset += size;
   }
-  if (defs.length === 0) fail(file, 'no numeric fields in the structured dtype', "fields like ('x', '<i8')", list);
+  if (defs.length === 0)
+    fail(file, 'no numeric fields in the structured dtype', "fields like ('x', '<i8')", list);
   const rec = offset;
   const dataStart = start + headerLen;
   if (bytes.length - dataStart !== count * rec)
-    fail(file, 'the data does not match the structured shape', `${count * rec} data bytes`, `${bytes.length - dataStart}`);
+    fail(
+      file,
+      'the data does not match the structured shape',
+      `${count * rec} data bytes`,
+      `${bytes.length - dataStart}`,
+    );
   const fields = new Map<string, Float64Array>();
   for (const d of defs) {
     const out = new Float64Array(count);
     for (let i = 0; i < count; i++) {
       const at = dataStart + i * rec + d.offset;
       let v: number;
-      if (d.kind === 'f') v = d.size === 4 ? view.getFloat32(at, d.le) : d.size === 8 ? view.getFloat64(at, d.le) : NaN;
+      if (d.kind === 'f')
+        v = d.size === 4 ? view.getFloat32(at, d.le) : d.size === 8 ? view.getFloat64(at, d.le) : NaN;
       else if (d.size === 1) v = d.kind === 'i' ? view.getInt8(at) : view.getUint8(at);
       else if (d.size === 2) v = d.kind === 'i' ? view.getInt16(at, d.le) : view.getUint16(at, d.le);
       else if (d.size === 4) v = d.kind === 'i' ? view.getInt32(at, d.le) : view.getUint32(at, d.le);
-      else if (d.size === 8) v = Number(d.kind === 'i' ? view.getBigInt64(at, d.le) : view.getBigUint64(at, d.le));
+      else if (d.size === 8)
+        v = Number(d.kind === 'i' ? view.getBigInt64(at, d.le) : view.getBigUint64(at, d.le));
       else fail(file, `field ${d.name} has an unsupported size`, '1, 2, 4 or 8 bytes', String(d.size));
       out[i] = v;
     }

@@ -62,16 +62,21 @@ export class ZipArchive {
 
   private readDirectory(): void {
     const b = this.bytes;
-    if (b.length < 22) this.fail('shorter than an end-of-central-directory record', '≥ 22 bytes', `${b.length} bytes`);
+    if (b.length < 22)
+      this.fail('shorter than an end-of-central-directory record', '≥ 22 bytes', `${b.length} bytes`);
     // The end record is the last thing in the file, followed by a comment of at most 65,535 bytes.
     let eocd = -1;
     for (let p = b.length - 22; p >= Math.max(0, b.length - 22 - 0xffff); p--)
-      if (this.view.getUint32(p, true) === SIG_EOCD && p + 22 + this.view.getUint16(p + 20, true) === b.length) {
+      if (
+        this.view.getUint32(p, true) === SIG_EOCD &&
+        p + 22 + this.view.getUint16(p + 20, true) === b.length
+      ) {
         eocd = p;
         break;
       }
     if (eocd < 0) this.fail('no end-of-central-directory record (not a ZIP file, or truncated)');
-    if (this.u16(eocd + 4) !== 0 || this.u16(eocd + 6) !== 0) this.fail('multi-disk archives are not supported');
+    if (this.u16(eocd + 4) !== 0 || this.u16(eocd + 6) !== 0)
+      this.fail('multi-disk archives are not supported');
     let count = this.u16(eocd + 10);
     let cdSize = this.u32(eocd + 12);
     let cdOffset = this.u32(eocd + 16);
@@ -85,7 +90,8 @@ export class ZipArchive {
         cdOffset = this.u64(e64 + 48);
       }
     }
-    if (cdOffset + cdSize > b.length) this.fail('the central directory lies past the end of the file (truncated?)');
+    if (cdOffset + cdSize > b.length)
+      this.fail('the central directory lies past the end of the file (truncated?)');
     let p = cdOffset;
     for (let i = 0; i < count; i++) {
       if (this.u32(p) !== SIG_CENTRAL) this.fail(`bad central-directory entry ${i} at byte ${p}`);
@@ -108,8 +114,8 @@ export class ZipArchive {
         const len = this.u16(e + 2);
         if (id === 0x0001) {
           let q = e + 4;
-          if (size === U32_MAX) (size = this.u64(q)), (q += 8);
-          if (compressedSize === U32_MAX) (compressedSize = this.u64(q)), (q += 8);
+          if (size === U32_MAX) ((size = this.u64(q)), (q += 8));
+          if (compressedSize === U32_MAX) ((compressedSize = this.u64(q)), (q += 8));
           if (localOffset === U32_MAX) localOffset = this.u64(q);
         }
         e += 4 + len;
@@ -137,8 +143,14 @@ export class ZipArchive {
       } catch (e) {
         this.fail(`member ${name} does not inflate (${(e as Error).message})`);
       }
-    } else this.fail(`member ${name} uses compression method ${en.method}`, '0 (stored) or 8 (deflate)', String(en.method));
-    if (out.length !== en.size) this.fail(`member ${name} has the wrong size`, `${en.size} bytes`, `${out.length} bytes`);
+    } else
+      this.fail(
+        `member ${name} uses compression method ${en.method}`,
+        '0 (stored) or 8 (deflate)',
+        String(en.method),
+      );
+    if (out.length !== en.size)
+      this.fail(`member ${name} has the wrong size`, `${en.size} bytes`, `${out.length} bytes`);
     if (crc32(out) >>> 0 !== en.crc >>> 0) this.fail(`member ${name} fails its CRC-32 check (corrupt)`);
     return out;
   }

@@ -16,7 +16,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const SINABS = join(import.meta.dirname, '..', 'fixtures', 'nir', 'cnn_sinabs.nir');
 
 const px = (i: number, k: number) => (i * 31 + k * 7) % 256;
-const images = (n: number, per: number) => Uint8Array.from({ length: n * per }, (_, j) => px(Math.floor(j / per), j % per));
+const images = (n: number, per: number) =>
+  Uint8Array.from({ length: n * per }, (_, j) => px(Math.floor(j / per), j % per));
 
 describe('image datasets on disk through the CLI', () => {
   const N = 20;
@@ -38,7 +39,16 @@ describe('image datasets on disk through the CLI', () => {
     ].join('\n'),
   );
   const npz = join(dir, 'd.npz');
-  writeFileSync(npz, npzBytes([['images', npyBytes('|u1', [N, 1, 4, 4], images(N, 16))], ['labels', npyBytes('<i8', [N], labels)]], { deflate: true, zip64: true }));
+  writeFileSync(
+    npz,
+    npzBytes(
+      [
+        ['images', npyBytes('|u1', [N, 1, 4, 4], images(N, 16))],
+        ['labels', npyBytes('<i8', [N], labels)],
+      ],
+      { deflate: true, zip64: true },
+    ),
+  );
   const npyDir = join(dir, 'npy');
   mkdirSync(npyDir);
   writeFileSync(join(npyDir, 'images.npy'), npyBytes('|u1', [N, 1, 4, 4], images(N, 16)));
@@ -65,7 +75,13 @@ describe('image datasets on disk through the CLI', () => {
 
   it('a shape that does not fit the model is exit 2 naming both shapes', async () => {
     const bad = join(dir, 'bad.npz');
-    writeFileSync(bad, npzBytes([['images', npyBytes('|u1', [N, 2, 2, 4], images(N, 16))], ['labels', npyBytes('<i8', [N], labels)]]));
+    writeFileSync(
+      bad,
+      npzBytes([
+        ['images', npyBytes('|u1', [N, 2, 2, 4], images(N, 16))],
+        ['labels', npyBytes('<i8', [N], labels)],
+      ]),
+    );
     const r = await runCli('eval', '--model', model, '--dataset', `npz:${bad}`);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/do not fit the input of model tiny/);
@@ -76,7 +92,21 @@ describe('image datasets on disk through the CLI', () => {
 
   it('train runs on an npz file with declared normalisation (90/10 train/validation cut)', async () => {
     const out = join(dir, 'trained');
-    const r = await runCli('train', '--model', model, '--dataset', `npz:${npz}`, '--normalize', '0.5/0.25', '--out', out, '--epochs', '1', '--timesteps', '2');
+    const r = await runCli(
+      'train',
+      '--model',
+      model,
+      '--dataset',
+      `npz:${npz}`,
+      '--normalize',
+      '0.5/0.25',
+      '--out',
+      out,
+      '--epochs',
+      '1',
+      '--timesteps',
+      '2',
+    );
     expect(r.err).not.toMatch(/error/);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/validation accuracy/);
@@ -89,7 +119,10 @@ describe('image datasets on disk through the CLI', () => {
       const b = new Uint8Array(n * 3073);
       for (let r = 0; r < n; r++) {
         b[r * 3073] = r % 10;
-        b.set(images(1, 3072).map((_, k) => px(r, k)), r * 3073 + 1);
+        b.set(
+          images(1, 3072).map((_, k) => px(r, k)),
+          r * 3073 + 1,
+        );
       }
       return b;
     };
@@ -102,10 +135,27 @@ describe('image datasets on disk through the CLI', () => {
     );
     const cm = join(dir, 'cm');
     expect((await runCli('init', '--network', cnet, '--out', cm)).code).toBe(0);
-    const r = await runCli('eval', '--model', cm, '--dataset', `cifar10:${c}`, '--normalize', '0.4914,0.4822,0.4465/0.247,0.2435,0.2616', '--json');
+    const r = await runCli(
+      'eval',
+      '--model',
+      cm,
+      '--dataset',
+      `cifar10:${c}`,
+      '--normalize',
+      '0.4914,0.4822,0.4465/0.247,0.2435,0.2616',
+      '--json',
+    );
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).samples).toBe(4);
-    const bad = await runCli('eval', '--model', cm, '--dataset', `cifar10:${c}`, '--normalize', '0.5,0.5/0.5,0.5');
+    const bad = await runCli(
+      'eval',
+      '--model',
+      cm,
+      '--dataset',
+      `cifar10:${c}`,
+      '--normalize',
+      '0.5,0.5/0.5,0.5',
+    );
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/2 values for 3 channels/);
   });
@@ -135,7 +185,16 @@ describe('cnn_sinabs.nir on event input binned from an events file', () => {
   const trace = join(dir, 'ev.trace');
 
   it('import with --timesteps and --encoding events; without them the assumptions are printed', async () => {
-    const r = await runCli('import', SINABS, '--out', model, '--timesteps', String(T), '--encoding', 'events');
+    const r = await runCli(
+      'import',
+      SINABS,
+      '--out',
+      model,
+      '--timesteps',
+      String(T),
+      '--encoding',
+      'events',
+    );
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/T = 3, events encoding/);
     expect(r.err).not.toMatch(/assumed/);
@@ -160,7 +219,10 @@ describe('cnn_sinabs.nir on event input binned from an events file', () => {
         const t0 = Math.min(...e.t);
         const span = Math.max(...e.t) - t0 + 1;
         const want = Array.from({ length: T }, () => new Uint8Array(2 * 34 * 34));
-        e.t.forEach((t, k) => (want[Math.floor(((t - t0) * T) / span)][(e.p[k] > 0 ? 1 : 0) * 1156 + e.y[k] * 34 + e.x[k]] = 1));
+        e.t.forEach(
+          (t, k) =>
+            (want[Math.floor(((t - t0) * T) / span)][(e.p[k] > 0 ? 1 : 0) * 1156 + e.y[k] * 34 + e.x[k]] = 1),
+        );
         expect(s.inputs[0]).toHaveLength(T);
         s.inputs[0].forEach((frame, f) => {
           const bits = Array.from({ length: 2312 }, (_, b) => ((frame as Uint8Array)[b >> 3] >> (b & 7)) & 1);
@@ -180,10 +242,29 @@ describe('cnn_sinabs.nir on event input binned from an events file', () => {
   });
 
   it('event data into a direct-encoded model, or --bin-by count, are handled explicitly', async () => {
-    const r = await runCli('trace', '--model', join(dir, 'sinabs-direct'), '--dataset', `events:${evFile}`, '--out', join(dir, 'x.trace'));
+    const r = await runCli(
+      'trace',
+      '--model',
+      join(dir, 'sinabs-direct'),
+      '--dataset',
+      `events:${evFile}`,
+      '--out',
+      join(dir, 'x.trace'),
+    );
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/holds event frames but the input encoding is direct/);
-    const c = await runCli('eval', '--model', model, '--dataset', `events:${evFile}`, '--bin-by', 'count', '--event-values', 'count', '--json');
+    const c = await runCli(
+      'eval',
+      '--model',
+      model,
+      '--dataset',
+      `events:${evFile}`,
+      '--bin-by',
+      'count',
+      '--event-values',
+      'count',
+      '--json',
+    );
     expect(c.code).toBe(0);
     expect(JSON.parse(c.out).samples).toBe(3);
   });

@@ -16,7 +16,12 @@ export type NpyValues =
   | { descr: '|u1' | '|b1'; data: Uint8Array }
   | { descr: '<i8' | '<i4' | '<i2' | '<f8'; data: ArrayLike<number> };
 
-export function npyBytes(descr: string, shape: number[], values: ArrayLike<number>, fortran = false): Uint8Array {
+export function npyBytes(
+  descr: string,
+  shape: number[],
+  values: ArrayLike<number>,
+  fortran = false,
+): Uint8Array {
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let dict = `{'descr': '${descr}', 'fortran_order': ${fortran ? 'True' : 'False'}, 'shape': ${shapeText}, }`;
   const total = 10 + dict.length + 1;
@@ -159,7 +164,7 @@ export function zipBytes(members: Array<[string, Uint8Array]>, opts: ZipOptions 
   const all = [...chunks, ...central, ...tail, end];
   const out = new Uint8Array(all.reduce((a, c) => a + c.length, 0));
   let p = 0;
-  for (const c of all) out.set(c, p), (p += c.length);
+  for (const c of all) (out.set(c, p), (p += c.length));
   return out;
 }
 

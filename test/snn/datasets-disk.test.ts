@@ -59,7 +59,9 @@ describe('NPY reader', () => {
 
   it('refuses truncation, trailing bytes, object arrays and a bad magic by name', () => {
     const good = npyBytes('<f4', [4], [1, 2, 3, 4]);
-    expect(thrown(() => parseNpy(good.subarray(0, good.length - 1), 'x.npy')).message).toMatch(/truncated data/);
+    expect(thrown(() => parseNpy(good.subarray(0, good.length - 1), 'x.npy')).message).toMatch(
+      /truncated data/,
+    );
     const more = new Uint8Array(good.length + 4);
     more.set(good);
     expect(thrown(() => parseNpy(more, 'x.npy')).message).toMatch(/trailing bytes/);
@@ -141,9 +143,10 @@ describe('npz: / npy: / idx: / cifar: datasets', () => {
         expect(ds.images[i * per + k]).toBe(Math.fround((x - [0.5, 0.25][c]) / [0.5, 2][c]));
       }
     expect(ds.source).toMatch(/normalised per channel/);
-    expect(thrown(() => loadDataset(`npz:${npzFile}`, 'test', { normalize: { mean: [0, 0, 0], std: [1, 1, 1] } })).message).toMatch(
-      /3 values for 2 channels/,
-    );
+    expect(
+      thrown(() => loadDataset(`npz:${npzFile}`, 'test', { normalize: { mean: [0, 0, 0], std: [1, 1, 1] } }))
+        .message,
+    ).toMatch(/3 values for 2 channels/);
     // The raw load is not changed by a normalised one.
     expectBytesOver255(loadDataset(`npz:${npzFile}`, 'test'), 2, per);
   });
@@ -151,7 +154,13 @@ describe('npz: / npy: / idx: / cifar: datasets', () => {
   it('float32 images are taken as they are', () => {
     const f = join(dir, 'float.npz');
     const vals = Float32Array.from({ length: 2 * 4 }, (_, k) => k * 0.75 - 2);
-    writeFileSync(f, npzBytes([['images', npyBytes('<f4', [2, 1, 2, 2], vals)], ['labels', npyBytes('<i8', [2], [1, 0])]]));
+    writeFileSync(
+      f,
+      npzBytes([
+        ['images', npyBytes('<f4', [2, 1, 2, 2], vals)],
+        ['labels', npyBytes('<i8', [2], [1, 0])],
+      ]),
+    );
     expect([...loadDataset(`npz:${f}`, 'test').images]).toEqual([...vals]);
   });
 
@@ -170,7 +179,13 @@ describe('npz: / npy: / idx: / cifar: datasets', () => {
     const d = join(dir, 'idx');
     mkdirSync(d, { recursive: true });
     writeFileSync(join(d, 'train-images-idx3-ubyte.gz'), gzipSync(idxBytes([10, 2, 2], images(10, 4))));
-    writeFileSync(join(d, 'train-labels-idx1-ubyte'), idxBytes([10], Uint8Array.from({ length: 10 }, (_, i) => i % 3)));
+    writeFileSync(
+      join(d, 'train-labels-idx1-ubyte'),
+      idxBytes(
+        [10],
+        Uint8Array.from({ length: 10 }, (_, i) => i % 3),
+      ),
+    );
     writeFileSync(join(d, 't10k-images-idx3-ubyte'), idxBytes([3, 2, 2], images(3, 4)));
     writeFileSync(join(d, 't10k-labels-idx1-ubyte'), idxBytes([3], Uint8Array.of(2, 2, 0)));
     const test = loadDataset(`idx:${d}`, 'test');
@@ -192,7 +207,10 @@ describe('npz: / npy: / idx: / cifar: datasets', () => {
       const b = new Uint8Array(n * 3073);
       for (let r = 0; r < n; r++) {
         b[r * 3073] = (first + r) % 10;
-        b.set(images(1, 3072).map((_, k) => px(first + r, k)), r * 3073 + 1);
+        b.set(
+          images(1, 3072).map((_, k) => px(first + r, k)),
+          r * 3073 + 1,
+        );
       }
       return b;
     };
@@ -215,7 +233,10 @@ describe('npz: / npy: / idx: / cifar: datasets', () => {
       labs.forEach((l, r) => {
         b[r * 3074] = 19; // coarse label, ignored
         b[r * 3074 + 1] = l;
-        b.set(images(1, 3072).map((_, k) => px(r, k)), r * 3074 + 2);
+        b.set(
+          images(1, 3072).map((_, k) => px(r, k)),
+          r * 3074 + 2,
+        );
       });
       return b;
     };
@@ -226,12 +247,16 @@ describe('npz: / npy: / idx: / cifar: datasets', () => {
     expect([...t100.labels]).toEqual([7, 64]);
     expectBytesOver255(t100, 2, 3072);
     writeFileSync(join(d100, 'test.bin'), rec100([7, 64]).subarray(0, 5000));
-    expect(thrown(() => loadDataset(`cifar100:${d100}`, 'test')).message).toMatch(/not a whole number of 3074-byte records/);
+    expect(thrown(() => loadDataset(`cifar100:${d100}`, 'test')).message).toMatch(
+      /not a whole number of 3074-byte records/,
+    );
   });
 
   it('an unknown format and a missing directory are named', () => {
     expect(thrown(() => loadDataset('hdf5:/x', 'test')).message).toMatch(/unknown dataset format 'hdf5'/);
-    expect(thrown(() => loadDataset(`npy:${join(dir, 'nope')}`, 'test')).message).toMatch(/no such directory/);
+    expect(thrown(() => loadDataset(`npy:${join(dir, 'nope')}`, 'test')).message).toMatch(
+      /no such directory/,
+    );
   });
 });
 
@@ -241,7 +266,14 @@ describe('events: binning', () => {
 
   it('by time: T equal spans of the sample (hand-worked)', () => {
     const out = new Float32Array(2 * 12);
-    binEvents({ ...ev, from: 0, to: 5 }, { W: 3, H: 2, P: 2 }, 2, { by: 'time', values: 'count' }, out, String);
+    binEvents(
+      { ...ev, from: 0, to: 5 },
+      { W: 3, H: 2, P: 2 },
+      2,
+      { by: 'time', values: 'count' },
+      out,
+      String,
+    );
     // span = 199 − 100 + 1 = 100: frame ⌊(t−100)·2/100⌋ → 0, 0, 1, 1, 1.
     const at = (f: number, c: number, y: number, x: number) => f * 12 + c * 6 + y * 3 + x;
     const want = new Float32Array(24);
@@ -257,7 +289,14 @@ describe('events: binning', () => {
     const out = new Float32Array(3 * 12);
     // Out-of-order times: sorted order is events 0, 1, 2, 3, 4 by t; here shuffle the file order.
     const sh = { x: [2, 0, 0, 2, 1], y: [1, 0, 0, 1, 1], t: [190, 100, 199, 130, 160], p: [0, 1, 1, 0, 1] };
-    binEvents({ ...sh, from: 0, to: 5 }, { W: 3, H: 2, P: 2 }, 3, { by: 'count', values: 'binary' }, out, String);
+    binEvents(
+      { ...sh, from: 0, to: 5 },
+      { W: 3, H: 2, P: 2 },
+      3,
+      { by: 'count', values: 'binary' },
+      out,
+      String,
+    );
     // Time order: t100 (x0y0p1), t130 (x2y1p0), t160 (x1y1p1), t190 (x2y1p0), t199 (x0y0p1);
     // k-th of 5 → frame ⌊3k/5⌋ = 0, 0, 1, 1, 2.
     const at = (f: number, c: number, y: number, x: number) => f * 12 + c * 6 + y * 3 + x;
@@ -356,7 +395,15 @@ describe.runIf(hasNumpy())('files numpy writes', () => {
     writeFileSync(
       tonicLike,
       npzBytes([
-        ['events_0', npyRecordsBytes({ x: [0, 2, 1, 2, 0], y: [0, 1, 1, 1, 0], t: [100, 130, 160, 190, 199], p: [1, 0, 1, 0, 1] })],
+        [
+          'events_0',
+          npyRecordsBytes({
+            x: [0, 2, 1, 2, 0],
+            y: [0, 1, 1, 1, 0],
+            t: [100, 130, 160, 190, 199],
+            p: [1, 0, 1, 0, 1],
+          }),
+        ],
         ['events_1', npyRecordsBytes({ x: [], y: [], t: [], p: [] })],
         ['labels', npyBytes('<i8', [2], [1, 0])],
         ['sensor_size', npyBytes('<i8', [3], [3, 2, 2])],
@@ -370,7 +417,16 @@ describe.runIf(hasNumpy())('files numpy writes', () => {
 
 it('zipBytes helper round-trips through the reader with several members (guards the test writer itself)', () => {
   const f = join(dir, 'multi.zip');
-  writeFileSync(f, zipBytes([['a.npy', npyBytes('<i4', [2], [7, 8])], ['b.npy', npyBytes('<i4', [1], [9])]], { zip64: true }));
+  writeFileSync(
+    f,
+    zipBytes(
+      [
+        ['a.npy', npyBytes('<i4', [2], [7, 8])],
+        ['b.npy', npyBytes('<i4', [1], [9])],
+      ],
+      { zip64: true },
+    ),
+  );
   const z = new NpzFile(f);
   expect([...z.get('a').data]).toEqual([7, 8]);
   expect([...z.get('b').data]).toEqual([9]);

@@ -40,7 +40,8 @@ async function replay(trace: string, tag: string): Promise<Record<string, string
   const summary = JSON.parse(r.out) as Record<string, unknown>;
   delete summary.trace;
   const files: Record<string, string> = { summary: JSON.stringify(summary) };
-  for (const f of ['layers.csv', 'timesteps.csv', 'samples.csv', 'components.csv']) files[f] = readFileSync(join(out, f), 'utf8');
+  for (const f of ['layers.csv', 'timesteps.csv', 'samples.csv', 'components.csv'])
+    files[f] = readFileSync(join(out, f), 'utf8');
   return files;
 }
 
@@ -50,7 +51,23 @@ describe('NIRData round trip', () => {
       const a = join(dir, `${policy}.trace`);
       const h5 = join(dir, `${policy}.h5`);
       const b = join(dir, `${policy}-back.trace`);
-      expect((await runCli('trace', '--model', MODEL, '--dataset', 'mnist', '--samples', '5', '--policy', policy, '--out', a)).code).toBe(0);
+      expect(
+        (
+          await runCli(
+            'trace',
+            '--model',
+            MODEL,
+            '--dataset',
+            'mnist',
+            '--samples',
+            '5',
+            '--policy',
+            policy,
+            '--out',
+            a,
+          )
+        ).code,
+      ).toBe(0);
       expect((await runCli('trace', 'export', a, '--nirdata', h5)).code).toBe(0);
       const imp = await runCli('trace', 'import', h5, '--network', MODEL, '--out', b);
       expect(imp.err).toBe('');
@@ -71,7 +88,9 @@ describe('NIRData round trip', () => {
 describe('NPZ layout (per layer, T × N × … input arrays)', () => {
   it('an engine trace rewritten as NPZ by the test imports and replays exactly like the engine trace', async () => {
     const a = join(dir, 'for-npz.trace');
-    expect((await runCli('trace', '--model', MODEL, '--dataset', 'mnist', '--samples', '4', '--out', a)).code).toBe(0);
+    expect(
+      (await runCli('trace', '--model', MODEL, '--dataset', 'mnist', '--samples', '4', '--out', a)).code,
+    ).toBe(0);
     const A = await samplesOf(a);
     const T = A.header.policy.timesteps;
     const N = A.samples.length;
@@ -83,16 +102,29 @@ describe('NPZ layout (per layer, T × N × … input arrays)', () => {
         s.inputs[li].forEach((frame, t) => {
           for (let e = 0; e < n; e++)
             vals[(t * N + si) * n + e] =
-              l.input_kind === 'spikes' ? ((frame as Uint8Array)[e >> 3] >> (e & 7)) & 1 : (frame as Float32Array)[e];
+              l.input_kind === 'spikes'
+                ? ((frame as Uint8Array)[e >> 3] >> (e & 7)) & 1
+                : (frame as Float32Array)[e];
         }),
       );
       return [l.name, npyBytes('<f4', [T, N, n], vals)];
     });
     const logits = new Float32Array(T * N * K);
     A.samples.forEach((s, si) => {
-      for (let t = 0; t < T; t++) for (let k = 0; k < K; k++) logits[(t * N + si) * K + k] = s.logits[t * K + k];
+      for (let t = 0; t < T; t++)
+        for (let k = 0; k < K; k++) logits[(t * N + si) * K + k] = s.logits[t * K + k];
     });
-    arrays.push(['logits', npyBytes('<f4', [T, N, K], logits)], ['labels', npyBytes('<i8', [N], A.samples.map((s) => s.label))]);
+    arrays.push(
+      ['logits', npyBytes('<f4', [T, N, K], logits)],
+      [
+        'labels',
+        npyBytes(
+          '<i8',
+          [N],
+          A.samples.map((s) => s.label),
+        ),
+      ],
+    );
     const npz = join(dir, 'rec.npz');
     writeFileSync(npz, npzBytes(arrays, { deflate: true }));
     const b = join(dir, 'from-npz.trace');

@@ -22,7 +22,13 @@ const PIXELS = 3 * 32 * 32;
 const LAYOUT = {
   cifar10: {
     sub: 'cifar-10-batches-bin',
-    train: ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'],
+    train: [
+      'data_batch_1.bin',
+      'data_batch_2.bin',
+      'data_batch_3.bin',
+      'data_batch_4.bin',
+      'data_batch_5.bin',
+    ],
     test: ['test_batch.bin'],
     labelBytes: 1,
     classes: 10,
@@ -53,11 +59,14 @@ export function readCifar(format: 'cifar10' | 'cifar100', dir: string, which: 't
       });
     const bytes = withFileErrors(() => readFileSync(file), file);
     if (bytes.length === 0 || bytes.length % record !== 0)
-      throw located(`${format}: the batch file is not a whole number of ${record}-byte records (truncated?)`, {
-        file,
-        expected: `a multiple of ${record} bytes`,
-        found: `${bytes.length} bytes`,
-      });
+      throw located(
+        `${format}: the batch file is not a whole number of ${record}-byte records (truncated?)`,
+        {
+          file,
+          expected: `a multiple of ${record} bytes`,
+          found: `${bytes.length} bytes`,
+        },
+      );
     parts.push(bytes);
   }
   const count = parts.reduce((a, p) => a + p.length / record, 0);

@@ -78,9 +78,12 @@ export function loadDataset(name: DatasetRef, split: DatasetSplit, opts: LoadDat
   let full: Dataset;
   if (parseDatasetRef(String(name))) full = loadExternal(name, split, opts);
   else if (opts.normalize)
-    throw located(`--normalize applies to datasets on disk (FORMAT:PATH); ${name} is fixed at byte/255 (docs/DATASETS.md)`, {
-      path: '--normalize',
-    });
+    throw located(
+      `--normalize applies to datasets on disk (FORMAT:PATH); ${name} is fixed at byte/255 (docs/DATASETS.md)`,
+      {
+        path: '--normalize',
+      },
+    );
   else if (name === 'mnist') full = loadMnist(split);
   else if (name === 'fashion-mnist') full = loadFashionMnist(split, { dataDir: opts.dataDir });
   else {

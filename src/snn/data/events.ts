@@ -86,10 +86,15 @@ export function binEvents(
     else if (P === 2) c = p > 0 ? 1 : 0;
     else {
       if (!Number.isInteger(p) || p < 0 || p >= P)
-        throw located('event polarity outside the sensor channels', { path: where(k), expected: `0..${P - 1}`, found: String(p) });
+        throw located('event polarity outside the sensor channels', {
+          path: where(k),
+          expected: `0..${P - 1}`,
+          found: String(p),
+        });
       c = p;
     }
-    const f = by === 'time' ? Math.min(T - 1, Math.floor(((ev.t[k] - t0) * T) / span)) : Math.floor((j * T) / n);
+    const f =
+      by === 'time' ? Math.min(T - 1, Math.floor(((ev.t[k] - t0) * T) / span)) : Math.floor((j * T) / n);
     const at = f * frame + (c * H + y) * W + x;
     out[at] = binary ? 1 : out[at] + 1;
   }
@@ -134,8 +139,19 @@ export function loadEvents(file: string, opts: EventBinning, T: number): RawSet 
       });
     for (let i = 0; i < N; i++) {
       if (off[i + 1] < off[i])
-        throw located('offsets must ascend', { file, path: `offsets[${i + 1}]`, found: `${off[i + 1]} < ${off[i]}` });
-      binEvents({ x, y, t, p, from: off[i], to: off[i + 1] }, { W, H, P }, T, binning, images.subarray(i * T * frame, (i + 1) * T * frame), (k) => `${file}: sample ${i}, event ${k}`);
+        throw located('offsets must ascend', {
+          file,
+          path: `offsets[${i + 1}]`,
+          found: `${off[i + 1]} < ${off[i]}`,
+        });
+      binEvents(
+        { x, y, t, p, from: off[i], to: off[i + 1] },
+        { W, H, P },
+        T,
+        binning,
+        images.subarray(i * T * frame, (i + 1) * T * frame),
+        (k) => `${file}: sample ${i}, event ${k}`,
+      );
     }
     total = E;
   } else {
@@ -153,7 +169,14 @@ export function loadEvents(file: string, opts: EventBinning, T: number): RawSet 
           });
         return v;
       };
-      binEvents({ x: get('x'), y: get('y'), t: get('t'), p: get('p'), from: 0, to: r.count }, { W, H, P }, T, binning, images.subarray(i * T * frame, (i + 1) * T * frame), (k) => `${file}: events_${i}[${k}]`);
+      binEvents(
+        { x: get('x'), y: get('y'), t: get('t'), p: get('p'), from: 0, to: r.count },
+        { W, H, P },
+        T,
+        binning,
+        images.subarray(i * T * frame, (i + 1) * T * frame),
+        (k) => `${file}: events_${i}[${k}]`,
+      );
       total += r.count;
     }
   }

@@ -132,7 +132,11 @@ function shapeOf(dims: number[], file: string): [number, number, number] {
   });
 }
 
-export function labelsOf(a: NpyArray | { dims: number[]; data: Uint8Array }, n: number, file: string): Uint8Array {
+export function labelsOf(
+  a: NpyArray | { dims: number[]; data: Uint8Array },
+  n: number,
+  file: string,
+): Uint8Array {
   const dims = 'shape' in a ? a.shape : a.dims;
   if (dims.length !== 1 || dims[0] !== n)
     throw located('labels must be one integer per image', {
@@ -142,12 +146,22 @@ export function labelsOf(a: NpyArray | { dims: number[]; data: Uint8Array }, n: 
       found: `[${dims.join(', ')}]`,
     });
   if ('dtype' in a && a.dtype.startsWith('f'))
-    throw located('labels must be integers', { file, path: 'labels', expected: 'an integer dtype', found: a.dtype });
+    throw located('labels must be integers', {
+      file,
+      path: 'labels',
+      expected: 'an integer dtype',
+      found: a.dtype,
+    });
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const v = a.data[i];
     if (!Number.isInteger(v) || v < 0 || v > 255)
-      throw located(`label ${i} is out of range`, { file, path: `labels[${i}]`, expected: 'an integer in 0..255', found: String(v) });
+      throw located(`label ${i} is out of range`, {
+        file,
+        path: `labels[${i}]`,
+        expected: 'an integer in 0..255',
+        found: String(v),
+      });
     out[i] = v;
   }
   return out;
@@ -182,12 +196,18 @@ function isDir(p: string): boolean {
 
 function needDir(p: string, format: string): void {
   if (!isDir(p))
-    throw located(`${format}: no such directory`, { file: p, path: '--dataset', expected: `${format}:DIR, a directory` });
+    throw located(`${format}: no such directory`, {
+      file: p,
+      path: '--dataset',
+      expected: `${format}:DIR, a directory`,
+    });
 }
 
 function idxPairs(dir: string): SetPair {
   needDir(dir, 'idx');
-  const files = readdirSync(dir).filter((f) => !f.startsWith('.')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => !f.startsWith('.'))
+    .sort();
   const pick = (role: 'images' | 'labels', prefix?: RegExp) =>
     files.filter((f) => f.includes(role) && (!prefix || prefix.test(f)));
   const load = (imgs: string, labs: string) => (): RawSet => {
@@ -195,7 +215,11 @@ function idxPairs(dir: string): SetPair {
     const lb = readIdxFile(join(dir, labs), 1);
     const count = im.dims[0];
     const shape: [number, number, number] =
-      im.dims.length === 3 ? [1, im.dims[1], im.dims[2]] : im.dims.length === 4 ? [im.dims[1], im.dims[2], im.dims[3]] : [im.dims.slice(1).reduce((a, b) => a * b, 1), 1, 1];
+      im.dims.length === 3
+        ? [1, im.dims[1], im.dims[2]]
+        : im.dims.length === 4
+          ? [im.dims[1], im.dims[2], im.dims[3]]
+          : [im.dims.slice(1).reduce((a, b) => a * b, 1), 1, 1];
     const labels = labelsOf(lb, count, join(dir, labs));
     const classes = classesOf(labels);
     const images = new Float32Array(im.data.length);
@@ -215,7 +239,8 @@ function idxPairs(dir: string): SetPair {
   const trainL = pick('labels', /^train/);
   const testI = pick('images', /^(t10k|test)/);
   const testL = pick('labels', /^(t10k|test)/);
-  const one = (a: string[]) => (a.length === 2 && a[0] + '.gz' === a[1] ? [a[1]] : a.length === 2 && a[1] + '.gz' === a[0] ? [a[0]] : a);
+  const one = (a: string[]) =>
+    a.length === 2 && a[0] + '.gz' === a[1] ? [a[1]] : a.length === 2 && a[1] + '.gz' === a[0] ? [a[0]] : a;
   const [ti, tl, si, sl] = [one(trainI), one(trainL), one(testI), one(testL)];
   if (ti.length === 1 && tl.length === 1 && si.length === 1 && sl.length === 1)
     return { train: load(ti[0], tl[0]), test: load(si[0], sl[0]) };
@@ -231,7 +256,12 @@ function idxPairs(dir: string): SetPair {
 }
 
 /** The sets of a dataset reference, unread (each is read when its split is asked for). */
-export function externalSets(format: ExternalFormat, path: string, opts: ExternalOptions, T: number): SetPair {
+export function externalSets(
+  format: ExternalFormat,
+  path: string,
+  opts: ExternalOptions,
+  T: number,
+): SetPair {
   switch (format) {
     case 'npz':
       return {
@@ -244,7 +274,12 @@ export function externalSets(format: ExternalFormat, path: string, opts: Externa
       needDir(path, 'npy');
       return {
         train: () =>
-          arraysSet(readNpy(join(path, 'images.npy')), readNpy(join(path, 'labels.npy')), path, `npy ${path}/images.npy + labels.npy`),
+          arraysSet(
+            readNpy(join(path, 'images.npy')),
+            readNpy(join(path, 'labels.npy')),
+            path,
+            `npy ${path}/images.npy + labels.npy`,
+          ),
       };
     case 'idx':
       return idxPairs(path);
@@ -339,6 +374,8 @@ export function loadExternal(
     images: set.images,
     labels: set.labels,
     source: `${set.source}; ${split} = ${rule}${norm}`,
-    ...(set.frames > 1 || parsed.format === 'events' ? { frames: set.frames, binaryFrames: set.binary ?? true } : {}),
+    ...(set.frames > 1 || parsed.format === 'events'
+      ? { frames: set.frames, binaryFrames: set.binary ?? true }
+      : {}),
   };
 }

@@ -555,7 +555,14 @@ class Importer {
       const thr = this.scalar(node, 'threshold', neurons);
       if (!(thr > 0)) this.fail(node, 'threshold must be positive', 'threshold', '> 0', String(thr));
       return {
-        neuron: NeuronSchema.parse({ model: 'lif', convention: 'dtsnn', leak: 0, threshold: thr, reset: 'hard', v_reset: 0 }),
+        neuron: NeuronSchema.parse({
+          model: 'lif',
+          convention: 'dtsnn',
+          leak: 0,
+          threshold: thr,
+          reset: 'hard',
+          v_reset: 0,
+        }),
         gain: 1,
         tensors: {},
       };
@@ -569,7 +576,8 @@ class Importer {
       // makes I = w_in·x (no synaptic memory): a LIF with input gain r·w_in. Any other τ_syn needs a
       // second state (the synaptic current) that imcsim's neurons do not have.
       const tauSyn = this.scalar(node, 'tau_syn', neurons);
-      if (!(Math.abs(tauSyn - dt) <= 1e-9 * dt))
+      if (!(Math.abs(tauSyn - dt) <= 1e-6 * dt))
+        // float32 files: equal to 1 ppm
         this.fail(
           node,
           `CubaLIF with tau_syn ≠ dt (${dt} s) is not supported: its synaptic current is a second state imcsim's neurons do not keep (snnTorch Synaptic with alpha = 0, or --dt equal to tau_syn, maps exactly)`,
@@ -647,7 +655,8 @@ class Importer {
   scaleVector(node: RawNode, shape: number[], perElement = false): Float64Array {
     const v = this.numeric(node, 'scale');
     for (let k = 0; k < v.length; k++)
-      if (!Number.isFinite(v[k])) this.fail(node, 'scale must be finite', 'scale', 'finite numbers', String(v[k]));
+      if (!Number.isFinite(v[k]))
+        this.fail(node, 'scale must be finite', 'scale', 'finite numbers', String(v[k]));
     const C = shape[0];
     const n = prod(shape);
     const hw = n / C;
@@ -661,10 +670,23 @@ class Importer {
       for (let c = 0; c < C; c++) {
         for (let k = 1; k < hw; k++)
           if (v[c * hw + k] !== v[c * hw])
-            this.fail(node, 'a Scale on a layer output must be uniform within each channel (it is folded into the weights)', 'scale', 'one value per channel', `channel ${c} varies`);
+            this.fail(
+              node,
+              'a Scale on a layer output must be uniform within each channel (it is folded into the weights)',
+              'scale',
+              'one value per channel',
+              `channel ${c} varies`,
+            );
         out[c] = v[c * hw];
       }
-    } else this.fail(node, 'scale does not match the shape it multiplies', 'scale', `1, ${C} or ${n} values`, String(v.length));
+    } else
+      this.fail(
+        node,
+        'scale does not match the shape it multiplies',
+        'scale',
+        `1, ${C} or ${n} values`,
+        String(v.length),
+      );
     return out;
   }
 
@@ -677,13 +699,24 @@ class Importer {
       out[c] = p.s[c * hw];
       for (let k = 1; k < hw; k++)
         if (p.s[c * hw + k] !== out[c])
-          this.fail(at, `the Scale ${p.from} before it varies within a channel, which cannot be folded into a convolution's or pooling's weights`, 'scale', 'one value per channel', `channel ${c} varies`);
+          this.fail(
+            at,
+            `the Scale ${p.from} before it varies within a channel, which cannot be folded into a convolution's or pooling's weights`,
+            'scale',
+            'one value per channel',
+            `channel ${c} varies`,
+          );
     }
     return out;
   }
 
   /** Multiplies the weights by the input scale: per input channel (Conv2d) or per input feature. */
-  foldInputScale(p: { s: Float64Array; shape: number[]; from: string }, n: RawNode, w: NamedTensor, shape: number[]): void {
+  foldInputScale(
+    p: { s: Float64Array; shape: number[]; from: string },
+    n: RawNode,
+    w: NamedTensor,
+    shape: number[],
+  ): void {
     if (n.type === 'Conv2d') {
       const s = this.perChannel(p, n);
       const [o, ipg, kh, kw] = w.shape;
@@ -697,7 +730,8 @@ class Importer {
         }
     } else {
       const [o, inF] = w.shape;
-      for (let r = 0; r < o; r++) for (let j = 0; j < inF; j++) w.data[r * inF + j] = Math.fround(w.data[r * inF + j] * p.s[j]);
+      for (let r = 0; r < o; r++)
+        for (let j = 0; j < inF; j++) w.data[r * inF + j] = Math.fround(w.data[r * inF + j] * p.s[j]);
     }
   }
 
@@ -917,13 +951,18 @@ class Importer {
             // LI, CubaLI and I at the output: the non-spiking accumulator (Σ_t W·s_t + b); their leak,
             // synaptic filter and gain are not modelled and are kept in the metadata.
             layer.spiking = false;
-            const keys = { LI: ['tau', 'r', 'v_leak'], CubaLI: ['tau_syn', 'tau_mem', 'r', 'v_leak', 'w_in'], I: ['r'] }[
-              nx.type as 'LI' | 'CubaLI' | 'I'
-            ];
+            const keys = {
+              LI: ['tau', 'r', 'v_leak'],
+              CubaLI: ['tau_syn', 'tau_mem', 'r', 'v_leak', 'w_in'],
+              I: ['r'],
+            }[nx.type as 'LI' | 'CubaLI' | 'I'];
             const params = Object.fromEntries(
-              keys.filter((k) => nx.params.has(k) || k !== 'w_in').map((k) => [k, this.scalar(nx, k, neurons)]),
+              keys
+                .filter((k) => nx.params.has(k) || k !== 'w_in')
+                .map((k) => [k, this.scalar(nx, k, neurons)]),
             );
-            metadata[`nir.${name}.${nx.type === 'LI' ? 'li' : nx.type.toLowerCase()}`] = JSON.stringify(params);
+            metadata[`nir.${name}.${nx.type === 'LI' ? 'li' : nx.type.toLowerCase()}`] =
+              JSON.stringify(params);
             finished = true;
             i++;
           } else if (nx.type === 'Output') {
@@ -1015,7 +1054,11 @@ class Importer {
         case 'Scale': {
           const s = this.scaleVector(n, shape, true);
           if (pendingScale) for (let k = 0; k < s.length; k++) s[k] *= pendingScale.s[k];
-          pendingScale = { s, shape: [...shape], from: pendingScale ? `${pendingScale.from}, ${n.name}` : n.name };
+          pendingScale = {
+            s,
+            shape: [...shape],
+            from: pendingScale ? `${pendingScale.from}, ${n.name}` : n.name,
+          };
           break;
         }
         case 'IF':
