@@ -3,7 +3,7 @@
  * eval / train / trace on npz, npy, idx and CIFAR data; an imported NIR network (Sinabs' CNN) traced on
  * event input binned from a tonic-layout events file and replayed by simulate.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -110,6 +110,57 @@ describe('image datasets on disk through the CLI', () => {
     expect(r.err).not.toMatch(/error/);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/validation accuracy/);
+  });
+
+  it('the dtsnn and hardware studies run your model on your npz data; other studies refuse --model', async () => {
+    const sm = join(dir, 'tiny-study');
+    expect((await runCli('init', '--network', net, '--out', sm)).code).toBe(0);
+    const st = join(dir, 'study-dtsnn');
+    const r = await runCli(
+      'study',
+      'dtsnn',
+      '--tiny',
+      '--quiet',
+      '--model',
+      sm,
+      '--dataset',
+      `npz:${npz}`,
+      '--out',
+      st,
+    );
+    expect(r.err).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/tiny/);
+    const hw = join(dir, 'study-hw');
+    const h = await runCli(
+      'study',
+      'hardware',
+      '--tiny',
+      '--quiet',
+      '--model',
+      sm,
+      '--dataset',
+      `npz:${npz}`,
+      '--out',
+      hw,
+    );
+    expect(h.err).not.toMatch(/error/);
+    expect(h.code).toBe(0);
+    // The sweep spec it leaves behind names the data relative to itself, so it reruns on its own.
+    expect(readFileSync(join(hw, 'hardware-sweep.yaml'), 'utf8')).toMatch(/dataset: npz:\.\.\/d\.npz/);
+    const bad = await runCli(
+      'study',
+      'iir',
+      '--tiny',
+      '--model',
+      sm,
+      '--dataset',
+      `npz:${npz}`,
+      '--out',
+      join(dir, 'x'),
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/apply to the dtsnn and hardware studies/);
   });
 
   it('cifar10:DIR feeds a [3, 32, 32] model; --normalize with the wrong channel count is refused', async () => {
