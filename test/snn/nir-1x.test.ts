@@ -342,3 +342,40 @@ it('a recurrent edge is refused by name', async () => {
   expect(e.message).toMatch(/recurrent edge rec → n/);
   expect(e.message).toMatch(/feed-forward/);
 });
+
+it('end to end: a compressed NIR 1.0 file with Scale, Threshold and CubaLI is imported, traced on npz data and simulated', async () => {
+  const { runCli } = await import('../helpers/cli.js');
+  const { npyBytes, npzBytes } = await import('../helpers/np-files.js');
+  const { writeFileSync } = await import('node:fs');
+  const file = write(
+    {
+      ...io([4], 2),
+      s: { type: 'Scale', scale: f32(1, 2, 0.5, 1) },
+      fc1: affine(W1, [0, 0.25, 0]),
+      th: { type: 'Threshold', threshold: f32(0.5, 0.5, 0.5) },
+      fc2: affine(W2),
+      out: { type: 'CubaLI', tau_syn: f32(1e-4, 1e-4), tau_mem: f32(1e-3, 1e-3), r: f32(1, 1), v_leak: f32(0, 0) },
+    },
+    chain('input', 's', 'fc1', 'th', 'fc2', 'out', 'output'),
+    { compress: true },
+  );
+  const model = join(dir, 'e2e-model');
+  const imp = await runCli('import', file, '--out', model, '--timesteps', '2', '--encoding', 'direct');
+  expect(imp.code).toBe(0);
+  const data = join(dir, 'e2e.npz');
+  const N = 6;
+  writeFileSync(
+    data,
+    npzBytes([
+      ['images', npyBytes('<f4', [N, 4], Float32Array.from({ length: N * 4 }, (_, k) => ((k * 3) % 8) / 8))],
+      ['labels', npyBytes('<i8', [N], [0, 1, 0, 1, 1, 0])],
+    ]),
+  );
+  const trace = join(dir, 'e2e.trace');
+  const t = await runCli('trace', '--model', model, '--dataset', `npz:${data}`, '--out', trace);
+  expect(t.err).not.toMatch(/error/);
+  expect(t.code).toBe(0);
+  const sim = await runCli('simulate', '--trace', trace, '--json');
+  expect(sim.code).toBe(0);
+  expect(JSON.parse(sim.out).samples).toBe(N);
+});
