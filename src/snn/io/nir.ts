@@ -40,7 +40,6 @@
  */
 import { existsSync, openSync, readSync, closeSync, fstatSync, renameSync, rmSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import h5wasm from 'h5wasm/node';
 import { prepareOutputFile } from '../../util/fs-errors.js';
 import type { Dataset, Group } from 'h5wasm/node';
 import { InputError, located } from '../../util/errors.js';
@@ -117,16 +116,24 @@ interface RawGraph {
   meta: Map<string, string>;
 }
 
+type H5Lib = typeof import('h5wasm/node').default;
 let ready: Promise<unknown> | null = null;
+/** The library once h5() has loaded it (the instanceof checks below run only after). */
+let h5lib: H5Lib | undefined;
 /**
  * The HDF5 library, ready. HDF5's default error handler prints a multi-line diagnostic stack to stderr
  * (through console.error); h5wasm's throwing handler puts that text in a JS Error instead, which
  * readGraph turns into our one-line InputError, so nothing from HDF5 reaches the terminal.
  */
-async function h5(): Promise<typeof h5wasm> {
-  ready ??= h5wasm.ready.then((m) => m.activate_throwing_error_handler());
+async function h5(): Promise<H5Lib> {
+  // Loaded on first use: compiling the HDF5 WebAssembly module costs every other command's start-up.
+  ready ??= import('h5wasm/node').then(async (mod) => {
+    const m = await mod.default.ready;
+    m.activate_throwing_error_handler();
+    h5lib = mod.default;
+  });
   await ready;
-  return h5wasm;
+  return h5lib as H5Lib;
 }
 
 /** The innermost HDF5 message (e.g. "bad symbol table node signature") of a diagnostic stack, or the text. */
@@ -186,10 +193,10 @@ function readParam(ds: Dataset): Param {
 }
 
 function isGroup(e: unknown): e is Group {
-  return e instanceof h5wasm.Group;
+  return e instanceof (h5lib as H5Lib).Group;
 }
 function isDataset(e: unknown): e is Dataset {
-  return e instanceof h5wasm.Dataset;
+  return e instanceof (h5lib as H5Lib).Dataset;
 }
 
 function readStringMap(g: Group): Map<string, string> {
@@ -232,7 +239,7 @@ async function readGraph(file: string): Promise<RawGraph> {
   }
 }
 
-function readGraphFrom(lib: typeof h5wasm, file: string): RawGraph {
+function readGraphFrom(lib: H5Lib, file: string): RawGraph {
   const f = new lib.File(file, 'r');
   try {
     const versionDs = f.get('version');
