@@ -17,12 +17,11 @@
  * recorded policy the trace is static over the recorded T. The whole file is read into memory first.
  */
 import { basename } from 'node:path';
-import h5wasm from 'h5wasm/node';
 import type { Dataset as H5Dataset, Group } from 'h5wasm/node';
 import type { NetworkSpec } from '../network/schema.js';
 import type { NetworkShapes } from '../network/shapes.js';
 import { located } from '../util/errors.js';
-import { h5, looksLikeHdf5, withQuietHdf5 } from '../util/hdf5.js';
+import { h5, looksLikeHdf5, withQuietHdf5, type H5Lib } from '../util/hdf5.js';
 import { NpzFile, readInputFile, type NpyArray } from '../util/npy.js';
 import { VERSION } from '../util/version.js';
 import { packBits, TraceWriter } from './format.js';
@@ -72,7 +71,7 @@ function missing(file: string, names: string[], found: string[]): never {
   });
 }
 
-function readNirData(file: string, shapes: NetworkShapes, lib: typeof h5wasm): Recording {
+function readNirData(file: string, shapes: NetworkShapes, lib: H5Lib): Recording {
   const f = new lib.File(file, 'r');
   try {
     const nodes = f.get('nodes');

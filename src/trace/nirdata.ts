@@ -19,7 +19,6 @@
  * renamed, so it appears whole or not at all. Samples are streamed; at most one batch is in memory.
  */
 import { renameSync, rmSync } from 'node:fs';
-import h5wasm from 'h5wasm/node';
 import type { Dataset, Group } from 'h5wasm/node';
 import { located } from '../util/errors.js';
 import { fileSystemError, prepareOutputFile } from '../util/fs-errors.js';
@@ -126,6 +125,8 @@ export async function exportTraceNirData(
         return { i, name, n: l.input_elements, T: l.timesteps, spikes: l.input_kind === 'spikes' };
       });
 
+    // Loaded on first use, not at every command's start-up.
+    const h5wasm = (await import('h5wasm/node')).default;
     await h5wasm.ready;
     const tmp = `${out}.tmp-${process.pid}`;
     prepareOutputFile(out, tmp);

@@ -4,19 +4,32 @@
  * file. Shared by NIR graphs (snn/io/nir.ts) and NIRData spike recordings (trace/).
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import h5wasm from 'h5wasm/node';
 import { InputError, located } from './errors.js';
 
-let ready: Promise<unknown> | null = null;
+export type H5Lib = typeof import('h5wasm/node').default;
+let ready: Promise<H5Lib> | null = null;
+/** The library once h5() has loaded it (instanceof checks run only after a read began). */
+let loaded: H5Lib | undefined;
 /**
  * The HDF5 library, ready. HDF5's default error handler prints a multi-line diagnostic stack to stderr
  * (through console.error); h5wasm's throwing handler puts that text in a JS Error instead, which
  * readGraph turns into our one-line InputError, so nothing from HDF5 reaches the terminal.
  */
-export async function h5(): Promise<typeof h5wasm> {
-  ready ??= h5wasm.ready.then((m) => m.activate_throwing_error_handler());
-  await ready;
-  return h5wasm;
+export async function h5(): Promise<H5Lib> {
+  // Loaded on first use: compiling the HDF5 WebAssembly module costs every other command's start-up.
+  ready ??= import('h5wasm/node').then(async (mod) => {
+    const m = await mod.default.ready;
+    m.activate_throwing_error_handler();
+    loaded = mod.default;
+    return mod.default;
+  });
+  return ready;
+}
+
+/** The library h5() loaded; for instanceof checks inside a read that began with `await h5()`. */
+export function h5Loaded(): H5Lib {
+  if (!loaded) throw new Error('internal: h5Loaded() before h5()');
+  return loaded;
 }
 
 /** The innermost HDF5 message (e.g. "bad symbol table node signature") of a diagnostic stack, or the text. */

@@ -40,8 +40,7 @@
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import h5wasm from 'h5wasm/node';
-import { h5, looksLikeHdf5, withQuietHdf5 } from '../../util/hdf5.js';
+import { h5, h5Loaded, looksLikeHdf5, withQuietHdf5, type H5Lib } from '../../util/hdf5.js';
 import { prepareOutputFile } from '../../util/fs-errors.js';
 import type { Dataset, Group } from 'h5wasm/node';
 import { located } from '../../util/errors.js';
@@ -167,10 +166,10 @@ function readParam(ds: Dataset): Param {
 }
 
 function isGroup(e: unknown): e is Group {
-  return e instanceof h5wasm.Group;
+  return e instanceof h5Loaded().Group;
 }
 function isDataset(e: unknown): e is Dataset {
-  return e instanceof h5wasm.Dataset;
+  return e instanceof h5Loaded().Dataset;
 }
 
 function readStringMap(g: Group): Map<string, string> {
@@ -199,7 +198,7 @@ async function readGraph(file: string): Promise<RawGraph> {
   );
 }
 
-function readGraphFrom(lib: typeof h5wasm, file: string): RawGraph {
+function readGraphFrom(lib: H5Lib, file: string): RawGraph {
   const f = new lib.File(file, 'r');
   try {
     const versionDs = f.get('version');
