@@ -71,8 +71,11 @@ export function checkInput(model: SnnModel, ds: Dataset, encoding: InputEncoding
   const want = shape.reduce((a, b) => a * b, 1);
   const got = ds.shape.reduce((a, b) => a * b, 1);
   const sameDims =
-    shape.length === 1 ? want === got : shape.length === ds.shape.length && shape.every((d, i) => d === ds.shape[i]);
-  const need = shape.length === 3 ? shape : ds.shape.length === 3 && shape.length === 2 ? [1, ...shape] : shape;
+    shape.length === 1
+      ? want === got
+      : shape.length === ds.shape.length && shape.every((d, i) => d === ds.shape[i]);
+  const need =
+    shape.length === 3 ? shape : ds.shape.length === 3 && shape.length === 2 ? [1, ...shape] : shape;
   const fits = sameDims || (need.length === 3 && need.every((d, i) => d === ds.shape[i]));
   if (!fits)
     throw located(`the images of dataset ${ds.name} do not fit the input of model ${model.spec.name}`, {
@@ -93,7 +96,10 @@ export function checkInput(model: SnnModel, ds: Dataset, encoding: InputEncoding
         : `the input encoding is events but dataset ${ds.name} holds static images`,
       {
         path: 'encoding',
-        expected: ds.frames !== undefined ? 'events (--encoding events or the network file)' : 'an events:FILE dataset',
+        expected:
+          ds.frames !== undefined
+            ? 'events (--encoding events or the network file)'
+            : 'an events:FILE dataset',
         found: encoding,
       },
     );
@@ -183,7 +189,12 @@ export async function traceModel(model: SnnModel, ds: Dataset, opts: TraceRunOpt
   const writer = await TraceWriter.open(opts.out, header);
   try {
     for (let i = 0; i < n; i++) {
-      const r = eng.run(ds.images.subarray(i * size, (i + 1) * size), i, { ...opts, encoding, frames: ds.frames, record: true });
+      const r = eng.run(ds.images.subarray(i * size, (i + 1) * size), i, {
+        ...opts,
+        encoding,
+        frames: ds.frames,
+        record: true,
+      });
       const sample: TraceSample = {
         index: i,
         label: ds.labels[i],

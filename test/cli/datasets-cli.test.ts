@@ -318,5 +318,35 @@ describe('cnn_sinabs.nir on event input binned from an events file', () => {
     );
     expect(c.code).toBe(0);
     expect(JSON.parse(c.out).samples).toBe(3);
+    // Count values are multi-bit: the first layer's input is recorded as values (priced bit-serially).
+    const ct = join(dir, 'count.trace');
+    const t = await runCli(
+      'trace',
+      '--model',
+      model,
+      '--dataset',
+      `events:${evFile}`,
+      '--event-values',
+      'count',
+      '--out',
+      ct,
+    );
+    expect(t.code).toBe(0);
+    const rd = await TraceReader.open(ct);
+    expect(rd.header.layers[0].input_kind).toBe('values');
+    await rd.close();
+    const tr = await runCli(
+      'train',
+      '--model',
+      model,
+      '--dataset',
+      `events:${evFile}`,
+      '--out',
+      join(dir, 'tr'),
+      '--epochs',
+      '1',
+    );
+    expect(tr.code).toBe(2);
+    expect(tr.err).toMatch(/training on event data is not supported/);
   });
 });

@@ -111,7 +111,11 @@ export interface TrainCommandResult {
 
 export async function trainCommand(o: TrainCommandOptions): Promise<TrainCommandResult> {
   const t0 = performance.now();
-  const train = loadDataset(o.dataset, 'train', { dataDir: o.dataDir, limit: o.samples, normalize: o.normalize });
+  const train = loadDataset(o.dataset, 'train', {
+    dataDir: o.dataDir,
+    limit: o.samples,
+    normalize: o.normalize,
+  });
   if (train.frames !== undefined)
     throw located('training on event data is not supported: the trainer feeds one static image per sample', {
       path: '--dataset',
