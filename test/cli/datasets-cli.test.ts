@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TraceReader } from '../../src/trace/format.js';
+import { loadArch } from '../../src/config/load.js';
 import { runCli } from '../helpers/cli.js';
 import { idxBytes, npyBytes, npyRecordsBytes, npzBytes } from '../helpers/np-files.js';
 
@@ -335,6 +336,60 @@ describe('cnn_sinabs.nir on event input binned from an events file', () => {
     const rd = await TraceReader.open(ct);
     expect(rd.header.layers[0].input_kind).toBe('values');
     await rd.close();
+    // Priced as spikes vs bit-serially: the same 0/1 frames (no pixel has two events in a frame, so count
+    // values equal binary ones) recorded as spikes and as values. A value of 1 quantises to the all-ones
+    // code (q = round(v/max·(2^b − 1))), so every active row is read in all input_bits planes: the first
+    // layer's crossbar energy is exactly input_bits × the spike version's.
+    const uniq = join(dir, 'unique.npz');
+    const n = 200;
+    writeFileSync(
+      uniq,
+      npzBytes([
+        [
+          'events_0',
+          npyRecordsBytes({
+            x: Array.from({ length: n }, (_, k) => (k * 7) % 34),
+            y: Array.from({ length: n }, (_, k) => Math.floor((k * 7) / 34) % 34),
+            t: Array.from({ length: n }, (_, k) => k),
+            p: Array.from({ length: n }, (_, k) => k % 2),
+          }),
+        ],
+        ['labels', npyBytes('<i8', [1], [0])],
+        ['sensor_size', npyBytes('<i8', [3], [34, 34, 2])],
+      ]),
+    );
+    const layer0 = async (values: string) => {
+      const tf = join(dir, `u-${values}.trace`);
+      const rt = await runCli(
+        'trace',
+        '--model',
+        model,
+        '--dataset',
+        `events:${uniq}`,
+        '--event-values',
+        values,
+        '--out',
+        tf,
+      );
+      expect(rt.code).toBe(0);
+      const out = join(dir, `u-${values}`);
+      expect((await runCli('simulate', '--trace', tf, '--out', out)).code).toBe(0);
+      const [head, row] = readFileSync(join(out, 'layers.csv'), 'utf8').trim().split('\n');
+      const cols = head.split(',');
+      const cells = row.split(',');
+      return (k: string) => Number(cells[cols.indexOf(k)]);
+    };
+    const spikes = await layer0('binary');
+    const values = await layer0('count');
+    const bits = loadArch('arch-configs/default.yaml').crossbar.input_bits;
+    // Crossbar cells do not leak: exactly input_bits ×. Row drivers and ADCs add leakage over the layer's
+    // busy time, which does not scale with the planes: their ratio lies below input_bits but above 7.
+    expect(spikes('crossbar_energy_j')).toBeGreaterThan(0);
+    expect(values('crossbar_energy_j') / spikes('crossbar_energy_j')).toBeCloseTo(bits, 9);
+    for (const k of ['row_driver_energy_j', 'adc_energy_j']) {
+      expect(values(k) / spikes(k)).toBeGreaterThan(7);
+      expect(values(k) / spikes(k)).toBeLessThan(bits);
+    }
     const tr = await runCli(
       'train',
       '--model',
