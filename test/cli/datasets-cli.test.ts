@@ -210,6 +210,17 @@ describe('image datasets on disk through the CLI', () => {
     );
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/2 values for 3 channels/);
+    const hwc = join(dir, 'hwc.npz');
+    writeFileSync(
+      hwc,
+      npzBytes([
+        ['images', npyBytes('|u1', [2, 32, 32, 3], new Uint8Array(2 * 3072))],
+        ['labels', npyBytes('<i8', [2], [0, 1])],
+      ]),
+    );
+    const cl = await runCli('eval', '--model', cm, '--dataset', `npz:${hwc}`);
+    expect(cl.code).toBe(2);
+    expect(cl.err).toMatch(/look channel-last: store them N×C×H×W/);
   });
 });
 
