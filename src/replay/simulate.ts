@@ -8,7 +8,9 @@ import { NUM_ACTIONS } from '../hw/actions.js';
 import { checkNetworkMemory } from '../network/memory.js';
 import { inferShapes } from '../network/shapes.js';
 import { actionEnergies, chipLeakageW, price, type Priced } from '../pricing/price.js';
-import { runAssumptions } from '../pricing/assumptions.js';
+import { chipConfiguration, runAssumptions } from '../pricing/assumptions.js';
+import { componentUtilisations, runEfficiency } from '../pricing/efficiency.js';
+import { ActivityCounter } from './activity.js';
 import type { SampleRow, SimulationResult } from '../pricing/results.js';
 import { TraceReader } from '../trace/format.js';
 import { VERSION } from '../util/version.js';
@@ -63,6 +65,11 @@ export async function simulateTrace(
       () => 0,
     );
     const expected = Number.isFinite(total) ? (inTrace ? Math.min(total, inTrace) : total) : inTrace;
+    const activity = new ActivityCounter(
+      shapes.mapped,
+      header.layers.map((l) => l.input_kind),
+      Math.max(...header.layers.map((l) => l.timesteps)),
+    );
     let correct = 0;
     let labelled = 0;
     let steps = 0;
@@ -70,6 +77,7 @@ export async function simulateTrace(
       if (rows.length >= total) break;
       before.set(replay.counts.data);
       const o = replay.replaySample(s);
+      activity.add(s);
       let dyn = 0;
       const d = replay.counts.data;
       for (let i = 0; i < d.length; i++)
@@ -108,6 +116,7 @@ export async function simulateTrace(
     notes.push(
       `NoC: ${m.noc.topology.routing} routing, one flit per link per cycle, first come first served; router buffers unbounded (virtual cut-through)`,
     );
+    const act = activity.result();
     return {
       kind: 'simulation',
       engine_version: VERSION,
@@ -150,6 +159,23 @@ export async function simulateTrace(
       sample_rows: rows,
       notes,
       assumptions: runAssumptions(spec, w, header, priced, !!opts.contentionFree),
+      configuration: chipConfiguration(spec, w, header),
+      efficiency: runEfficiency({
+        samples: n,
+        energy_j: priced.energy_j,
+        run_time_s: priced.latency_s,
+        sops: act.sops,
+        area_m2: priced.area_m2,
+      }),
+      activity: act,
+      utilisation: {
+        layers: priced.layers.map((l) => ({
+          layer: l.name,
+          busy_s: l.latency_s,
+          utilisation: priced.latency_s > 0 ? l.latency_s / priced.latency_s : 0,
+        })),
+        components: componentUtilisations(priced),
+      },
       ...priced,
     };
   } finally {

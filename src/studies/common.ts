@@ -20,6 +20,7 @@ import { evaluateModel, traceModel, type EvalResult } from '../snn/run.js';
 import { generateSyntheticTrace } from '../trace/synthetic.js';
 import type { TracePolicy, TraceSummary } from '../trace/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { tidyRow } from '../util/format.js';
 
 export const DEFAULT_ARCH = DEFAULT_ARCH_PATH;
 export const modelPath = (name: string) => join(PACKAGE_ROOT, 'models', name);
@@ -244,7 +245,7 @@ export function runMetrics(r: SimulationResult): CsvRow {
 }
 
 async function csv(rows: CsvRow[]): Promise<string> {
-  return (await writeToString(rows, { headers: true })) + '\n';
+  return (await writeToString(rows.map(tidyRow), { headers: true })) + '\n';
 }
 
 /** The Markdown summary of a study: question, findings, assumptions, files. */
