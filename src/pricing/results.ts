@@ -47,6 +47,10 @@ export interface SimulationResult extends Priced {
     evaluations: number;
     latency_s: number;
     power_gated: boolean;
+    /** By the model, used or not: energy of one evaluation (K class steps + decision), J. */
+    energy_per_evaluation_j: number;
+    /** By the model: static power of the unit while powered (0 under the static policy: gated), W. */
+    leakage_when_powered_w: number;
   };
   wasted_j: number;
   noc: {

@@ -4,7 +4,7 @@
 import { buildWorkload } from '../chip/workload.js';
 import { imcsimArea } from '../chip/area.js';
 import type { ArchSpec } from '../config/schema.js';
-import { NUM_ACTIONS } from '../hw/actions.js';
+import { COMPONENTS, NUM_ACTIONS } from '../hw/actions.js';
 import { checkNetworkMemory } from '../network/memory.js';
 import { inferShapes } from '../network/shapes.js';
 import { actionEnergies, chipLeakageW, price, type Priced } from '../pricing/price.js';
@@ -23,6 +23,21 @@ export interface SimulateOptions {
   samples?: number;
   contentionFree?: boolean;
   onSample?: (done: number, total: number) => void;
+}
+
+/**
+ * What the exit unit costs by its model, whether or not this run used it: one evaluation (K class steps
+ * and a decision, as the replay counts them) and its leakage while powered (all its units).
+ */
+function exitUnitCosts(
+  w: ReturnType<typeof buildWorkload>,
+  units: number,
+  classes: number,
+): { energy_per_evaluation_j: number; leakage_when_powered_w: number } {
+  const m = w.models.entropy_unit;
+  const step = m.actions.class_step?.energy_j ?? 0;
+  const decide = m.actions.decide?.energy_j ?? 0;
+  return { energy_per_evaluation_j: classes * step + decide, leakage_when_powered_w: units * m.leakage_w };
 }
 
 export async function simulateTrace(
@@ -141,6 +156,7 @@ export async function simulateTrace(
         // Time the entropy unit spent evaluating: evaluations × its cycles per evaluation, as replayed.
         latency_s: replay.exitUnitCycles / spec.chip.clock_hz,
         power_gated: priced.components.entropy_unit.power_gated,
+        ...exitUnitCosts(w, area.chip[COMPONENTS.indexOf('entropy_unit')], header.classes),
       },
       wasted_j: wasted,
       noc: {

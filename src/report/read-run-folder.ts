@@ -176,6 +176,8 @@ export const RunSummarySchema = z.object({
     latency_s: num,
     // Absent in run folders written before the exit unit was gated under the static policy.
     power_gated: z.boolean().default(false),
+    energy_per_evaluation_j: num,
+    leakage_when_powered_w: num,
   }),
   wasted_j: num,
   noc: z.object({
@@ -431,7 +433,7 @@ function parseSummary(text: string, file: string): RunSummary {
           : typeof value,
     });
   const version = (value as { format_version?: unknown }).format_version;
-  if (version !== RUN_FOLDER_FORMAT_VERSION)
+  if ((value as { format?: unknown }).format === RUN_FOLDER_FORMAT && version !== RUN_FOLDER_FORMAT_VERSION)
     throw located('run folder written in another format version', {
       file,
       path: 'format_version',
