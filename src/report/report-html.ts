@@ -147,6 +147,8 @@ function displayEfficiency(h: HeadlineItem): string {
   if (h.value === null) return 'n/a';
   if (h.unit === 'J/SOP') return `${fixed4(h.value * 1e12)} pJ/SOP`;
   if (h.unit === 'SOP') return si(h.value, 'SOP');
+  // Inferences read best as a plain number (6,779 inferences/s, not 6.779 kinferences/s).
+  if (h.unit.startsWith('inferences')) return `${Number(h.value.toPrecision(4)).toLocaleString('en')} ${h.unit}`;
   return si(h.value, h.unit);
 }
 
@@ -324,7 +326,7 @@ export function areaBreakdownSpec(run: RunFolder): ChartSpec {
         title: null,
         axis: { labelLimit: 200 },
       },
-      x: { field: 'a', type: 'quantitative', title: `area (${u.unit})`, axis: { format: '~s' } },
+      x: { field: 'a', type: 'quantitative', title: `area (${u.unit})` },
     },
   } as ChartSpec;
 }
@@ -673,7 +675,7 @@ export function exitOverheadItems(run: RunFolder): Array<{ item: string; energy_
   return [
     {
       item: s.exit_unit.power_gated
-        ? 'entropy unit (idle, power-gated: never used)'
+        ? 'exit unit (power-gated, unused)'
         : 'entropy unit (dynamic + leakage)',
       energy_j: s.exit_unit.energy_j,
     },
@@ -707,8 +709,11 @@ export function exitOverheadSpec(run: RunFolder): ChartSpec {
   } as ChartSpec;
 }
 
+/** A share of a total; a small non-zero share reads "< 0.1 %", never "0.0 %". */
 function share(v: number, total: number): string {
-  return total > 0 ? pct(v / total) : 'n/a';
+  if (!(total > 0)) return 'n/a';
+  const f = v / total;
+  return f > 0 && f < 0.0005 ? '< 0.1 %' : pct(f);
 }
 
 /** Action counts per component and action, whole run. */
@@ -721,8 +726,8 @@ export function actionCountsTable(run: RunFolder): string {
       rows.push([
         c.component,
         name,
-        a.count.toLocaleString('en'),
         a.unit,
+        a.count.toLocaleString('en'),
         si(a.energy_per_action_j, 'J'),
         si(a.latency_per_action_s, 's'),
         si(a.energy_j, 'J'),
@@ -730,9 +735,9 @@ export function actionCountsTable(run: RunFolder): string {
     }
   }
   return htmlTable(
-    ['component', 'action', 'count', 'one action is', 'energy / action', 'latency / action', 'energy (run)'],
+    ['component', 'action', 'one action is', 'count', 'energy / action', 'latency / action', 'energy (run)'],
     rows,
-    2,
+    3,
   );
 }
 
@@ -872,7 +877,7 @@ export async function buildReportHtml(run: RunFolder): Promise<string> {
 
   sections.push({
     title: 'Firing rates',
-    text: 'Input firing rate of a layer: non-zero input elements / input elements, over every timestep each sample ran (the output spike rate of the layer before it, after pooling). The direct-encoded first layer takes values, not spikes: its bar is the fraction of non-zero values and it is left out of the per-timestep spike rate.',
+    text: 'Input firing rate of a layer: non-zero input elements / input elements, over every timestep each sample ran (the output spike rate of the layer before it, after pooling). Layers whose input is values, not spikes (the direct-encoded first layer, sums after average or sum pooling) show the fraction of non-zero values, in grey, and are left out of the per-timestep spike rate.',
     html:
       (await chartFigure('layer-firing', layerFiringSpec(run))) +
       '\n' +
