@@ -338,13 +338,24 @@ function scaleOf(max: number, unit: string): { f: (v: number) => number; u: stri
   return { f: (v) => v / factor, u: prefix + unit };
 }
 
+/**
+ * Δ per component. A component one run does not use at all (0 J there: the exit unit under the static
+ * policy) is "used by one run only", never a saving of the other: the static run did not save on a unit
+ * it never had to power.
+ */
 function componentDeltaSpec(rows: CompareRow[]): ChartSpec {
   let max = 0;
   for (const r of rows) max = Math.max(max, Math.abs(r.energy_per_sample_j.delta ?? 0));
   const { f, u } = scaleOf(max, 'J');
   const values = rows.map((r) => {
     const d = r.energy_per_sample_j.delta ?? 0;
-    return { name: r.name, d: f(d), sign: d > 0 ? 'B costs more' : 'B saves' };
+    const e = r.energy_per_sample_j;
+    const oneOnly = d !== 0 && (e.a === 0 || e.b === 0);
+    return {
+      name: r.name,
+      d: f(d),
+      sign: oneOnly ? 'used by one run only' : d > 0 ? 'B costs more' : 'B saves',
+    };
   });
   return {
     width: 480,
@@ -357,8 +368,12 @@ function componentDeltaSpec(rows: CompareRow[]): ChartSpec {
       color: {
         field: 'sign',
         type: 'nominal',
-        scale: { domain: ['B saves', 'B costs more'], range: ['#54a24b', '#e45756'] },
+        scale: {
+          domain: ['B saves', 'B costs more', 'used by one run only'],
+          range: ['#54a24b', '#e45756', '#bab0ac'],
+        },
         title: null,
+        legend: { labelLimit: 0 },
       },
     },
   } as ChartSpec;
