@@ -21,13 +21,22 @@ export function registerStudyCommand(program: Command, io: Io): void {
       '--tiny',
       'a tiny configuration (few samples and points) to check the pipeline; numbers not meaningful',
     )
+    .option('--data-dir <dir>', 'directory of the Fashion-MNIST files (default /usr/share/datasets/fashion-mnist)')
     .option('--quiet', 'do not print each finished run')
     .action(
       async (
         name: StudyName,
-        o: { out: string; arch?: string; samples?: number; tiny?: boolean; quiet?: boolean },
+        o: {
+          out: string;
+          arch?: string;
+          samples?: number;
+          tiny?: boolean;
+          quiet?: boolean;
+          dataDir?: string;
+        },
       ) => {
         const { result } = await runStudy(name, {
+          dataDir: o.dataDir,
           out: o.out,
           arch: o.arch,
           samples: o.samples,

@@ -42,6 +42,8 @@ export interface StudyOptions {
   log?: (line: string) => void;
   /** Where traces go (default OUT/traces). */
   tracesDir?: string;
+  /** Directory of the Fashion-MNIST files (default /usr/share/datasets/fashion-mnist). */
+  dataDir?: string;
 }
 
 export interface StudyChart {
@@ -124,7 +126,7 @@ export class StudyRunner {
     samples?: number;
   }): Promise<{ trace: TraceSummary; sim: SimulationResult; path: string }> {
     const model = this.model(o.modelDir);
-    const ds = loadDataset(o.dataset, 'test');
+    const ds = loadDataset(o.dataset, 'test', { dataDir: this.opts.dataDir });
     const path = join(this.tracesDir, `${String(this.seq++).padStart(3, '0')}-${o.label}.trace`);
     const trace = await traceModel(model, ds, {
       policy: o.policy,
@@ -140,7 +142,7 @@ export class StudyRunner {
 
   /** Engine evaluation without hardware (synaptic updates, neurons evaluated). */
   evaluate(modelDir: string, dataset: DatasetName, policy: TracePolicy, samples?: number): EvalResult {
-    return evaluateModel(this.model(modelDir), loadDataset(dataset, 'test'), {
+    return evaluateModel(this.model(modelDir), loadDataset(dataset, 'test', { dataDir: this.opts.dataDir }), {
       policy,
       samples: samples ?? this.samples,
       seed: 0,

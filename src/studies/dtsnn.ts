@@ -31,10 +31,15 @@ export const DTSNN_CLAIM = {
   split: { 'digital peripherals': 0.45, 'crossbar + ADC': 0.25, rest: 0.3 },
 } as const;
 
-const MODELS: Array<{ model: string; dataset: DatasetName }> = [
+export const DTSNN_MODELS: Array<{ model: string; dataset: DatasetName }> = [
   { model: 'mnist-convnet-t4', dataset: 'mnist' },
   { model: 'fmnist-convnet-t4', dataset: 'fashion-mnist' },
 ];
+
+/** Datasets the study reads (the tiny configuration runs the first model only). */
+export function dtsnnDatasets(tiny: boolean): DatasetName[] {
+  return (tiny ? DTSNN_MODELS.slice(0, 1) : DTSNN_MODELS).map((m) => m.dataset);
+}
 
 const THETAS = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99];
 const TINY_THETAS = [THETA.default];
@@ -55,7 +60,7 @@ export async function dtsnnStudy(opts: StudyOptions): Promise<StudyResult> {
   const points: Point[] = [];
   const claims: Array<Array<string | number>> = [];
   const findings: string[] = [];
-  for (const m of tiny ? MODELS.slice(0, 1) : MODELS) {
+  for (const m of tiny ? DTSNN_MODELS.slice(0, 1) : DTSNN_MODELS) {
     const dir = modelPath(m.model);
     const T = runner.model(dir).spec.timesteps;
     for (let t = 1; t <= (tiny ? T : Math.max(maxT, T)); t++) {
