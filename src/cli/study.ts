@@ -21,7 +21,10 @@ export function registerStudyCommand(program: Command, io: Io): void {
       '--tiny',
       'a tiny configuration (few samples and points) to check the pipeline; numbers not meaningful',
     )
-    .option('--data-dir <dir>', 'directory of the Fashion-MNIST files (default /usr/share/datasets/fashion-mnist)')
+    .option(
+      '--data-dir <dir>',
+      'directory of the Fashion-MNIST files (default /usr/share/datasets/fashion-mnist)',
+    )
     .option('--quiet', 'do not print each finished run')
     .action(
       async (

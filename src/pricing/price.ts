@@ -242,8 +242,9 @@ export function price(w: Workload, out: ModelOutput): Priced {
       count: actionTotals[a],
       unit: ACTION_UNIT[a],
       energy_per_action_j: e,
-      latency_per_action_s:
-        (models[COMPONENTS[k]].actions as Record<string, { latency_s: number }>)[ACTION_NAME[a]].latency_s,
+      latency_per_action_s: (models[COMPONENTS[k]].actions as Record<string, { latency_s: number }>)[
+        ACTION_NAME[a]
+      ].latency_s,
       energy_j: actionTotals[a] * e,
     };
     compDyn[k] += actionTotals[a] * e;

@@ -103,8 +103,7 @@ export function comparisonWarnings(a: RunFolder, b: RunFolder): string[] {
   const sa = a.summary;
   const sb = b.summary;
   const w: string[] = [];
-  if (sa.network !== sb.network)
-    w.push(`different networks: A runs ${sa.network}, B runs ${sb.network}`);
+  if (sa.network !== sb.network) w.push(`different networks: A runs ${sa.network}, B runs ${sb.network}`);
   if (sa.samples !== sb.samples)
     w.push(
       `different sample counts: A replayed ${sa.samples} samples, B ${sb.samples}; per-sample figures are averages over different sets`,

@@ -148,7 +148,8 @@ function displayEfficiency(h: HeadlineItem): string {
   if (h.unit === 'J/SOP') return `${fixed4(h.value * 1e12)} pJ/SOP`;
   if (h.unit === 'SOP') return si(h.value, 'SOP');
   // Inferences read best as a plain number (6,779 inferences/s, not 6.779 kinferences/s).
-  if (h.unit.startsWith('inferences')) return `${Number(h.value.toPrecision(4)).toLocaleString('en')} ${h.unit}`;
+  if (h.unit.startsWith('inferences'))
+    return `${Number(h.value.toPrecision(4)).toLocaleString('en')} ${h.unit}`;
   return si(h.value, h.unit);
 }
 
@@ -179,7 +180,10 @@ export function configurationRows(run: RunFolder): Array<[string, string]> {
   const c = run.summary.configuration;
   return [
     ['crossbar', `${c.crossbar_rows} × ${c.crossbar_columns} cells`],
-    ['cell / weight bits', `${c.cell_bits} b per cell, ${c.weight_bits} b weights (${Math.ceil(c.weight_bits / c.cell_bits)} cells per weight)`],
+    [
+      'cell / weight bits',
+      `${c.cell_bits} b per cell, ${c.weight_bits} b weights (${Math.ceil(c.weight_bits / c.cell_bits)} cells per weight)`,
+    ],
     ['ADC', `${c.adc_family}, ${c.adc_bits} b, ${c.columns_per_adc} columns per ADC`],
     ['PE / tile', `${c.crossbars_per_pe} crossbars per PE, ${c.pes_per_tile} PEs per tile`],
     ['tiles', `${c.tiles} used, on a ${c.mesh_columns} × ${c.mesh_rows} ${c.noc_topology}`],
@@ -674,9 +678,7 @@ export function exitOverheadItems(run: RunFolder): Array<{ item: string; energy_
   const entropyDyn = s.exit.components['entropy_unit'] ?? 0;
   return [
     {
-      item: s.exit_unit.power_gated
-        ? 'exit unit (power-gated, unused)'
-        : 'entropy unit (dynamic + leakage)',
+      item: s.exit_unit.power_gated ? 'exit unit (power-gated, unused)' : 'entropy unit (dynamic + leakage)',
       energy_j: s.exit_unit.energy_j,
     },
     { item: 'logits to I/O node and output write', energy_j: s.exit.energy_j - entropyDyn },
@@ -970,7 +972,9 @@ export async function buildReportHtml(run: RunFolder): Promise<string> {
         [
           [
             'state in this run',
-            xu.power_gated ? 'never used' : `${xu.evaluations} evaluations (${fixed4(evalsPerSample)} / sample)`,
+            xu.power_gated
+              ? 'never used'
+              : `${xu.evaluations} evaluations (${fixed4(evalsPerSample)} / sample)`,
             xu.power_gated ? 'power-gated for the whole run' : 'powered (not gated between evaluations)',
           ],
           ['energy per evaluation (dynamic)', si(xu.energy_per_evaluation_j, 'J'), '—'],
@@ -979,12 +983,12 @@ export async function buildReportHtml(run: RunFolder): Promise<string> {
             si(xu.leakage_when_powered_w, 'W'),
             xu.power_gated ? '0 W (gated; residue not modelled)' : si(xu.leakage_when_powered_w, 'W'),
           ],
+          ['time evaluating / sample', xu.power_gated ? '—' : si(ps(xu.latency_s), 's'), '—'],
           [
-            'time evaluating / sample',
-            xu.power_gated ? '—' : si(ps(xu.latency_s), 's'),
-            '—',
+            'area',
+            area(xu.area_m2) + ` (${share(xu.area_m2, s.area_m2)} of the chip)`,
+            'same (gating keeps the area)',
           ],
-          ['area', area(xu.area_m2) + ` (${share(xu.area_m2, s.area_m2)} of the chip)`, 'same (gating keeps the area)'],
         ],
       ),
   });

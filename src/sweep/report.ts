@@ -196,7 +196,13 @@ function sensitivityChart(rows: readonly ReportRow[], axis: PlanAxis, metrics: M
     // policy) has no order between its values, so its means are bars.
     const x = numeric
       ? { field: 'x', type: 'quantitative', title: axis.name, scale: { zero: false } }
-      : { field: 'x', type: 'nominal', title: axis.name, sort: order, axis: { labelAngle: -30, labelLimit: 0 } };
+      : {
+          field: 'x',
+          type: 'nominal',
+          title: axis.name,
+          sort: order,
+          axis: { labelAngle: -30, labelLimit: 0 },
+        };
     return {
       width: 200,
       height: 160,

@@ -79,7 +79,9 @@ export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = rows.map((r) => r.map((c) => String(c)));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
   const numeric = headers.map((_, i) =>
-    cells.every((r) => r[i] === 'n/a' || r[i] === '—' || /^[-+0-9.,e ]+[a-zA-Zµ²%]*\s*[a-zA-Zµ²]*$/.test(r[i] ?? '')),
+    cells.every(
+      (r) => r[i] === 'n/a' || r[i] === '—' || /^[-+0-9.,e ]+[a-zA-Zµ²%]*\s*[a-zA-Zµ²]*$/.test(r[i] ?? ''),
+    ),
   );
   const fmt = (r: string[]) =>
     r
