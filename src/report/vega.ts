@@ -17,7 +17,8 @@ const CONFIG = {
   font: FONT,
   background: 'white',
   view: { stroke: '#ddd' },
-  axis: { labelFontSize: 11, titleFontSize: 12 },
+  // Category labels (layer names, runs, schedules) are shown whole up to 400 px, not cut at Vega's 180.
+  axis: { labelFontSize: 11, titleFontSize: 12, labelLimit: 400 },
   // Legends are never truncated (labelLimit 0: no limit); a long series name wraps the chart wider instead.
   legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 0, titleLimit: 0 },
 } as const;

@@ -66,7 +66,7 @@ const LABEL: Partial<Record<MetricName, string>> = {
   latency_per_sample_s: 'latency per inference (s)',
   edp_per_sample_js: 'EDP per inference (J·s)',
   accuracy: 'accuracy',
-  area_m2: 'area (m²)',
+  area_m2: 'area (mm²)',
   avg_timesteps: 'average timesteps',
 };
 const label = (m: MetricName) => LABEL[m] ?? m;
@@ -79,9 +79,17 @@ const UNIT: Partial<Record<MetricName, string>> = {
   edp_per_sample_js: 'J·s',
 };
 
+/**
+ * Factor from a metric's file unit to its chart unit: area is drawn in mm² (an SI prefix on m² — "2µ" —
+ * would read as micro-square-metres); everything else in SI base units with prefixed ticks.
+ */
+const CHART_FACTOR: Partial<Record<MetricName, number>> = { area_m2: 1e6 };
+const chartValue = (m: MetricName, v: number) => v * (CHART_FACTOR[m] ?? 1);
+
 function fmt(m: MetricName, v: number | null | undefined): string {
   if (!num(v)) return '';
   if (m === 'area_m2') return area(v);
+  if (m.endsWith('_utilisation')) return `${Number((v * 100).toPrecision(3))} %`;
   if (m === 'accuracy') return `${(v * 100).toFixed(2)} %`;
   const u = UNIT[m];
   return u ? si(v, u) : String(+v.toPrecision(6));
@@ -89,11 +97,13 @@ function fmt(m: MetricName, v: number | null | undefined): string {
 
 /** SI-prefixed tick labels (5µ, 400n) for metrics in base units; plain numbers otherwise. */
 function axisFormat(m: MetricName): { format: string } | { format: string; formatType?: never } {
-  return m === 'accuracy'
+  return m === 'accuracy' || m.endsWith('_utilisation')
     ? { format: '.0%' }
     : m === 'crossbars' || m === 'tiles'
       ? { format: 'd' }
-      : { format: '~s' };
+      : m in CHART_FACTOR
+        ? { format: '~g' }
+        : { format: '~s' };
 }
 
 function scaleFor(values: number[]): { type: 'log' } | { type: 'linear'; zero: false } {
@@ -121,13 +131,17 @@ function frontierChart(
   const data = rows
     .filter((r) => num(r.metrics[x]) && num(r.metrics[y]))
     .map((r) => ({
-      x: r.metrics[x],
-      y: r.metrics[y],
+      x: chartValue(x, r.metrics[x]!),
+      y: chartValue(y, r.metrics[y]!),
       set: onFront.has(r.id) ? 'Pareto frontier' : 'other points',
       label: describe(r.values, axes),
     }));
   // Frontier points are numbered in the chart as in the table under it (1 = the lowest x).
-  const frontData = front.map((r, i) => ({ x: r.metrics[x], y: r.metrics[y], n: String(i + 1) }));
+  const frontData = front.map((r, i) => ({
+    x: chartValue(x, r.metrics[x]!),
+    y: chartValue(y, r.metrics[y]!),
+    n: String(i + 1),
+  }));
   const xs = scaleFor(data.map((d) => d.x as number));
   const ys = scaleFor(data.map((d) => d.y as number));
   return {
@@ -184,7 +198,8 @@ function sensitivityChart(rows: readonly ReportRow[], axis: PlanAxis, metrics: M
       const ms = rows
         .filter((r) => r.values[axis.name] === v)
         .map((r) => r.metrics[m])
-        .filter(num);
+        .filter(num)
+        .map((v) => chartValue(m, v));
       return {
         x: numeric ? v : String(v),
         mean: ms.length ? ms.reduce((a, b) => a + b, 0) / ms.length : null,
