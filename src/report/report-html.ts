@@ -302,7 +302,7 @@ export function layerUtilisationSpec(run: RunFolder): ChartSpec {
       y: {
         field: 'utilisation',
         type: 'quantitative',
-        title: 'utilisation (busy time / run time)',
+        title: 'utilisation',
         axis: { format: '.0%' },
       },
     },
@@ -405,7 +405,7 @@ export function timestepFiringSpec(run: RunFolder): ChartSpec {
       y: {
         field: 'rate',
         type: 'quantitative',
-        title: 'spike rate (spiking-input layers)',
+        title: 'spike rate',
         axis: { format: '.1~%' },
       },
     },

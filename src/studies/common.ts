@@ -191,7 +191,11 @@ export function fmt(x: number, digits = 4): string {
   return x.toPrecision(digits);
 }
 
-export const pct1 = (x: number) => `${(100 * x).toFixed(1)} %`;
+/** A share to 0.1 %; a small non-zero share reads "< 0.1 %", never "0.0 %". */
+export const pct1 = (x: number) => (x > 0 && x < 0.0005 ? '< 0.1 %' : `${(100 * x).toFixed(1)} %`);
+
+/** "a–b", or "a" alone when both ends print the same. */
+export const range = (a: string, b: string) => (a === b ? a : `${a}–${b}`);
 
 /**
  * The energy split DT-SNN reports (docs/SOURCES.md §1: digital peripherals ≈45 %, crossbar + ADC ≈25 %):

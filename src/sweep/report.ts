@@ -210,7 +210,14 @@ function sensitivityChart(rows: readonly ReportRow[], axis: PlanAxis, metrics: M
     // A numeric axis is a trend (line through the means); a categorical one (ADC family, schedule,
     // policy) has no order between its values, so its means are bars.
     const x = numeric
-      ? { field: 'x', type: 'quantitative', title: axis.name, scale: { zero: false } }
+      ? {
+          field: 'x',
+          type: 'quantitative',
+          title: axis.name,
+          scale: { zero: false },
+          // Integer axes (bits, rows, flits) get integer ticks only.
+          axis: values.every((v) => Number.isInteger(v)) ? { tickMinStep: 1, format: 'd' } : {},
+        }
       : {
           field: 'x',
           type: 'nominal',
