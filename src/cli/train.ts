@@ -10,7 +10,7 @@ import {
   DATASET_NAMES,
   DATASET_SPLITS,
   loadDataset,
-  type DatasetName,
+  type DatasetRef,
   type DatasetSplit,
 } from '../snn/data/dataset.js';
 import { loadModel, saveModel } from '../snn/model.js';
@@ -23,6 +23,8 @@ import { OPTIMIZERS, SCHEDULES, type OptimizerName, type ScheduleName } from '..
 import { SURROGATES, type SurrogateName } from '../snn/train/surrogate.js';
 import type { TrainProgress } from '../snn/train/trainer.js';
 import { pct } from '../util/format.js';
+import { parseNormalize, type Normalization } from '../snn/data/external.js';
+import { datasetRef } from './snn.js';
 import { parseNumber, parsePositiveInt, oneOf, parseSeed, preset, type Io } from './common.js';
 import { etaText } from './progress.js';
 
@@ -32,7 +34,8 @@ const nonNegativeInt = (flag: string) => parseNumber(flag, { min: 0, integer: tr
 
 interface TrainFlags {
   model?: string;
-  dataset?: DatasetName;
+  dataset?: DatasetRef;
+  normalize?: Normalization;
   dataDir?: string;
   timesteps?: number;
   loss?: LossName;
@@ -124,7 +127,16 @@ export function registerTrainCommands(program: Command, io: Io): void {
       'model directory (weights are the starting point), topology (initialised with --seed) or bundled one',
       preset('--network'),
     )
-    .option('--dataset <name>', `dataset: ${DATASET_NAMES.join(' | ')}`, oneOf('--dataset', DATASET_NAMES))
+    .option(
+      '--dataset <name|FORMAT:PATH>',
+      `dataset: ${DATASET_NAMES.join(' | ')}, or images on disk: npz:FILE | npy:DIR | idx:DIR | cifar10:DIR | cifar100:DIR (docs/DATASETS.md)`,
+      datasetRef,
+    )
+    .option(
+      '--normalize <mean/std>',
+      'declared per-channel normalisation of a dataset on disk, (x − mean)/std',
+      parseNormalize,
+    )
     .option('--data-dir <dir>', 'Fashion-MNIST IDX directory (default /usr/share/datasets/fashion-mnist)')
     .option('--out <dir>', 'output model directory (network.yaml, weights.safetensors, train-log.csv)')
     .option(
@@ -228,6 +240,7 @@ export function registerTrainCommands(program: Command, io: Io): void {
         const r = await trainCommand({
           model: o.model,
           dataset: o.dataset,
+          normalize: o.normalize,
           dataDir: o.dataDir,
           out: o.out,
           method: o.method,
@@ -297,9 +310,14 @@ function modelAndDataset(cmd: Command): Command {
       preset('--model'),
     )
     .requiredOption(
-      '--dataset <name>',
-      `dataset: ${DATASET_NAMES.join(' | ')}`,
-      oneOf('--dataset', DATASET_NAMES),
+      '--dataset <name|FORMAT:PATH>',
+      `dataset: ${DATASET_NAMES.join(' | ')}, or images on disk: npz:FILE | npy:DIR | idx:DIR | cifar10:DIR | cifar100:DIR`,
+      datasetRef,
+    )
+    .option(
+      '--normalize <mean/std>',
+      'declared per-channel normalisation of a dataset on disk, (x − mean)/std',
+      parseNormalize,
     )
     .option('--data-dir <dir>', 'Fashion-MNIST IDX directory');
 }
@@ -325,7 +343,8 @@ function registerDtsnnCurveCommand(program: Command, io: Io): void {
     .action(
       async (o: {
         model: string;
-        dataset: DatasetName;
+        dataset: DatasetRef;
+        normalize?: Normalization;
         dataDir?: string;
         split: DatasetSplit;
         thetas: number[];
@@ -334,7 +353,7 @@ function registerDtsnnCurveCommand(program: Command, io: Io): void {
         out: string;
       }) => {
         const model = loadModel(o.model);
-        const ds = loadDataset(o.dataset, o.split, { dataDir: o.dataDir });
+        const ds = loadDataset(o.dataset, o.split, { dataDir: o.dataDir, normalize: o.normalize });
         const r = dtsnnCurve(model, ds, { thetas: o.thetas, timesteps: o.timesteps, samples: o.samples });
         mkdirSync(o.out, { recursive: true });
         await writeCsv(
@@ -397,7 +416,8 @@ function registerLdsnnSearchCommand(program: Command, io: Io): void {
     .action(
       async (o: {
         model: string;
-        dataset: DatasetName;
+        dataset: DatasetRef;
+        normalize?: Normalization;
         dataDir?: string;
         budget: number;
         timesteps?: number;
@@ -407,7 +427,7 @@ function registerLdsnnSearchCommand(program: Command, io: Io): void {
         out: string;
       }) => {
         const model = loadModel(o.model);
-        const val = loadDataset(o.dataset, 'validation', { dataDir: o.dataDir });
+        const val = loadDataset(o.dataset, 'validation', { dataDir: o.dataDir, normalize: o.normalize });
         const r = ldsnnSearch(model, val, {
           budget: o.budget,
           timesteps: o.timesteps,
@@ -445,7 +465,7 @@ function registerLdsnnSearchCommand(program: Command, io: Io): void {
           ldsnn_neuron_reduction: r.neuron_reduction.toFixed(4),
         };
         if (o.test) {
-          const test = loadDataset(o.dataset, 'test', { dataDir: o.dataDir });
+          const test = loadDataset(o.dataset, 'test', { dataDir: o.dataDir, normalize: o.normalize });
           const u = ldsnnEvaluate(model, test, r.uniform.layer_timesteps, o.alignment);
           const b = ldsnnEvaluate(model, test, lt, o.alignment);
           lines.push(

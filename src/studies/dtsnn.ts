@@ -8,7 +8,8 @@
 import { loadNetwork } from '../network/load.js';
 import type { SimulationResult } from '../replay/simulate.js';
 import type { ChartSpec } from '../report/vega.js';
-import type { DatasetName } from '../snn/data/dataset.js';
+import type { DatasetName, DatasetRef } from '../snn/data/dataset.js';
+import { basename, resolve } from 'node:path';
 import {
   chipAssumptions,
   energySplit,
@@ -60,8 +61,15 @@ export async function dtsnnStudy(opts: StudyOptions): Promise<StudyResult> {
   const points: Point[] = [];
   const claims: Array<Array<string | number>> = [];
   const findings: string[] = [];
-  for (const m of tiny ? DTSNN_MODELS.slice(0, 1) : DTSNN_MODELS) {
-    const dir = modelPath(m.model);
+  // Your model and data (--model, --dataset) replace the bundled pair(s).
+  const models: Array<{ model: string; dataset: DatasetRef; dir?: string }> =
+    opts.model !== undefined && opts.dataset !== undefined
+      ? [{ model: basename(resolve(opts.model)), dataset: opts.dataset, dir: opts.model }]
+      : tiny
+        ? DTSNN_MODELS.slice(0, 1)
+        : DTSNN_MODELS;
+  for (const m of models) {
+    const dir = m.dir ?? modelPath(m.model);
     const T = runner.model(dir).spec.timesteps;
     for (let t = 1; t <= (tiny ? T : Math.max(maxT, T)); t++) {
       const r = await runner.engineRun({

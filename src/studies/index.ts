@@ -35,11 +35,16 @@ export const STUDY_DATASETS: Record<StudyName, (tiny: boolean) => DatasetName[]>
  * Checks, before anything runs, that every dataset the study needs can be loaded; all missing or
  * unreadable ones are named at once. Data not installed is the environment: OperationalError (exit 1).
  */
-export function checkStudyDatasets(name: StudyName, opts: Pick<StudyOptions, 'tiny' | 'dataDir'>): void {
+export function checkStudyDatasets(
+  name: StudyName,
+  opts: Pick<StudyOptions, 'tiny' | 'dataDir' | 'dataset' | 'normalize' | 'events'>,
+): void {
   const problems: string[] = [];
-  for (const d of STUDY_DATASETS[name](!!opts.tiny)) {
+  // Your data (--dataset) replaces the bundled datasets of the studies that take it.
+  const needed = opts.dataset !== undefined ? [opts.dataset] : STUDY_DATASETS[name](!!opts.tiny);
+  for (const d of needed) {
     try {
-      loadDataset(d, 'test', { dataDir: opts.dataDir });
+      loadDataset(d, 'test', { dataDir: opts.dataDir, normalize: opts.normalize, events: opts.events });
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       problems.push(`${d}: ${e.message}`);
