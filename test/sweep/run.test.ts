@@ -22,15 +22,7 @@ describe('csv lines', () => {
     const fields = ['a,b', 'say "hi"', ' pad', 1e-7, 0.1 + 0.2, null, true];
     const line = formatCsvLine(fields);
     expect(line).toBe('"a,b","say ""hi"""," pad",1e-7,0.3,,true');
-    expect(parseCsvLine(line)).toEqual([
-      'a,b',
-      'say "hi"',
-      ' pad',
-      '1e-7',
-      '0.3',
-      '',
-      'true',
-    ]);
+    expect(parseCsvLine(line)).toEqual(['a,b', 'say "hi"', ' pad', '1e-7', '0.3', '', 'true']);
     expect(parseCsvLine('a,,')).toEqual(['a', '', '']);
   });
 });
