@@ -22,6 +22,22 @@ function step(
   let n = 0;
   // The settings are fixed for the call: one loop per case (the same arithmetic in each, branch-free
   // of the settings inside; the engine and the trainer run this over every neuron of every timestep).
+  if (p.resetDelay && !hard && v === null && f(thr) === thr) {
+    // Inference with a float32 threshold: for float32 a and θ, f(a − θ) > 0 exactly when a > θ (the
+    // difference of two float32 values is a non-zero multiple of 2^−149 or 0, so neither rounding to
+    // double nor to float32 changes its sign or makes it 0; NaN and ±∞ compare alike), so the compares
+    // skip the subtraction. The reset's f(base − θ) is kept.
+    for (let i = 0; i < len; i++) {
+      const ui = u[i];
+      const base = f(f(beta * ui) + x[i]);
+      const vv = ui > thr ? f(base - thr) : base;
+      const spike = vv > thr;
+      s[i] = spike ? 1 : 0;
+      if (spike) n++;
+      u[i] = vv;
+    }
+    return n;
+  }
   if (p.resetDelay && !hard && v !== null) {
     // The usual snnTorch setting (subtract reset one step late), as the trainer records it.
     for (let i = 0; i < len; i++) {
