@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { DEMO_DEFAULTS, runDemo, type DemoResult } from '../demo/demo.js';
 import { COMPONENTS } from '../hw/actions.js';
-import { pct, si, table } from '../util/format.js';
+import { pct, si, table, tidyJson } from '../util/format.js';
 import { parsePositiveInt, shownPath, type Io } from './common.js';
 import { progressBar, type Progress } from './progress.js';
 
@@ -120,7 +120,7 @@ export function registerDemoCommand(program: Command, io: Io): void {
         io.out(
           JSON.stringify(
             { out: r.out, samples: r.samples, compare: r.compare, runs: r.runs.map(strip) },
-            null,
+            tidyJson,
             2,
           ),
         );

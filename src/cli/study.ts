@@ -25,6 +25,10 @@ export function registerStudyCommand(program: Command, io: Io): void {
       '--tiny',
       'a tiny configuration (few samples and points) to check the pipeline; numbers not meaningful',
     )
+    .option(
+      '--data-dir <dir>',
+      'directory of the Fashion-MNIST files (default /usr/share/datasets/fashion-mnist)',
+    )
     .option('--quiet', 'do not print each finished run')
     .option(
       '--model <dir|preset>',
@@ -61,6 +65,7 @@ export function registerStudyCommand(program: Command, io: Io): void {
           normalize?: Normalization;
           binBy?: 'time' | 'count';
           eventValues?: 'binary' | 'count';
+          dataDir?: string;
         },
       ) => {
         if ((o.model === undefined) !== (o.dataset === undefined))
@@ -78,6 +83,7 @@ export function registerStudyCommand(program: Command, io: Io): void {
             },
           );
         const { result } = await runStudy(name, {
+          dataDir: o.dataDir,
           out: o.out,
           arch: o.arch,
           samples: o.samples,

@@ -26,6 +26,7 @@ import { pct } from '../util/format.js';
 import { parseNormalize, type Normalization } from '../snn/data/external.js';
 import { datasetRef } from './snn.js';
 import { parseNumber, parsePositiveInt, oneOf, parseSeed, preset, type Io } from './common.js';
+import { etaText } from './progress.js';
 
 const positiveNumber = (flag: string) => parseNumber(flag, { min: 0, exclusive: true });
 const nonNegativeNumber = (flag: string) => parseNumber(flag, { min: 0 });
@@ -69,6 +70,7 @@ function progressFor(
   tty: boolean,
 ): { progress: TrainProgress; stage: (T: number, epochs: number) => void; stop: () => void } {
   let bar: cliProgress.SingleBar | null = null;
+  let barStart = 0;
   let epochs = 0;
   let epoch = 0;
   let stageT = 0;
@@ -89,14 +91,19 @@ function progressFor(
         if (!bar) {
           bar = new cliProgress.SingleBar(
             {
-              format: `T=${stageT} epoch ${epoch + 1}/${epochs} [{bar}] {percentage}% | {value}/{total} | loss {loss} | acc {acc} | eta {eta_formatted}`,
+              format: `T=${stageT} epoch ${epoch + 1}/${epochs} [{bar}] {percentage}% | {value}/{total} | loss {loss} | acc {acc} | eta {eta_text}`,
               hideCursor: true,
             },
             cliProgress.Presets.shades_classic,
           );
-          bar.start(total, 0, { loss: '-', acc: '-' });
+          barStart = performance.now();
+          bar.start(total, 0, { loss: '-', acc: '-', eta_text: etaText(0, total, 0) });
         }
-        bar.update(done, { loss: loss.toFixed(4), acc: pct(acc) });
+        bar.update(done, {
+          loss: loss.toFixed(4),
+          acc: pct(acc),
+          eta_text: etaText(done, total, (performance.now() - barStart) / 1000),
+        });
       },
       onEpoch: (row) => {
         stop();

@@ -68,6 +68,8 @@ export interface ActionReport {
   count: number;
   unit: string;
   energy_per_action_j: number;
+  /** The model's latency of one action (s); 0 where the time is counted with another action. */
+  latency_per_action_s: number;
   energy_j: number;
 }
 
@@ -305,6 +307,9 @@ export function price<H extends object = Record<never, never>>(
         count: actionTotals[a],
         unit: ACTION_UNIT[a],
         energy_per_action_j: e,
+        latency_per_action_s: (
+          models[COMPONENTS[COMPONENT_OF_ACTION[a]]].actions as Record<string, { latency_s: number }>
+        )[ACTION_NAME[a]].latency_s,
         energy_j: actionTotals[a] * e,
       };
     }

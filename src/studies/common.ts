@@ -22,6 +22,7 @@ import { evaluateModel, traceModel, type EvalResult } from '../snn/run.js';
 import { generateSyntheticTrace } from '../trace/synthetic.js';
 import type { TracePolicy, TraceSummary } from '../trace/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { tidyRow } from '../util/format.js';
 
 export const DEFAULT_ARCH = DEFAULT_ARCH_PATH;
 export const modelPath = (name: string) => join(PACKAGE_ROOT, 'models', name);
@@ -51,6 +52,8 @@ export interface StudyOptions {
   normalize?: Normalization;
   /** Binning of an `events:` dataset. */
   events?: EventBinning;
+  /** Directory of the Fashion-MNIST files (default /usr/share/datasets/fashion-mnist). */
+  dataDir?: string;
 }
 
 export interface StudyChart {
@@ -153,6 +156,7 @@ export class StudyRunner {
     return loadDataset(ref, 'test', {
       normalize: this.opts.normalize,
       events: this.opts.events,
+      dataDir: this.opts.dataDir,
       timesteps: policy.name === 'layerwise' ? policy.layer_timesteps![0] : policy.timesteps,
     });
   }
@@ -207,7 +211,11 @@ export function fmt(x: number, digits = 4): string {
   return x.toPrecision(digits);
 }
 
-export const pct1 = (x: number) => `${(100 * x).toFixed(1)} %`;
+/** A share to 0.1 %; a small non-zero share reads "< 0.1 %", never "0.0 %". */
+export const pct1 = (x: number) => (x > 0 && x < 0.0005 ? '< 0.1 %' : `${(100 * x).toFixed(1)} %`);
+
+/** "a–b", or "a" alone when both ends print the same. */
+export const range = (a: string, b: string) => (a === b ? a : `${a}–${b}`);
 
 /**
  * The energy split DT-SNN reports (docs/SOURCES.md §1: digital peripherals ≈45 %, crossbar + ADC ≈25 %):
@@ -263,7 +271,7 @@ export function runMetrics(r: SimulationResult): CsvRow {
 }
 
 async function csv(rows: CsvRow[]): Promise<string> {
-  return (await writeToString(rows, { headers: true })) + '\n';
+  return (await writeToString(rows.map(tidyRow), { headers: true })) + '\n';
 }
 
 /** The Markdown summary of a study: question, findings, assumptions, files. */

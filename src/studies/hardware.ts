@@ -155,7 +155,7 @@ export async function hardwareStudy(opts: HardwareStudyOptions): Promise<StudyRe
   swing.sort((x, y) => y.ratio - x.ratio);
   const describe = (r: ReportRow) => axisNames.map((a) => `${a}=${r.values[a]}`).join(', ');
   const findings = [
-    `${rows.length} chips simulated cycle by cycle on ${samples} ${images} (accuracy ${pct1(base.metrics.accuracy ?? 0)}, ${fmt(base.metrics.avg_timesteps ?? 0)} average timesteps — the algorithm is the same on every chip). ${front.length} of them are on the energy–latency Pareto front.`,
+    `${rows.length} chips simulated cycle by cycle on ${samples} ${images} (accuracy ${pct1(base.metrics.accuracy ?? 0)}, ${fmt(base.metrics.avg_timesteps ?? 0)} average timesteps — the algorithm is the same on every chip). ${front.length === 1 ? '1 of them is' : `${front.length} of them are`} on the energy–latency Pareto front.`,
     `Lowest EDP: ${describe(best)} — ${fmt(m(best, 'energy_per_sample_j') * 1e6)} µJ, ${fmt(m(best, 'latency_per_sample_s') * 1e6)} µs, ${fmt(m(best, 'edp_per_sample_js') * 1e12)} pJ·s per sample, ${fmt(m(best, 'area_m2') * 1e6)} mm²; the highest-EDP chip (${describe(worst)}) is ×${fmt(m(worst, 'edp_per_sample_js') / m(best, 'edp_per_sample_js'), 3)} worse.`,
     `Axes by influence on EDP (ratio of the worst to the best marginal mean): ${swing.map((s) => `${s.axis} ×${fmt(s.ratio, 3)}`).join(', ')}.`,
   ];
@@ -186,8 +186,9 @@ export async function hardwareStudy(opts: HardwareStudyOptions): Promise<StudyRe
     tables: [
       {
         title: 'Pareto front (energy against latency per sample)',
-        head: [...axisNames, 'energy (µJ)', 'latency (µs)', 'EDP (pJ·s)', 'area (mm²)'],
-        rows: front.map((r) => [
+        head: ['#', ...axisNames, 'energy (µJ)', 'latency (µs)', 'EDP (pJ·s)', 'area (mm²)'],
+        rows: front.map((r, i) => [
+          String(i + 1),
           ...axisNames.map((a) => String(r.values[a])),
           fmt(m(r, 'energy_per_sample_j') * 1e6),
           fmt(m(r, 'latency_per_sample_s') * 1e6),
@@ -200,18 +201,10 @@ export async function hardwareStudy(opts: HardwareStudyOptions): Promise<StudyRe
       {
         name: 'hardware-pareto',
         title: 'Energy against latency per sample; the Pareto front highlighted',
+        text: 'Pareto-front points are numbered as in the Pareto-front table.',
         spec: {
-          data: {
-            values: rows.map((r) => ({
-              energy_uj: m(r, 'energy_per_sample_j') * 1e6,
-              latency_us: m(r, 'latency_per_sample_s') * 1e6,
-              area_mm2: m(r, 'area_m2') * 1e6,
-              front: onFront.has(r.id) ? 'Pareto front' : 'dominated',
-            })),
-          },
           width: 460,
           height: 300,
-          mark: { type: 'point', filled: true },
           encoding: {
             x: {
               field: 'latency_us',
@@ -225,9 +218,35 @@ export async function hardwareStudy(opts: HardwareStudyOptions): Promise<StudyRe
               title: 'energy per sample (µJ)',
               scale: { zero: false },
             },
-            color: { field: 'front', type: 'nominal', title: null },
-            size: { field: 'area_mm2', type: 'quantitative', title: 'area (mm²)' },
           },
+          layer: [
+            {
+              data: {
+                values: rows.map((r) => ({
+                  energy_uj: m(r, 'energy_per_sample_j') * 1e6,
+                  latency_us: m(r, 'latency_per_sample_s') * 1e6,
+                  area_mm2: m(r, 'area_m2') * 1e6,
+                  front: onFront.has(r.id) ? 'Pareto front' : 'dominated',
+                })),
+              },
+              mark: { type: 'point', filled: true },
+              encoding: {
+                color: { field: 'front', type: 'nominal', title: null },
+                size: { field: 'area_mm2', type: 'quantitative', title: 'area (mm²)' },
+              },
+            },
+            {
+              data: {
+                values: front.map((r, i) => ({
+                  energy_uj: m(r, 'energy_per_sample_j') * 1e6,
+                  latency_us: m(r, 'latency_per_sample_s') * 1e6,
+                  n: String(i + 1),
+                })),
+              },
+              mark: { type: 'text', align: 'right', dx: -7, dy: -5, fontSize: 10, color: '#1f4e79' },
+              encoding: { text: { field: 'n' } },
+            },
+          ],
         },
       },
       {
