@@ -65,6 +65,15 @@ export function ceilDiv(a: number, b: number): number {
 }
 
 export function mapNetwork(spec: ArchSpec, shapes: NetworkShapes): ChipMapping {
+  // Pooling of pre-activations would be a digital unit after the ADCs (a comparator or adder per pooled
+  // value) feeding fewer neurons; no component prices it yet, so the mapping refuses rather than price
+  // the layer as conv → LIF.
+  const pre = shapes.mapped.find((l) => l.preNeuronPool !== null);
+  if (pre)
+    throw located(
+      `layer ${pre.name}: pooling before the neuron (pool_before_neuron, ${pre.preNeuronPool!.type}) is not supported by the hardware mapping, estimate or replay yet (it runs in the SNN engine and trainer only); pool the spikes after the neuron instead (a ${pre.preNeuronPool!.type} layer after the conv2d) to map the network`,
+      { path: `layers[${pre.topologyIndex}].pool_before_neuron`, expected: 'no pool_before_neuron', found: pre.preNeuronPool!.type },
+    );
   const x = spec.crossbar;
   const slices = ceilDiv(x.weight_bits, x.cell_bits);
   const columnsPerWeight = slices * (x.signed_weights === 'differential' ? 2 : 1);

@@ -86,6 +86,19 @@ const weighted = {
     .meta({ description: 'Per-layer timesteps (LD-SNN); defaults to the network T' }),
 };
 
+/**
+ * Pooling of the layer's pre-activations (the membrane input current) before its neuron: conv → pool →
+ * LIF, snnTorch's usual order. The neuron then runs at the pooled size.
+ */
+export const PreNeuronPoolSchema = z
+  .strictObject({
+    type: z.enum(['maxpool2d', 'avgpool2d', 'sumpool2d']),
+    kernel: pair,
+    stride: pair.optional().meta({ description: 'Defaults to the kernel' }),
+    padding: pairNonNeg.default(0),
+  })
+  .meta({ description: 'Pooling of the pre-activations, between the convolution and its neuron' });
+
 export const Conv2dSchema = z.strictObject({
   ...common,
   type: z.literal('conv2d'),
@@ -95,6 +108,7 @@ export const Conv2dSchema = z.strictObject({
   padding: pairNonNeg.default(0),
   dilation: pair.default(1),
   groups: units.default(1),
+  pool_before_neuron: PreNeuronPoolSchema.optional(),
   ...weighted,
 });
 export const LinearSchema = z.strictObject({
@@ -177,3 +191,4 @@ export const NetworkSchema = z
 export type NetworkSpec = z.output<typeof NetworkSchema>;
 export type LayerSpec = z.output<typeof LayerSchema>;
 export type NeuronSpec = z.output<typeof NeuronSchema>;
+export type PreNeuronPoolSpec = z.output<typeof PreNeuronPoolSchema>;

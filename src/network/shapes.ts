@@ -16,6 +16,8 @@ export interface LayerShapes {
   type: LayerSpec['type'];
   inShape: Shape;
   outShape: Shape;
+  /** conv2d with pool_before_neuron: the convolution's own output and the pooling of it (outShape is pooled). */
+  preNeuronPool?: { type: 'avgpool2d' | 'sumpool2d' | 'maxpool2d'; convOutShape: Shape } & PoolGeometry;
 }
 
 /** A conv2d or linear layer, as the hardware sees it. */
@@ -49,6 +51,11 @@ export interface MappedLayer {
   inDim: number;
   /** Spatial size of the output after pooling that directly follows (SpikeSim's out_dim convention). */
   pooledOutDim: number;
+  /**
+   * Pooling of the pre-activations between the convolution and its neuron (pool_before_neuron), if any:
+   * the neurons then number Cout·pooled positions, while `positions` stays the convolution's.
+   */
+  preNeuronPool: { type: 'avgpool2d' | 'sumpool2d' | 'maxpool2d'; window: number } | null;
   /** Pooling directly after this layer, if any. */
   pooling: { type: 'avgpool2d' | 'sumpool2d' | 'maxpool2d'; window: number } | null;
   /** False where the input is multi-bit: the direct-encoded first layer, or sums after pooling. */
@@ -102,6 +109,35 @@ export function inferShapes(net: NetworkSpec, file?: string): NetworkShapes {
         if (ho < 1 || wo < 1)
           fail(i, `conv2d output would be empty`, 'a positive output size', `${ho}×${wo}`);
         shape = [layer.out_channels, ho, wo];
+        let pre: LayerShapes['preNeuronPool'];
+        if (layer.pool_before_neuron) {
+          const pl = layer.pool_before_neuron;
+          const [pkh, pkw] = two(pl.kernel);
+          const [psh, psw] = pl.stride === undefined ? [pkh, pkw] : two(pl.stride);
+          const [pph, ppw] = two(pl.padding);
+          const pho = convOut(ho, pkh, psh, pph, 1);
+          const pwo = convOut(wo, pkw, psw, ppw, 1);
+          if (pho < 1 || pwo < 1)
+            fail(i, `pool_before_neuron output would be empty`, 'a positive output size', `${pho}×${pwo}`);
+          if (2 * pph > pkh || 2 * ppw > pkw)
+            fail(i, `pool_before_neuron padding must be at most half the kernel`, `≤ ${pkh >> 1}`, String(pph));
+          pre = {
+            type: pl.type,
+            convOutShape: shape,
+            c: layer.out_channels,
+            h: ho,
+            w: wo,
+            ho: pho,
+            wo: pwo,
+            kh: pkh,
+            kw: pkw,
+            sh: psh,
+            sw: psw,
+            ph: pph,
+            pw: ppw,
+          };
+          shape = [layer.out_channels, pho, pwo];
+        }
         mapped.push({
           index: mapped.length,
           topologyIndex: i,
@@ -117,10 +153,11 @@ export function inferShapes(net: NetworkSpec, file?: string): NetworkShapes {
           inShape,
           outShape: shape,
           positions: ho * wo,
-          neurons: layer.out_channels * ho * wo,
+          neurons: layer.out_channels * shape[1] * shape[2],
           inputElements: c * h * w,
           inDim: h,
-          pooledOutDim: ho,
+          pooledOutDim: shape[1],
+          preNeuronPool: pre ? { type: pre.type, window: pre.kh * pre.kw } : null,
           pooling: null,
           binaryInput: !nonBinary,
           spiking: layer.spiking,
@@ -128,7 +165,8 @@ export function inferShapes(net: NetworkSpec, file?: string): NetworkShapes {
           timesteps: layer.timesteps,
         });
         nonBinary = !layer.spiking;
-        break;
+        layers.push({ index: i, name, type: layer.type, inShape, outShape: shape, ...(pre ? { preNeuronPool: pre } : {}) });
+        return;
       }
       case 'linear': {
         const features = shape.reduce((a, b) => a * b, 1);
@@ -154,6 +192,7 @@ export function inferShapes(net: NetworkSpec, file?: string): NetworkShapes {
           inputElements: features,
           inDim: 1,
           pooledOutDim: 1,
+          preNeuronPool: null,
           pooling: null,
           binaryInput: !nonBinary,
           spiking: layer.spiking,
@@ -236,7 +275,7 @@ export function weightedGeometry(layer: LayerSpec, ls: LayerShapes): WeightedGeo
     const [sh, sw] = two(layer.stride);
     const [ph, pw] = two(layer.padding);
     const [dh, dw] = two(layer.dilation);
-    const [, ho, wo] = ls.outShape as number[];
+    const [, ho, wo] = (ls.preNeuronPool?.convOutShape ?? ls.outShape) as number[];
     return {
       cin,
       h,

@@ -29,7 +29,12 @@ export interface WeightedLayer extends WeightedGeometry {
   type: 'conv2d' | 'linear';
   name: string;
   inSize: number;
+  /** Neurons (or output accumulators): the pooled size where the pre-activations are pooled. */
   outSize: number;
+  /** Values of the convolution's own output (cout·ho·wo; equals outSize without prePool). */
+  accSize: number;
+  /** Pooling of the pre-activations before the neuron (pool_before_neuron), or null. */
+  prePool: ({ type: 'avgpool2d' | 'sumpool2d' | 'maxpool2d' } & PoolGeometry) | null;
   bias: boolean;
   spiking: boolean;
   /** The layer's neuron (its own or the network's), null for the non-spiking output accumulator. */
@@ -61,13 +66,31 @@ export function compileLayers(model: Pick<SnnModel, 'spec' | 'shapes' | 'tensors
         const geo = weightedGeometry(layer, ls);
         const next = spec.layers[i + 1];
         const neuron = layer.spiking ? (layer.neuron ?? spec.neuron) : null;
+        const pp = ls.preNeuronPool;
         out.push({
           kind: 'weighted',
           type: layer.type,
           name: ls.name,
           ...geo,
           inSize: geo.cin * geo.h * geo.w,
-          outSize: geo.cout * geo.ho * geo.wo,
+          outSize: pp ? geo.cout * pp.ho * pp.wo : geo.cout * geo.ho * geo.wo,
+          accSize: geo.cout * geo.ho * geo.wo,
+          prePool: pp
+            ? {
+                type: pp.type,
+                c: pp.c,
+                h: pp.h,
+                w: pp.w,
+                ho: pp.ho,
+                wo: pp.wo,
+                kh: pp.kh,
+                kw: pp.kw,
+                sh: pp.sh,
+                sw: pp.sw,
+                ph: pp.ph,
+                pw: pp.pw,
+              }
+            : null,
           bias: layer.bias,
           spiking: layer.spiking,
           neuron,
@@ -79,7 +102,7 @@ export function compileLayers(model: Pick<SnnModel, 'spec' | 'shapes' | 'tensors
             : null,
           batchnorm:
             next?.type === 'batchnorm'
-              ? batchnormGeometry(shapes.layers[i + 1].name, ls.outShape, next.eps)
+              ? batchnormGeometry(shapes.layers[i + 1].name, pp?.convOutShape ?? ls.outShape, next.eps)
               : null,
         });
         break;

@@ -28,7 +28,12 @@ interface Stage extends WeightedGeometry {
   /** Transforms applied to the previous stage's output (or the encoded input) to make this layer's input. */
   pre: Transform[];
   inSize: number;
+  /** Neurons (the pooled size under prePool). */
   outSize: number;
+  /** Values of the convolution's output (its accumulators). */
+  accSize: number;
+  /** Pooling of the pre-activations before the neuron (pool_before_neuron), or null. */
+  prePool: Extract<Transform, { kind: 'pool' }> | null;
   kind: 'conv2d' | 'linear';
   /** Weights transposed to [cin][kh][kw][cout/groups]. */
   wt: Float32Array;
@@ -116,6 +121,8 @@ export function compileModel(model: SnnModel): CompiledNet {
           pre: pending,
           inSize: layer.inSize,
           outSize: layer.outSize,
+          accSize: layer.accSize,
+          prePool: layer.prePool ? { kind: 'pool', ...layer.prePool } : null,
           kind: layer.type,
           cin,
           h: layer.h,
@@ -205,6 +212,8 @@ export class Engine {
   readonly net: CompiledNet;
   private readonly u: Float32Array[];
   private readonly cur: Float32Array[];
+  /** Pooled pre-activations of layers with prePool (empty elsewhere). */
+  private readonly pooled: Float32Array[];
   /**
    * The first layer's pre-activation of the current sample under direct encoding: its input (the image)
    * is the same at every timestep, so it is computed once (t = 0) and reused; only its neurons integrate
@@ -221,8 +230,9 @@ export class Engine {
     this.net = 'stages' in model ? model : compileModel(model);
     const s = this.net.stages;
     this.u = s.map((st) => new Float32Array(st.outSize));
-    this.cur = s.map((st) => new Float32Array(st.outSize));
-    this.pre0 = new Float32Array(s.length > 0 ? s[0].outSize : 0);
+    this.cur = s.map((st) => new Float32Array(st.accSize));
+    this.pooled = s.map((st) => new Float32Array(st.prePool ? st.outSize : 0));
+    this.pre0 = new Float32Array(s.length > 0 ? s[0].accSize : 0);
     this.spk = s.map((st) => new Float32Array(st.outSize));
     let maxSize = this.net.inputSize;
     for (const st of s) maxSize = Math.max(maxSize, st.inSize, st.outSize);
@@ -427,7 +437,7 @@ export class Engine {
     result: SampleResult,
     reuse = COMPUTE,
   ): Float32Array {
-    const cur = this.cur[l];
+    let cur = this.cur[l];
     if (reuse === REUSE) {
       cur.set(this.pre0);
       result.synops += this.pre0Synops;
@@ -441,6 +451,11 @@ export class Engine {
         this.pre0.set(cur);
         this.pre0Synops = synops;
       }
+    }
+    // Pooling of the pre-activations (pool_before_neuron): the neurons see the pooled current.
+    if (st.prePool) {
+      pool(st.prePool, cur, this.pooled[l]);
+      cur = this.pooled[l];
     }
     if (!st.spiking) {
       result.neuronUpdates += st.outSize;
@@ -580,7 +595,7 @@ interface Memo {
 const memos = new WeakMap<Stage, Memo>();
 function staticMemo(st: Stage, x: Float32Array, out: Float32Array): number | undefined {
   const n = st.inSize;
-  const size = st.outSize;
+  const size = st.accSize;
   let m = memos.get(st);
   if (!m) {
     m = {

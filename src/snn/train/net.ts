@@ -809,6 +809,13 @@ export class TrainNet {
             this.ops.push(this.batchNorm(layer.batchnorm, param));
             currentOp = this.ops.length - 1;
           }
+          if (layer.prePool) {
+            // Pooling of the pre-activations (pool_before_neuron): max routes the gradient to the argmax
+            // of the window, average/sum spread it, as for pooling between layers.
+            const p = layer.prePool;
+            this.ops.push(new PoolOp(p.type, p.c, p.h, p.w, p.ho, p.wo, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw));
+            currentOp = this.ops.length - 1;
+          }
           let neuron: NeuronOp | null = null;
           if (layer.neuron && layer.neuronParams) {
             const n = layer.neuron;
