@@ -72,7 +72,11 @@ export function mapNetwork(spec: ArchSpec, shapes: NetworkShapes): ChipMapping {
   if (pre)
     throw located(
       `layer ${pre.name}: pooling before the neuron (pool_before_neuron, ${pre.preNeuronPool!.type}) is not supported by the hardware mapping, estimate or replay yet (it runs in the SNN engine and trainer only); pool the spikes after the neuron instead (a ${pre.preNeuronPool!.type} layer after the conv2d) to map the network`,
-      { path: `layers[${pre.topologyIndex}].pool_before_neuron`, expected: 'no pool_before_neuron', found: pre.preNeuronPool!.type },
+      {
+        path: `layers[${pre.topologyIndex}].pool_before_neuron`,
+        expected: 'no pool_before_neuron',
+        found: pre.preNeuronPool!.type,
+      },
     );
   const x = spec.crossbar;
   const slices = ceilDiv(x.weight_bits, x.cell_bits);

@@ -120,7 +120,12 @@ export function inferShapes(net: NetworkSpec, file?: string): NetworkShapes {
           if (pho < 1 || pwo < 1)
             fail(i, `pool_before_neuron output would be empty`, 'a positive output size', `${pho}×${pwo}`);
           if (2 * pph > pkh || 2 * ppw > pkw)
-            fail(i, `pool_before_neuron padding must be at most half the kernel`, `≤ ${pkh >> 1}`, String(pph));
+            fail(
+              i,
+              `pool_before_neuron padding must be at most half the kernel`,
+              `≤ ${pkh >> 1}`,
+              String(pph),
+            );
           pre = {
             type: pl.type,
             convOutShape: shape,
@@ -165,7 +170,14 @@ export function inferShapes(net: NetworkSpec, file?: string): NetworkShapes {
           timesteps: layer.timesteps,
         });
         nonBinary = !layer.spiking;
-        layers.push({ index: i, name, type: layer.type, inShape, outShape: shape, ...(pre ? { preNeuronPool: pre } : {}) });
+        layers.push({
+          index: i,
+          name,
+          type: layer.type,
+          inShape,
+          outShape: shape,
+          ...(pre ? { preNeuronPool: pre } : {}),
+        });
         return;
       }
       case 'linear': {
