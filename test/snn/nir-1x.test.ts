@@ -11,7 +11,7 @@ import h5wasm from 'h5wasm/node';
 import type { Dataset, Group } from 'h5wasm/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/util/errors.js';
-import { importNir } from '../../src/snn/io/nir.js';
+import { exportNir, importNir } from '../../src/snn/io/nir.js';
 import { Engine } from '../../src/snn/engine.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'imcsim-nir1x-'));
@@ -354,7 +354,13 @@ it('end to end: a compressed NIR 1.0 file with Scale, Threshold and CubaLI is im
       fc1: affine(W1, [0, 0.25, 0]),
       th: { type: 'Threshold', threshold: f32(0.5, 0.5, 0.5) },
       fc2: affine(W2),
-      out: { type: 'CubaLI', tau_syn: f32(1e-4, 1e-4), tau_mem: f32(1e-3, 1e-3), r: f32(1, 1), v_leak: f32(0, 0) },
+      out: {
+        type: 'CubaLI',
+        tau_syn: f32(1e-4, 1e-4),
+        tau_mem: f32(1e-3, 1e-3),
+        r: f32(1, 1),
+        v_leak: f32(0, 0),
+      },
     },
     chain('input', 's', 'fc1', 'th', 'fc2', 'out', 'output'),
     { compress: true },
@@ -367,7 +373,14 @@ it('end to end: a compressed NIR 1.0 file with Scale, Threshold and CubaLI is im
   writeFileSync(
     data,
     npzBytes([
-      ['images', npyBytes('<f4', [N, 4], Float32Array.from({ length: N * 4 }, (_, k) => ((k * 3) % 8) / 8))],
+      [
+        'images',
+        npyBytes(
+          '<f4',
+          [N, 4],
+          Float32Array.from({ length: N * 4 }, (_, k) => ((k * 3) % 8) / 8),
+        ),
+      ],
       ['labels', npyBytes('<i8', [N], [0, 1, 0, 1, 1, 0])],
     ]),
   );
@@ -378,4 +391,79 @@ it('end to end: a compressed NIR 1.0 file with Scale, Threshold and CubaLI is im
   const sim = await runCli('simulate', '--trace', trace, '--json');
   expect(sim.code).toBe(0);
   expect(JSON.parse(sim.out).samples).toBe(N);
+});
+
+describe('Conv2d → SumPool2d/AvgPool2d → neuron: pooling of the pre-activations (pool_before_neuron)', () => {
+  // A 1×1 identity convolution, a 2×2 pooling, then Threshold θ = 1: a window spikes when its pooled
+  // current exceeds θ, which pooling the spikes after the neuron would not give.
+  const x = f32(0.3, 0.3, 0.9, 0, 0.3, 0.3, 0, 0, 0.5, 0.5, 2, 2, 0.1, 0, 2, 2);
+  const graph = (poolType: 'SumPool2d' | 'AvgPool2d', pad = 0, theta = 1) =>
+    write(
+      {
+        input: { type: 'Input', input_type: i64(1, 4, 4) },
+        output: { type: 'Output', output_type: i64(2) },
+        c: {
+          type: 'Conv2d',
+          weight: { shape: [1, 1, 1, 1], data: f32(1) },
+          bias: f32(0),
+          stride: i64(1, 1),
+          padding: i64(0, 0),
+          dilation: i64(1, 1),
+          groups: i64(1),
+        },
+        p: { type: poolType, kernel_size: i64(2, 2), stride: i64(2, 2), padding: i64(pad, pad) },
+        th: { type: 'Threshold', threshold: f32(...Array<number>(pad ? 9 : 4).fill(theta)) },
+        f: { type: 'Flatten', start_dim: i64(0), end_dim: i64(-1) },
+        fc: affine(
+          pad
+            ? [Array<number>(9).fill(1), Array<number>(9).fill(0)]
+            : [
+                [1, 0, 0, 0],
+                [0, 1, 1, 1],
+              ],
+        ),
+        li: { type: 'LI', tau: f32(1e-3, 1e-3), r: f32(1, 1), v_leak: f32(0, 0) },
+      },
+      chain('input', 'c', 'p', 'th', 'f', 'fc', 'li', 'output'),
+    );
+
+  it('SumPool2d: the pooling becomes the conv layer pool_before_neuron; logits worked out by hand', async () => {
+    const m = await importNir(graph('SumPool2d'), { timesteps: 2 });
+    expect(m.spec.layers.map((l) => l.type)).toEqual(['conv2d', 'flatten', 'linear']);
+    expect(m.spec.layers[0]).toMatchObject({
+      spiking: true,
+      pool_before_neuron: { type: 'sumpool2d', kernel: 2, padding: 0 },
+    });
+    expect(m.metadata['nir.c.pool_before_neuron_from']).toBe('p');
+    // Window sums: [1.2, 0.9, 1.1, 8] → spikes [1, 0, 1, 1]; fc: [1, 0 + 1 + 1] = [1, 2] per timestep.
+    // (Pooling the spikes instead would give [0, 4]: only the 2s spike alone.)
+    const r = new Engine(m).run(x, 0, { policy: { name: 'static', timesteps: 2 }, encoding: 'direct' });
+    expect([...r.logits]).toEqual([1, 2, 1, 2]);
+    expect(r.spikeCounts[0]).toEqual([3, 3]);
+    expect(r.neuronUpdates).toBe(2 * (4 + 2));
+  });
+
+  it('AvgPool2d: window means [0.3, 0.225, 0.275, 2] against θ = 0.25 → spikes [1, 0, 1, 1]', async () => {
+    const m = await importNir(graph('AvgPool2d', 0, 0.25), { timesteps: 1 });
+    expect(m.spec.layers[0]).toMatchObject({ pool_before_neuron: { type: 'avgpool2d', kernel: 2 } });
+    const r = new Engine(m).run(x, 0, { policy: { name: 'static', timesteps: 1 }, encoding: 'direct' });
+    expect([...r.logits]).toEqual([1, 2]);
+  });
+
+  it('round-trips through export: Conv2d → SumPool2d → neuron again, same outputs', async () => {
+    const m = await importNir(graph('SumPool2d'), { timesteps: 2 });
+    const out = join(dir, `rt${seq++}.nir`);
+    await exportNir(m, out);
+    const back = await importNir(out, { timesteps: 2 });
+    expect(back.spec.layers[0]).toMatchObject({ pool_before_neuron: { type: 'sumpool2d', kernel: 2 } });
+    const r = new Engine(back).run(x, 0, { policy: { name: 'static', timesteps: 2 }, encoding: 'direct' });
+    expect([...r.logits]).toEqual([1, 2, 1, 2]);
+  });
+
+  it('a pooling padded over half its kernel before a neuron is refused by name', async () => {
+    const e = await refused(graph('AvgPool2d', 2));
+    expect(e.message).toMatch(
+      /"p" \(AvgPool2d\).*pooling before a neuron with padding over half the kernel/s,
+    );
+  });
 });

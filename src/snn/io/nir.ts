@@ -926,6 +926,37 @@ class Importer {
             i++;
             nx = chain[i + 1];
           }
+          // Conv2d → SumPool2d/AvgPool2d → neuron (snnTorch's conv → pool → LIF): the pooling acts on
+          // the pre-activations, exactly the layer's pool_before_neuron (pooling is linear, so a neuron
+          // gain or an output Scale folded into the weights commutes with it).
+          if (
+            n.type === 'Conv2d' &&
+            (nx.type === 'SumPool2d' || nx.type === 'AvgPool2d') &&
+            i + 2 < chain.length &&
+            (SPIKING_NODES.includes(chain[i + 2].type) ||
+              ACCUMULATOR_NODES.includes(chain[i + 2].type) ||
+              chain[i + 2].type === 'Output')
+          ) {
+            const { k, s, p, c, ho, wo } = this.poolNode(nx, outShape);
+            if (2 * p[0] > k[0] || 2 * p[1] > k[1])
+              this.fail(
+                nx,
+                'pooling before a neuron with padding over half the kernel is not supported',
+                'padding',
+                `≤ ${fmtShape([k[0] >> 1, k[1] >> 1])}`,
+                fmtShape(p),
+              );
+            layer.pool_before_neuron = {
+              type: nx.type === 'SumPool2d' ? 'sumpool2d' : 'avgpool2d',
+              kernel: compact(k),
+              ...(s[0] !== k[0] || s[1] !== k[1] ? { stride: compact(s) } : {}),
+              padding: compact(p),
+            };
+            metadata[`nir.${name}.pool_before_neuron_from`] = nx.name;
+            outShape = [c, ho, wo];
+            i++;
+            nx = chain[i + 1];
+          }
           let gain = 1;
           const neurons = prod(outShape);
           if (SPIKING_NODES.includes(nx.type)) {
@@ -990,30 +1021,7 @@ class Importer {
         }
         case 'SumPool2d':
         case 'AvgPool2d': {
-          if (shape.length !== 3)
-            this.fail(n, `${n.type} needs a [C, H, W] input`, 'kernel_size', '3-D input', fmtShape(shape));
-          const k = this.pair(n, 'kernel_size');
-          const s = this.pair(n, 'stride', k);
-          const p = this.pair(n, 'padding', [0, 0]);
-          if (k[0] < 1 || k[1] < 1 || s[0] < 1 || s[1] < 1)
-            this.fail(
-              n,
-              'kernel_size and stride must be positive',
-              'kernel_size',
-              '≥ 1',
-              `${fmtShape(k)} / ${fmtShape(s)}`,
-            );
-          const [c, h, wd] = shape;
-          const ho = Math.floor((h + 2 * p[0] - k[0]) / s[0]) + 1;
-          const wo = Math.floor((wd + 2 * p[1] - k[1]) / s[1]) + 1;
-          if (ho < 1 || wo < 1)
-            this.fail(
-              n,
-              'the pooling output would be empty',
-              'kernel_size',
-              'a positive output size',
-              `${ho}×${wo}`,
-            );
+          const { k, s, p, c, ho, wo } = this.poolNode(n, shape);
           if (pendingScale) {
             // Pooling is linear per channel: a per-channel scale passes through it.
             const per = this.perChannel(pendingScale, n);
@@ -1110,6 +1118,35 @@ class Importer {
     const shapes = inferShapes(spec, file);
     checkTensors(spec, shapes, tensors, file);
     return { spec, shapes, tensors, metadata };
+  }
+
+  /** Kernel, stride, padding and output size of a SumPool2d / AvgPool2d node on a [C, H, W] input. */
+  poolNode(n: RawNode, shape: number[]) {
+    if (shape.length !== 3)
+      this.fail(n, `${n.type} needs a [C, H, W] input`, 'kernel_size', '3-D input', fmtShape(shape));
+    const k = this.pair(n, 'kernel_size');
+    const s = this.pair(n, 'stride', k);
+    const p = this.pair(n, 'padding', [0, 0]);
+    if (k[0] < 1 || k[1] < 1 || s[0] < 1 || s[1] < 1)
+      this.fail(
+        n,
+        'kernel_size and stride must be positive',
+        'kernel_size',
+        '≥ 1',
+        `${fmtShape(k)} / ${fmtShape(s)}`,
+      );
+    const [c, h, wd] = shape;
+    const ho = Math.floor((h + 2 * p[0] - k[0]) / s[0]) + 1;
+    const wo = Math.floor((wd + 2 * p[1] - k[1]) / s[1]) + 1;
+    if (ho < 1 || wo < 1)
+      this.fail(
+        n,
+        'the pooling output would be empty',
+        'kernel_size',
+        'a positive output size',
+        `${ho}×${wo}`,
+      );
+    return { k, s, p, c, ho, wo };
   }
 
   convPadding(
@@ -1266,6 +1303,20 @@ export async function exportNir(model: SnnModel, file: string, opts: NirExportOp
               input_shape: i64(...ls.inShape.slice(1)),
             },
           });
+          const pp = layer.pool_before_neuron;
+          if (pp) {
+            if (pp.type === 'maxpool2d') fail(i, 'NIR has no max pooling node (pool_before_neuron)', pp.type);
+            const k = two(pp.kernel);
+            nodes.push({
+              name: unique(`${name}_pool`),
+              type: pp.type === 'avgpool2d' ? 'AvgPool2d' : 'SumPool2d',
+              params: {
+                kernel_size: i64(...k),
+                stride: i64(...(pp.stride === undefined ? k : two(pp.stride))),
+                padding: i64(...two(pp.padding)),
+              },
+            });
+          }
         } else if (layer.bias) {
           nodes.push({ name, type: 'Affine', params: { weight: { shape: w.shape, data: w.data }, bias: b } });
         } else {
