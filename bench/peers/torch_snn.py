@@ -83,6 +83,11 @@ class Net:
                 b = tensors[f'{name}.bias'].clone().requires_grad_(True) if layer.get('bias') else None
                 self.params += [w] + ([b] if b is not None else [])
                 self.ops.append(('w', layer, w, b))
+                pb = layer.get('pool_before_neuron')
+                if pb:  # pooling of the pre-activations, between the conv and its neuron (conv -> pool -> LIF)
+                    k = two(pb['kernel'])
+                    s = two(pb['stride']) if pb.get('stride') is not None else k
+                    self.ops.append(('pool', pb['type'], k, s, two(pb.get('padding', 0))))
                 if layer.get('spiking'):
                     n = dict(default, **(layer.get('neuron') or {}))
                     if f'{name}.threshold' in tensors:

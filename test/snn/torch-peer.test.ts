@@ -98,6 +98,15 @@ describe.skipIf(!hasTorch)(
     it('snnTorch benchmark net (12C5-MP2-64C5-MP2-FC10, Leaky β 0.5, random weights)', () => {
       compare('bench', initModel(parseNetwork(BENCH_NET, 'bench.yaml').spec, 1));
     });
+    it("snnTorch benchmark net in snnTorch's usual order, conv → maxpool → Leaky (pool_before_neuron)", () => {
+      const net = BENCH_NET.replace(
+        /- \{ name: (conv\d), type: conv2d, out_channels: (\d+), kernel: 5, bias: true, spiking: true \}\n  - \{ name: pool\d, type: maxpool2d, kernel: 2 \}/g,
+        '- { name: $1, type: conv2d, out_channels: $2, kernel: 5, bias: true, spiking: true, pool_before_neuron: { type: maxpool2d, kernel: 2 } }',
+      );
+      const spec = parseNetwork(net, 'bench-pre.yaml').spec;
+      expect(spec.layers.filter((l) => l.type === 'conv2d' && l.pool_before_neuron).length).toBe(2);
+      compare('bench-pre', initModel(spec, 1));
+    });
     it('mnist-convnet-t4 with its trained weights (dtsnn, avgpool)', () => {
       compare('t4', loadModel('models/mnist-convnet-t4'));
     });
