@@ -337,3 +337,67 @@ describe('pool_before_neuron: trainer gradients against finite differences of a 
     expect(nonzero).toBeGreaterThan(W64.length / 2);
   });
 });
+
+describe('pool_before_neuron with the batchnorm directly after the conv: normalise, then pool, then the neuron', () => {
+  it('engine (batchnorm folded) and trainer (running statistics) equal the float64 reference', () => {
+    const m = model(
+      `name: b\ninput: { shape: [2, 8, 8] }\nclasses: 3\ntimesteps: 3\n${NEURON}layers:\n` +
+        `  - { name: c1, type: conv2d, out_channels: 3, kernel: 3, padding: 1, bias: true, pool_before_neuron: { type: maxpool2d, kernel: 2 } }\n` +
+        `  - { name: bn1, type: batchnorm }\n` +
+        `  - { type: flatten }\n` +
+        `  - { name: fc, type: linear, out_features: 3, spiking: false }\n`,
+      9,
+    );
+    const t = (n: string) => m.tensors.get(n)!.data;
+    // Negative scales on some channels: max after normalising differs from normalising the max.
+    t('bn1.weight').set([1.5, -2, 2.5]);
+    t('bn1.bias').set([0.4, 1.2, 0.1]);
+    t('bn1.running_mean').set([0.1, -0.2, 0.05]);
+    t('bn1.running_var').set([0.5, 1.5, 0.8]);
+    const W = t('c1.weight');
+    for (let i = 0; i < W.length; i++) W[i] *= 2;
+    const eps = 1e-5;
+    const rng = new Rng(8);
+    const T = 3;
+    let checked = 0;
+    let spikes = 0;
+    for (let sample = 0; sample < 6; sample++) {
+      const img = Float32Array.from({ length: 128 }, () => rng.next());
+      const cv = conv(Float64Array.from(img), 2, 8, 8, W, t('c1.bias'), 3, 3, 1, 1);
+      const bn = cv.y.map((v, i) => {
+        const c = Math.floor(i / 64);
+        return (
+          ((v - t('bn1.running_mean')[c]) / Math.sqrt(t('bn1.running_var')[c] + eps)) * t('bn1.weight')[c] +
+          t('bn1.bias')[c]
+        );
+      });
+      const pl = pool(bn, 3, 8, 8, { type: 'maxpool2d', k: 2, s: 2, p: 0 }).y;
+      const u = new Float64Array(pl.length);
+      const want: number[] = [];
+      let margin = Infinity;
+      for (let step = 0; step < T; step++) {
+        const s = new Float64Array(u.length);
+        for (let i = 0; i < u.length; i++) {
+          u[i] = LEAK * u[i] + pl[i];
+          margin = Math.min(margin, Math.abs(u[i] - THR));
+          s[i] = u[i] > THR ? 1 : 0;
+          if (s[i]) u[i] = 0;
+          spikes += s[i];
+        }
+        const F = t('fc.weight');
+        for (let k = 0; k < 3; k++) want.push(s.reduce((a, v, i) => a + F[k * 48 + i] * v, 0));
+      }
+      if (margin < 1e-4) continue;
+      const r = new Engine(m).run(img, sample, { policy: { name: 'static', timesteps: T } });
+      const tn = new TrainNet(m, { timesteps: T, surrogate: 'atan' });
+      const out = tn.forward(img, { batch: 1, timesteps: T, train: false, seed: 0, ids: [0] });
+      for (let i = 0; i < want.length; i++) {
+        expect(Math.abs(r.logits[i] - want[i])).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(want[i])));
+        expect(Math.abs(out[i] - want[i])).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(want[i])));
+      }
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(4);
+    expect(spikes).toBeGreaterThan(0);
+  });
+});
