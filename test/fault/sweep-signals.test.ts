@@ -1,6 +1,7 @@
 /**
  * Fault test (issue 18): SIGINT and SIGKILL during `sweep` (a small local cycle-mode spec, points run on
- * the main thread) leave no temporary file and no final report (sweep.html); sweep.csv and sweep.json
+ * the main thread) leave no final report (sweep.html) and, after SIGINT, no temporary file (after SIGKILL
+ * the rerun removes any); sweep.csv and sweep.json
  * are the resume journal by design, and hold only complete rows; a rerun resumes and completes.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -50,7 +51,10 @@ describe('signals during sweep', () => {
       if (sig === 'SIGKILL') expect(r.signal).toBe('SIGKILL');
       else expect(r.code).toBe(130);
       const left = tree(out);
-      expect(left.filter((f) => f.includes('.tmp-'))).toEqual([]);
+      // SIGINT removes temporary files at once; SIGKILL cannot (the process gets no say): a file being
+      // written may stay under its temporary name until the next writer of that path removes it (checked
+      // after the rerun below). Never under a final name.
+      if (sig === 'SIGINT') expect(left.filter((f) => f.includes('.tmp-'))).toEqual([]);
       expect(left).not.toContain('sweep.html');
       // SIGINT removes the folder's lock with the temporary files; after SIGKILL a stale lock may stay
       // (the next run takes it over: its pid is gone).
