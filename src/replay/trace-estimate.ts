@@ -200,8 +200,15 @@ export async function estimateFromTrace(
               const tj = plan.tiles[j];
               for (let q = 0; q < tj.psumTo.length; q++) {
                 const d = plan.tiles[tj.psumTo[q]].tile;
-                route(l, t, xy[2 * tj.tile], xy[2 * tj.tile + 1], xy[2 * d], xy[2 * d + 1],
-                  tj.psumBits[q] * plan.geo.positions);
+                route(
+                  l,
+                  t,
+                  xy[2 * tj.tile],
+                  xy[2 * tj.tile + 1],
+                  xy[2 * d],
+                  xy[2 * d + 1],
+                  tj.psumBits[q] * plan.geo.positions,
+                );
               }
             }
           // --- outputs: the frames of layer l+1 this frame completes, or the logits ---
@@ -213,7 +220,11 @@ export async function estimateFromTrace(
             if (l < L - 1) {
               const next = plans[l + 1];
               const needNext = graph.required(l + 1, s);
-              for (let ci = graph.consStart[l * T2 + t], ce = graph.consStart[l * T2 + t + 1]; ci < ce; ci++) {
+              for (
+                let ci = graph.consStart[l * T2 + t], ce = graph.consStart[l * T2 + t + 1];
+                ci < ce;
+                ci++
+              ) {
                 const tn = graph.cons[ci];
                 if (tn >= needNext) continue;
                 const bits = work.payload[work.ensure(l + 1, tn)] / plan.homes;
