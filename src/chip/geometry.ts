@@ -65,3 +65,136 @@ export function rowFractions(lm: LayerMapping, ranges: Int32Array): Float64Array
   }
   return out;
 }
+
+/**
+ * Calls `visit` once per output position with the non-padded rows of each row piece there (pieces of
+ * `crossbarRows` rows cut in im2col order within each group, as the replay's geometry does; rows in
+ * the padding are never active). The array is reused between calls.
+ */
+export function forEachPositionPieces(
+  lm: LayerMapping,
+  crossbarRows: number,
+  visit: (counts: Int32Array) => void,
+): void {
+  const l = lm.layer;
+  const pieces = l.groups * lm.rowSplits;
+  const count = new Int32Array(pieces);
+  if (l.kind !== 'conv2d') {
+    for (let g = 0; g < l.groups; g++)
+      for (let i = 0; i < lm.rowSplits; i++)
+        count[g * lm.rowSplits + i] = i === lm.rowSplits - 1 ? lm.rowsLast : lm.rowsFull;
+    for (let p = 0; p < l.positions; p++) visit(count);
+    return;
+  }
+  const [, h, w] = l.inShape as number[];
+  const [, ho, wo] = l.outShape as number[];
+  const [kh, kw] = l.kernel;
+  const cp = l.conv!;
+  const valid = new Uint8Array(kh * kw);
+  for (let oy = 0; oy < ho; oy++)
+    for (let ox = 0; ox < wo; ox++) {
+      for (let ky = 0; ky < kh; ky++)
+        for (let kx = 0; kx < kw; kx++) {
+          const y = oy * cp.sh - cp.ph + ky * cp.dh;
+          const x = ox * cp.sw - cp.pw + kx * cp.dw;
+          valid[ky * kw + kx] = y < 0 || y >= h || x < 0 || x >= w ? 0 : 1;
+        }
+      count.fill(0);
+      for (let g = 0; g < l.groups; g++)
+        for (let r = 0; r < l.rows; r++)
+          if (valid[r % (kh * kw)] !== 0) count[g * lm.rowSplits + Math.floor(r / crossbarRows)]++;
+      visit(count);
+    }
+}
+
+/**
+ * Non-padded rows of a layer's row pieces, as a histogram: `slots[n]` = (output position, row piece)
+ * pairs whose piece holds n rows fed by a real input element. Cached per mapping.
+ */
+export interface RealRows {
+  slots: Float64Array;
+}
+const REAL_ROWS = new WeakMap<LayerMapping, RealRows>();
+
+export function realRows(lm: LayerMapping, crossbarRows: number): RealRows {
+  const hit = REAL_ROWS.get(lm);
+  if (hit) return hit;
+  const slots = new Float64Array(Math.max(lm.rowsFull, lm.rowsLast) + 1);
+  forEachPositionPieces(lm, crossbarRows, (count) => {
+    for (let q = 0; q < count.length; q++) slots[count[q]]++;
+  });
+  const out = { slots };
+  REAL_ROWS.set(lm, out);
+  return out;
+}
+
+/**
+ * A layer's tiles as the timing rules see them: per tile, the row pieces it holds (and, over the output
+ * positions, how often each combination of their non-padded row counts occurs), its ADC rounds per row
+ * group (the slowest column piece it holds), the neurons whose first row piece it holds (stage B) and
+ * whether other tiles send it partial sums. Cached per mapping.
+ */
+export interface TileShape {
+  /** Distinct per-position row counts of the tile's pieces, and how many positions have each. */
+  tuples: number[][];
+  mult: number[];
+  rounds: number;
+  homeNeurons: number;
+  psumIn: boolean;
+}
+const TILE_SHAPES = new WeakMap<LayerMapping, TileShape[]>();
+
+export function tileShapes(w: Workload, lm: LayerMapping): TileShape[] {
+  const hit = TILE_SHAPES.get(lm);
+  if (hit) return hit;
+  const spec = w.spec;
+  const n = lm.tiles.length;
+  const ranges = Int32Array.from(tileRanges(w, lm).subarray(0, 2 * n));
+  const R = lm.rowSplits;
+  const adcs = Math.ceil(spec.crossbar.columns / spec.adc.columns_per_adc);
+  const pieceSets: number[][] = [];
+  const shapes: TileShape[] = [];
+  const tileOf = (c: number) => {
+    let k = 0;
+    while (ranges[2 * k + 1] <= c) k++;
+    return k;
+  };
+  for (let k = 0; k < n; k++) {
+    const set = new Set<number>();
+    let rounds = 0;
+    for (let c = ranges[2 * k]; c < ranges[2 * k + 1]; c++) {
+      const i = c % R;
+      const gj = Math.floor(c / R);
+      const g = Math.floor(gj / lm.colSplits);
+      const j = gj % lm.colSplits;
+      set.add(g * R + i);
+      const cols = j === lm.colSplits - 1 ? lm.colsUsedLast : lm.colsUsedFull;
+      rounds = Math.max(rounds, Math.ceil(cols / adcs));
+    }
+    pieceSets.push([...set].sort((a, b) => a - b));
+    shapes.push({ tuples: [], mult: [], rounds, homeNeurons: 0, psumIn: false });
+  }
+  for (let g = 0; g < lm.layer.groups; g++)
+    for (let j = 0; j < lm.colSplits; j++) {
+      const base = (g * lm.colSplits + j) * R;
+      const home = tileOf(base);
+      const cols = j === lm.colSplits - 1 ? lm.colsUsedLast : lm.colsUsedFull;
+      shapes[home].homeNeurons += cols / lm.columnsPerWeight;
+      if (tileOf(base + R - 1) !== home) shapes[home].psumIn = true;
+    }
+  const index = pieceSets.map(() => new Map<string, number>());
+  forEachPositionPieces(lm, spec.crossbar.rows, (count) => {
+    for (let k = 0; k < n; k++) {
+      const tuple = pieceSets[k].map((q) => count[q]);
+      const key = tuple.join(',');
+      const at = index[k].get(key);
+      if (at === undefined) {
+        index[k].set(key, shapes[k].tuples.length);
+        shapes[k].tuples.push(tuple);
+        shapes[k].mult.push(1);
+      } else shapes[k].mult[at]++;
+    }
+  });
+  TILE_SHAPES.set(lm, shapes);
+  return shapes;
+}
