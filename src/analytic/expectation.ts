@@ -95,7 +95,13 @@ function convolve(a: Float64Array, b: Float64Array): Float64Array {
  * X ~ Binomial(n, r). Multi-bit: m ~ Binomial(n, r·P(level ≠ 0)) elements are non-zero, and given m the
  * planes are independent, X_k ~ Binomial(m, P(bit k | level ≠ 0)) — the planes share their elements.
  */
-export function stageGroupsCdf(n: number, r: number, binary: boolean, bits: number, rp: number): Float64Array {
+export function stageGroupsCdf(
+  n: number,
+  r: number,
+  binary: boolean,
+  bits: number,
+  rp: number,
+): Float64Array {
   let pmf: Float64Array;
   if (binary) pmf = groupsPmf(n, r, rp);
   else {

@@ -257,7 +257,9 @@ function routeInput(w: Workload, r: InputRoute, payloadBits: number): Route {
     // Without contention each packet arrives after its path and the serialisation of its flits.
     maxPath = Math.max(
       maxPath,
-      (r.maxHops[g] + 1) * cyc(w, router.latency_s) + r.maxHops[g] * cyc(w, link.latency_s) + (flits - 1) * cycle,
+      (r.maxHops[g] + 1) * cyc(w, router.latency_s) +
+        r.maxHops[g] * cyc(w, link.latency_s) +
+        (flits - 1) * cycle,
     );
   }
   return { router: routerN, link: linkN, time_s: maxPath };
@@ -407,7 +409,9 @@ export function imcsimModel(w: Workload): ModelOutput {
       counts.add(l, t, A.ROW_DRIVE, block[1] * lm.colSplits);
       // --- input delivery: global buffer (layer 0), NoC, tile buffer, tile bus ---
       const activeElems =
-        r * layer.inputElements * (layer.binaryInput || !w.ratesGiven ? 1 : nonZeroLevelProbability(elemBits));
+        r *
+        layer.inputElements *
+        (layer.binaryInput || !w.ratesGiven ? 1 : nonZeroLevelProbability(elemBits));
       const payload =
         spec.noc.spike_encoding === 'bitmap'
           ? layer.inputElements * elemBits
@@ -485,7 +489,8 @@ export function imcsimModel(w: Workload): ModelOutput {
 /**
  * End-to-end latency from per-row busy times under the configured schedule.
  * layer-sequential: every (timestep, layer) in turn. timestep-pipelined: layer l works on t+1 while
- * layer l+1 works on t — a row starts timestep t when it finished t−1 and the row before finished t.
+ * layer l+1 works on t — a row starts timestep t when it finished t−1, the row before finished t and
+ * (double-buffered outputs, the replay's rule) the next layer started t−1.
  */
 export function scheduleLatency(w: Workload, busy: Float64Array): number {
   const rows = w.mapping.layers.length + 1;
@@ -496,11 +501,14 @@ export function scheduleLatency(w: Workload, busy: Float64Array): number {
     return s;
   }
   const finish = new Float64Array(rows);
+  const start = new Float64Array(rows);
   for (let t = 0; t < T; t++) {
     let prevRowDone = 0;
     for (let r = 0; r < rows; r++) {
-      const start = Math.max(finish[r], prevRowDone);
-      finish[r] = start + busy[r * T + t];
+      // Double-buffered outputs: a layer starts t only once the next layer started t − 1.
+      const gate = t > 0 && r + 1 < rows - 1 ? start[r + 1] : 0;
+      start[r] = Math.max(finish[r], prevRowDone, gate);
+      finish[r] = start[r] + busy[r * T + t];
       prevRowDone = finish[r];
     }
   }
