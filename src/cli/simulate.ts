@@ -33,6 +33,7 @@ export function formatSimulation(r: SimulationResult): string {
     ),
     '',
     `per sample: energy ${si(r.energy_per_sample_j, 'J')}, latency ${si(r.latency_per_sample_s, 's')}, EDP ${si(r.edp_per_sample_js, 'J·s')}`,
+    `throughput ${si(r.throughput_per_s, 'inferences/s')}, average power ${si(r.average_power_w, 'W')} (${r.samples_overlap ? 'samples stream through the pipeline' : 'samples do not overlap'})`,
     r.exit_unit.power_gated
       ? `exit unit: idle, power-gated (the ${r.policy} policy never uses it): 0 J, area ${area(r.exit_unit.area_m2)}; wasted work ${si(r.wasted_j, 'J')}`
       : `exit unit: ${si(r.exit_unit.energy_j, 'J')} over ${r.exit_unit.evaluations} evaluations, area ${area(r.exit_unit.area_m2)}; wasted work ${si(r.wasted_j, 'J')}`,

@@ -101,6 +101,10 @@ export const RunSummarySchema = z.object({
   energy_per_sample_j: num,
   latency_per_sample_s: num,
   edp_per_sample_js: num,
+  // Absent in run folders written before samples could stream (they never overlapped).
+  samples_overlap: z.boolean().default(false),
+  throughput_per_s: num.nullable().default(null),
+  average_power_w: num.nullable().default(null),
   energy_j: num,
   dynamic_energy_j: num,
   leakage_energy_j: num,

@@ -72,6 +72,8 @@ export function headlineItems(run: RunFolder): HeadlineItem[] {
     { key: 'energy_per_sample_j', label: 'energy per sample', value: s.energy_per_sample_j, unit: 'J' },
     { key: 'latency_per_sample_s', label: 'latency per sample', value: s.latency_per_sample_s, unit: 's' },
     { key: 'edp_per_sample_js', label: 'EDP per sample', value: s.edp_per_sample_js, unit: 'J·s' },
+    { key: 'throughput_per_s', label: 'throughput', value: s.throughput_per_s, unit: 'inferences/s' },
+    { key: 'average_power_w', label: 'average power', value: s.average_power_w, unit: 'W' },
     { key: 'accuracy', label: 'accuracy', value: s.accuracy, unit: '' },
     { key: 'avg_timesteps', label: 'average timesteps', value: s.avg_timesteps, unit: 'timesteps' },
     { key: 'samples', label: 'samples', value: s.samples, unit: '' },

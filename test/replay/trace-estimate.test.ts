@@ -37,7 +37,7 @@ interface Gap {
 
 async function gap(spec: ArchSpec, trace: string): Promise<Gap> {
   const e = await estimateFromTrace(spec, trace);
-  const r = await simulateTrace(spec, trace, { contentionFree: true });
+  const r = await simulateTrace(spec, trace, { contentionFree: true, overlap: false });
   const n = r.sample_rows.length;
   const mean = (f: (x: (typeof r.sample_rows)[number]) => number) =>
     r.sample_rows.reduce((a, x) => a + f(x), 0) / n;

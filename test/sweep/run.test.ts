@@ -154,6 +154,7 @@ describe('local sweeps', () => {
       const spec = validatePlain(task.arch, ArchSchema);
       const ref = await simulateTrace(spec, join(dir, 'traces', `${task.artifact!.key}.trace`), {
         contentionFree: true,
+        overlap: false,
       });
       const n = ref.sample_rows.length;
       const energy = ref.sample_rows.reduce((a, x) => a + x.energy_j, 0) / n;
