@@ -164,7 +164,7 @@ export async function simulateTrace(
       contention_free: !!opts.contentionFree,
       sample_rows: rows,
       notes,
-      assumptions: runAssumptions(spec, w, header, priced, !!opts.contentionFree),
+      assumptions: runAssumptions(spec, w, header, priced, !!opts.contentionFree, replay.overlap),
       ...priced,
     };
   } finally {

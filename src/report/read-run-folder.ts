@@ -50,6 +50,8 @@ const AssumptionsSchema = z.object({
   trace_policy: z.object({ name: z.string(), timesteps: count, theta: num.nullable() }),
   trace_encoding: z.string(),
   contention_free: z.boolean(),
+  // Absent in run folders written before samples could stream (they never overlapped).
+  samples_overlap: z.boolean().default(false),
   clock_hz: num,
   tech_node_nm: num,
   supply_v: num,
