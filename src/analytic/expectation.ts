@@ -95,6 +95,8 @@ function convolve(a: Float64Array, b: Float64Array): Float64Array {
  * X ~ Binomial(n, r). Multi-bit: m ~ Binomial(n, r·P(level ≠ 0)) elements are non-zero, and given m the
  * planes are independent, X_k ~ Binomial(m, P(bit k | level ≠ 0)) — the planes share their elements.
  */
+const CDFS = new Map<string, Float64Array>();
+
 export function stageGroupsCdf(
   n: number,
   r: number,
@@ -102,6 +104,10 @@ export function stageGroupsCdf(
   bits: number,
   rp: number,
 ): Float64Array {
+  const key = `${n},${r},${binary ? 1 : bits},${rp}`;
+  const hit = CDFS.get(key);
+  if (hit) return hit;
+  if (CDFS.size >= 4096) CDFS.clear();
   let pmf: Float64Array;
   if (binary) pmf = groupsPmf(n, r, rp);
   else {
@@ -119,6 +125,7 @@ export function stageGroupsCdf(
   const cdf = new Float64Array(pmf.length);
   let c = 0;
   for (let s = 0; s < pmf.length; s++) cdf[s] = c += pmf[s];
+  CDFS.set(key, cdf);
   return cdf;
 }
 

@@ -114,18 +114,47 @@ export function forEachPositionPieces(
 export interface RealRows {
   slots: Float64Array;
 }
-const REAL_ROWS = new WeakMap<LayerMapping, RealRows>();
+/**
+ * Caches keyed by what a layer's geometry depends on (not by object: every estimate builds a new
+ * mapping, and sweeps call it thousands of times), bounded.
+ */
+const REAL_ROWS = new Map<string, RealRows>();
+const TILE_SHAPES = new Map<string, TileShape[]>();
+const CACHE_LIMIT = 512;
+const SIGNATURES = new Map<string, number>();
+let signatureCount = 0;
+function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+function geometryKey(lm: LayerMapping, crossbarRows: number): string {
+  const l = lm.layer;
+  return JSON.stringify([
+    l.kind,
+    l.inShape,
+    l.outShape,
+    l.kernel,
+    l.conv ?? null,
+    l.groups,
+    l.rows,
+    l.positions,
+    lm.rowSplits,
+    lm.rowsFull,
+    lm.rowsLast,
+    crossbarRows,
+  ]);
+}
 
 export function realRows(lm: LayerMapping, crossbarRows: number): RealRows {
-  const hit = REAL_ROWS.get(lm);
+  const key = geometryKey(lm, crossbarRows);
+  const hit = REAL_ROWS.get(key);
   if (hit) return hit;
   const slots = new Float64Array(Math.max(lm.rowsFull, lm.rowsLast) + 1);
   forEachPositionPieces(lm, crossbarRows, (count) => {
     for (let q = 0; q < count.length; q++) slots[count[q]]++;
   });
-  const out = { slots };
-  REAL_ROWS.set(lm, out);
-  return out;
+  return remember(REAL_ROWS, key, { slots });
 }
 
 /**
@@ -141,14 +170,33 @@ export interface TileShape {
   rounds: number;
   homeNeurons: number;
   psumIn: boolean;
+  /** Equal for tiles whose position tuples are equal (their stage A is then equal too). */
+  signature: number;
 }
-const TILE_SHAPES = new WeakMap<LayerMapping, TileShape[]>();
-
 export function tileShapes(w: Workload, lm: LayerMapping): TileShape[] {
-  const hit = TILE_SHAPES.get(lm);
-  if (hit) return hit;
   const spec = w.spec;
   const n = lm.tiles.length;
+  // What the tile ranges follow from (tileRanges), rather than the ranges themselves.
+  const key =
+    geometryKey(lm, spec.crossbar.rows) +
+    JSON.stringify([
+      n,
+      lm.tiles[0] ?? 0,
+      lm.firstPe,
+      lm.pes,
+      lm.crossbars,
+      spec.pe.crossbars_per_pe,
+      spec.tile.pes_per_tile,
+      spec.mapping.tile_packing,
+      lm.colSplits,
+      lm.colsUsedFull,
+      lm.colsUsedLast,
+      lm.columnsPerWeight,
+      spec.crossbar.columns,
+      spec.adc.columns_per_adc,
+    ]);
+  const hit = TILE_SHAPES.get(key);
+  if (hit) return hit;
   const ranges = Int32Array.from(tileRanges(w, lm).subarray(0, 2 * n));
   const R = lm.rowSplits;
   const adcs = Math.ceil(spec.crossbar.columns / spec.adc.columns_per_adc);
@@ -172,7 +220,7 @@ export function tileShapes(w: Workload, lm: LayerMapping): TileShape[] {
       rounds = Math.max(rounds, Math.ceil(cols / adcs));
     }
     pieceSets.push([...set].sort((a, b) => a - b));
-    shapes.push({ tuples: [], mult: [], rounds, homeNeurons: 0, psumIn: false });
+    shapes.push({ tuples: [], mult: [], rounds, homeNeurons: 0, psumIn: false, signature: 0 });
   }
   for (let g = 0; g < lm.layer.groups; g++)
     for (let j = 0; j < lm.colSplits; j++) {
@@ -195,6 +243,14 @@ export function tileShapes(w: Workload, lm: LayerMapping): TileShape[] {
       } else shapes[k].mult[at]++;
     }
   });
-  TILE_SHAPES.set(lm, shapes);
-  return shapes;
+  for (const sh of shapes) {
+    const sig = JSON.stringify([sh.tuples, sh.mult]);
+    let id = SIGNATURES.get(sig);
+    if (id === undefined) {
+      if (SIGNATURES.size >= 65536) SIGNATURES.clear();
+      SIGNATURES.set(sig, (id = ++signatureCount));
+    }
+    sh.signature = id;
+  }
+  return remember(TILE_SHAPES, key, shapes);
 }
