@@ -266,6 +266,43 @@ function routeInput(w: Workload, r: InputRoute, payloadBits: number): Route {
   return { router: routerN, link: linkN, time_s: maxPath };
 }
 
+/**
+ * What imcsimModel needs of each layer that depends only on the chip and the mapping (not on rates or
+ * timesteps): the tiles' crossbar ranges and input-row fractions, the input route, the partial-sum
+ * traffic, and the chip's area units. Cached per (mapping, component models) — both immutable and
+ * themselves cached per hardware description and network (chip/workload.ts) — so repeated estimates of
+ * the same pair skip the geometry and routing work.
+ */
+interface LayerStatics {
+  route: InputRoute;
+  psum: Route;
+}
+interface ChipStatics {
+  models: Workload['models'];
+  spec: Workload['spec'];
+  layers: LayerStatics[];
+  area: AreaUnits;
+}
+const staticsCache = new WeakMap<Workload['mapping'], ChipStatics>();
+
+function chipStatics(w: Workload): ChipStatics {
+  const hit = staticsCache.get(w.mapping);
+  if (hit && hit.models === w.models && hit.spec === w.spec) return hit;
+  const layers: LayerStatics[] = [];
+  for (let l = 0; l < w.mapping.layers.length; l++) {
+    const lm = w.mapping.layers[l];
+    const ranges = tileRanges(w, lm);
+    const fractions = rowFractions(lm, ranges);
+    const route = inputRoute(w, l, fractions);
+    // Partial sums are the same every timestep: route them once.
+    layers.push({ route, psum: psumRoute(w, lm, ranges, lm.layer.positions) });
+  }
+  const statics: ChipStatics = { models: w.models, spec: w.spec, layers, area: imcsimArea(w) };
+  // Only an immutable mapping is cached (one built for a hand-made, unfrozen spec is rebuilt per call).
+  if (Object.isFrozen(w.spec)) staticsCache.set(w.mapping, statics);
+  return statics;
+}
+
 function addRoute(counts: ActionCounts, row: number, t: number, r: Route): number {
   counts.add(row, t, A.ROUTER_TRAVERSE, r.router);
   counts.add(row, t, A.LINK_TRAVERSE, r.link);
@@ -289,6 +326,7 @@ export function imcsimModel(w: Workload): ModelOutput {
   const tGlobalRead = cyc(w, models.global_buffer.actions.read!.latency_s);
   const tGlobalWrite = cyc(w, models.global_buffer.actions.write!.latency_s);
   const K = w.network.classes;
+  const statics = chipStatics(w);
 
   for (let l = 0; l < L; l++) {
     const lm = mapping.layers[l];
@@ -301,11 +339,7 @@ export function imcsimModel(w: Workload): ModelOutput {
       { rows: lm.rowsLast, n: layer.groups },
     ];
     const rowsTotal = layer.rows * layer.groups;
-    const ranges = tileRanges(w, lm);
-    const fractions = rowFractions(lm, ranges);
-    const route = inputRoute(w, l, fractions);
-    // Partial sums are the same every timestep: route them once.
-    const psumTraffic = psumRoute(w, lm, ranges, layer.positions);
+    const { route, psum: psumTraffic } = statics.layers[l];
     const shapes = tileShapes(w, lm);
     const tileA = new Float64Array(shapes.length);
     /** Stage-B time per position on a tile with h home neurons (whole cycles, as the replay). */
@@ -497,7 +531,7 @@ export function imcsimModel(w: Workload): ModelOutput {
   return {
     counts,
     timing: { busy_s: busy, latency_s: scheduleLatency(w, busy) },
-    area: imcsimArea(w),
+    area: statics.area,
     excluded: [],
     notes: w.ratesGiven ? [] : ['no spike rates given: every input assumed active (SpikeSim assumption)'],
   };

@@ -1,6 +1,9 @@
 /** Shared pieces of the command-line layer: error style, exit codes, output. */
 import { InputError, InputErrors, located, OperationalError } from '../util/errors.js';
 import { fileSystemError } from '../util/fs-errors.js';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { PACKAGE_ROOT } from '../util/package-root.js';
+import { removeTemps } from '../util/temp-files.js';
 import { DEFAULT_ARCH_PATH, DEFAULT_ARCH_PRESET, resolvePreset } from '../util/presets.js';
 
 export { OperationalError };
@@ -121,4 +124,33 @@ export function markRequired(o: object): void {
 }
 export function isRequiredOption(o: object): boolean {
   return REQUIRED.has(o);
+}
+
+/**
+ * A path as the terminal shows it: relative to the working directory when it lies inside it, as
+ * `<imcsim>/…` when it is a bundled file of the installed package, else as given. Keeps absolute
+ * install or home paths out of what the tool prints.
+ */
+export function shownPath(p: string): string {
+  const abs = resolve(p);
+  const rel = relative(process.cwd(), abs);
+  if (rel === '') return '.';
+  if (!rel.startsWith('..') && !isAbsolute(rel)) return rel;
+  const fromPackage = relative(PACKAGE_ROOT, abs);
+  if (!fromPackage.startsWith('..') && !isAbsolute(fromPackage)) return `<imcsim>/${fromPackage}`;
+  return p;
+}
+
+/**
+ * The reader of stdout went away (`imcsim presets | head`): stop quietly, as Unix tools do, after
+ * removing temporary files; never an EPIPE stack trace.
+ */
+export function installBrokenPipeHandling(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') {
+      removeTemps();
+      process.exit(0);
+    }
+    throw e;
+  });
 }

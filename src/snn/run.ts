@@ -3,6 +3,7 @@
  * and trace recording. Streams sample by sample; nothing but the current sample is kept.
  */
 import { located } from '../util/errors.js';
+import type { InputEncoding } from '../network/schema.js';
 import { TraceWriter } from '../trace/format.js';
 import type { TraceHeader, TracePolicy, TraceSample, TraceSummary } from '../trace/types.js';
 import { VERSION } from '../util/version.js';
@@ -12,7 +13,7 @@ import type { SnnModel } from './model.js';
 
 export interface RunOptions {
   policy: TracePolicy;
-  encoding?: 'direct' | 'rate';
+  encoding?: InputEncoding;
   seed?: number;
   /** Use only the first N samples of the dataset. */
   samples?: number;
@@ -60,22 +61,62 @@ function sampleCount(ds: Dataset, n?: number): number {
   return n === undefined ? ds.count : Math.min(n, ds.count);
 }
 
-function checkInput(model: SnnModel, ds: Dataset): void {
-  const want = model.spec.input.shape.reduce((a, b) => a * b, 1);
+/**
+ * The dataset must fit the model: the same [C, H, W] (a 1-D model input takes any image of as many
+ * values, flattened), labels below the model's class count, and event frames only under the events
+ * encoding (and the events encoding only with event frames).
+ */
+export function checkInput(model: SnnModel, ds: Dataset, encoding: InputEncoding): void {
+  const shape = model.spec.input.shape;
+  const want = shape.reduce((a, b) => a * b, 1);
   const got = ds.shape.reduce((a, b) => a * b, 1);
-  if (want !== got || model.spec.classes !== ds.classes)
-    throw located(`model ${model.spec.name} does not fit dataset ${ds.name}`, {
-      expected: `input [${model.spec.input.shape.join(', ')}] and ${model.spec.classes} classes`,
-      found: `[${ds.shape.join(', ')}] and ${ds.classes} classes`,
+  const sameDims =
+    shape.length === 1
+      ? want === got
+      : shape.length === ds.shape.length && shape.every((d, i) => d === ds.shape[i]);
+  const need =
+    shape.length === 3 ? shape : ds.shape.length === 3 && shape.length === 2 ? [1, ...shape] : shape;
+  const fits = sameDims || (need.length === 3 && need.every((d, i) => d === ds.shape[i]));
+  if (!fits)
+    throw located(`the images of dataset ${ds.name} do not fit the input of model ${model.spec.name}`, {
+      path: 'input.shape',
+      expected: `[${shape.join(', ')}] (the model's input)`,
+      found: `[${ds.shape.join(', ')}] per sample in the dataset`,
     });
+  if (ds.classes > model.spec.classes)
+    throw located(`dataset ${ds.name} has labels beyond the model's ${model.spec.classes} classes`, {
+      path: 'classes',
+      expected: `labels 0..${model.spec.classes - 1}`,
+      found: `labels up to ${ds.classes - 1}`,
+    });
+  if ((ds.frames !== undefined) !== (encoding === 'events'))
+    throw located(
+      ds.frames !== undefined
+        ? `dataset ${ds.name} holds event frames but the input encoding is ${encoding}`
+        : `the input encoding is events but dataset ${ds.name} holds static images`,
+      {
+        path: 'encoding',
+        expected:
+          ds.frames !== undefined
+            ? 'events (--encoding events or the network file)'
+            : 'an events:FILE dataset',
+        found: encoding,
+      },
+    );
+}
+
+function sampleSize(model: SnnModel, ds: Dataset): number {
+  return model.spec.input.shape.reduce((a, b) => a * b, 1) * (ds.frames ?? 1);
 }
 
 export function evaluateModel(model: SnnModel, ds: Dataset, opts: RunOptions): EvalResult {
   checkPolicy(model, opts.policy);
-  checkInput(model, ds);
+  const encoding = opts.encoding ?? model.spec.input.encoding;
+  checkInput(model, ds, encoding);
   const eng = new Engine(model);
   const n = sampleCount(ds, opts.samples);
-  const size = model.spec.input.shape.reduce((a, b) => a * b, 1);
+  const size = sampleSize(model, ds);
+  const runOpts = { ...opts, encoding, frames: ds.frames };
   const maxT =
     opts.policy.name === 'layerwise' ? Math.max(...opts.policy.layer_timesteps!) : opts.policy.timesteps;
   const hist = new Array<number>(maxT).fill(0);
@@ -84,7 +125,7 @@ export function evaluateModel(model: SnnModel, ds: Dataset, opts: RunOptions): E
   let synops = 0;
   let updates = 0;
   for (let i = 0; i < n; i++) {
-    const r = eng.run(ds.images.subarray(i * size, (i + 1) * size), i, opts);
+    const r = eng.run(ds.images.subarray(i * size, (i + 1) * size), i, runOpts);
     if (r.prediction === ds.labels[i]) correct++;
     steps += r.exitTimestep;
     hist[r.exitTimestep - 1]++;
@@ -117,10 +158,10 @@ export interface TraceRunOptions extends RunOptions {
 /** Runs the model over the dataset and streams every sample's layer inputs and logits to a trace. */
 export async function traceModel(model: SnnModel, ds: Dataset, opts: TraceRunOptions): Promise<TraceSummary> {
   checkPolicy(model, opts.policy);
-  checkInput(model, ds);
-  const eng = new Engine(model);
   const encoding = opts.encoding ?? model.spec.input.encoding;
-  const kinds = eng.inputKinds(encoding, opts.policy);
+  checkInput(model, ds, encoding);
+  const eng = new Engine(model);
+  const kinds = eng.inputKinds(encoding, opts.policy, ds.binaryFrames ?? true);
   const header: TraceHeader = {
     format: 'imcsim-trace',
     format_version: 1,
@@ -141,14 +182,19 @@ export async function traceModel(model: SnnModel, ds: Dataset, opts: TraceRunOpt
       input_kind: kinds[l],
       timesteps: opts.policy.name === 'layerwise' ? opts.policy.layer_timesteps![l] : opts.policy.timesteps,
     })),
-    notes: { dataset_source: ds.source },
+    notes: { dataset_source: ds.source, ...(ds.frames !== undefined ? { event_frames: ds.frames } : {}) },
   };
   const n = sampleCount(ds, opts.samples);
-  const size = model.spec.input.shape.reduce((a, b) => a * b, 1);
+  const size = sampleSize(model, ds);
   const writer = await TraceWriter.open(opts.out, header);
   try {
     for (let i = 0; i < n; i++) {
-      const r = eng.run(ds.images.subarray(i * size, (i + 1) * size), i, { ...opts, encoding, record: true });
+      const r = eng.run(ds.images.subarray(i * size, (i + 1) * size), i, {
+        ...opts,
+        encoding,
+        frames: ds.frames,
+        record: true,
+      });
       const sample: TraceSample = {
         index: i,
         label: ds.labels[i],

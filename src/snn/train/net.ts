@@ -730,7 +730,13 @@ export class TrainNet {
     const { spec, tensors } = model;
     this.timesteps = opts.timesteps;
     this.surrogate = opts.surrogate;
-    this.encoding = opts.encoding ?? spec.input.encoding;
+    const encoding = opts.encoding ?? spec.input.encoding;
+    if (encoding === 'events')
+      throw located(
+        'training on event input is not supported: the trainer feeds one static image per sample (train with direct or rate encoding; eval, trace and simulate run event data)',
+        { path: 'input.encoding', expected: 'direct or rate', found: 'events' },
+      );
+    this.encoding = encoding;
     this.inputSize = spec.input.shape.reduce((a, b) => a * b, 1);
     this.classes = spec.classes;
     const tensor = (name: string) => {
