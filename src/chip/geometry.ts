@@ -12,11 +12,12 @@ import type { Workload } from './workload.js';
 const SCRATCH = { ranges: new Int32Array(256), fractions: new Float64Array(128) };
 
 /** Crossbar index range [first, end) a layer keeps on each of its tiles, as pairs (row pieces innermost). */
-export function tileRanges(w: Workload, lm: LayerMapping): Int32Array {
+export function tileRanges(w: Workload, lm: LayerMapping, into?: Int32Array): Int32Array {
   const n = lm.tiles.length;
-  if (SCRATCH.ranges.length < 2 * n)
+  if (!into && SCRATCH.ranges.length < 2 * n)
     SCRATCH.ranges = new Int32Array(Math.max(2 * n, 2 * SCRATCH.ranges.length));
-  const out = SCRATCH.ranges;
+  // `into` (at least 2 × tiles long) keeps the shared scratch untouched for callers holding it.
+  const out = into ?? SCRATCH.ranges;
   const cpp = w.spec.pe.crossbars_per_pe;
   const ppt = w.spec.tile.pes_per_tile;
   const packed = w.spec.mapping.tile_packing === 'packed';
@@ -197,7 +198,7 @@ export function tileShapes(w: Workload, lm: LayerMapping): TileShape[] {
     ]);
   const hit = TILE_SHAPES.get(key);
   if (hit) return hit;
-  const ranges = Int32Array.from(tileRanges(w, lm).subarray(0, 2 * n));
+  const ranges = tileRanges(w, lm, new Int32Array(2 * n));
   const R = lm.rowSplits;
   const adcs = Math.ceil(spec.crossbar.columns / spec.adc.columns_per_adc);
   const pieceSets: number[][] = [];
