@@ -100,11 +100,21 @@ export {
   buildCompareHtml,
   compareCsv,
   COMPARE_CHARTS,
+  runLabel,
+  comparisonWarnings,
   type Comparison,
   type CompareRow,
   type Delta,
 } from './report/compare.js';
-export type { RunAssumptions } from './pricing/assumptions.js';
+export type { RunAssumptions, ChipConfiguration } from './pricing/assumptions.js';
+export {
+  runEfficiency,
+  componentUtilisation,
+  componentUtilisations,
+  type RunEfficiency,
+} from './pricing/efficiency.js';
+export { ActivityCounter, fanOut, type RunActivity } from './replay/activity.js';
+export { tidy, FILE_DIGITS } from './util/format.js';
 export { renderSvg, htmlPage, type ChartSpec } from './report/vega.js';
 
 // Design-space sweeps (local worker threads, or BullMQ workers on Redis)

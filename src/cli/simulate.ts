@@ -17,7 +17,9 @@ export function formatSimulation(r: SimulationResult): string {
   const c = r.configuration;
   const e = r.efficiency;
   const n = r.samples;
-  const u = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : pct(x));
+  // A small non-zero share reads "< 0.1 %", never "0.0 %".
+  const small = (x: number) => (x > 0 && x < 0.0005 ? '< 0.1 %' : pct(x));
+  const u = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : small(x));
   const lines = [
     `${r.network} on ${r.arch} — trace ${r.trace}${r.synthetic ? ' (SYNTHETIC)' : ''}, policy ${r.policy}, ADC model ${r.adc_family}, schedule ${r.schedule}`,
     `chip: ${c.crossbar_rows}×${c.crossbar_columns} crossbars, ${c.cell_bits}-b cells, ${c.weight_bits}-b weights, ADC ${c.adc_family} ${c.adc_bits} b (${c.columns_per_adc} columns each), ${c.tiles} tiles on a ${c.mesh_columns}×${c.mesh_rows} ${c.noc_topology}, ${si(c.clock_hz, 'Hz')}, ${c.tech_node_nm} nm`,
@@ -31,7 +33,7 @@ export function formatSimulation(r: SimulationResult): string {
         return [
           l.name,
           si(l.energy_j, 'J'),
-          pct(l.energy_j / r.energy_j),
+          small(l.energy_j / r.energy_j),
           si(l.latency_s, 's'),
           u(r.utilisation.layers[i]?.utilisation),
           act ? pct(act.firing_rate) : 'n/a',
@@ -49,7 +51,7 @@ export function formatSimulation(r: SimulationResult): string {
           k,
           si(x.dynamic_energy_j, 'J'),
           si(x.leakage_energy_j, 'J'),
-          pct(x.energy_j / r.energy_j),
+          small(x.energy_j / r.energy_j),
           String(Number((x.area_m2 * 1e6).toPrecision(4))),
           u(r.utilisation.components[k]),
         ];

@@ -447,11 +447,20 @@ export async function buildCompareHtml(c: Comparison): Promise<string> {
       '\n' +
       htmlTable(
         ['component', 'A energy', 'B energy', 'Δ energy', 'rel. Δ', 'A EDP', 'B EDP', 'Δ EDP', 'rel. Δ'],
-        comps.map((r) => [
-          r.name,
-          ...deltaCells(r.energy_per_sample_j, 'J'),
-          ...deltaCells(r.edp_per_sample_js, 'J·s'),
-        ]),
+        comps.map((r) => {
+          // A component one run never uses (0 J: the exit unit of a static run) has no relative change:
+          // "−100 %" would read as a saving on a unit that run never had to power.
+          const e = r.energy_per_sample_j;
+          const only =
+            e.a === 0 && e.b !== 0 && e.b !== null
+              ? 'used by B only'
+              : e.b === 0 && e.a !== 0 && e.a !== null
+                ? 'used by A only'
+                : null;
+          const cells = [...deltaCells(e, 'J'), ...deltaCells(r.edp_per_sample_js, 'J·s')];
+          if (only) cells[3] = cells[7] = only;
+          return [r.name, ...cells];
+        }),
       ),
   });
   sections.push({

@@ -814,8 +814,8 @@ export async function buildReportHtml(run: RunFolder): Promise<string> {
               si(ps(l.energy_j), 'J'),
               share(l.energy_j, s.energy_j),
               si(ps(l.busy_s), 's'),
-              pct(util[i].utilisation),
-              act ? pct(act.firing_rate) + (act.input_kind === 'values' ? ' (values)' : '') : '',
+              share(util[i].utilisation, 1),
+              act ? share(act.firing_rate, 1) + (act.input_kind === 'values' ? ' (values)' : '') : '',
               act ? si(ps(act.sops), '') : '',
             ];
           }),
@@ -828,7 +828,7 @@ export async function buildReportHtml(run: RunFolder): Promise<string> {
             si(ps(s.exit.energy_j), 'J'),
             share(s.exit.energy_j, s.energy_j),
             si(ps(s.exit.latency_s), 's'),
-            pct(util[run.layers.length].utilisation),
+            share(util[run.layers.length].utilisation, 1),
             '',
             '',
           ],
@@ -869,7 +869,7 @@ export async function buildReportHtml(run: RunFolder): Promise<string> {
           share(c.energy_j, s.energy_j),
           areaCell(c.area_m2),
           share(c.area_m2, s.area_m2),
-          u === null || u === undefined ? 'n/a' : pct(u),
+          u === null || u === undefined ? 'n/a' : share(u, 1),
         ];
       }),
       2,
@@ -895,7 +895,7 @@ export async function buildReportHtml(run: RunFolder): Promise<string> {
       '\n' +
       htmlTable(
         ['timestep', 'samples that ran it', 'spike rate', 'SOP / sample'],
-        s.activity.timesteps.map((t) => [t.timestep, t.samples, pct(t.firing_rate), si(ps(t.sops), '')]),
+        s.activity.timesteps.map((t) => [t.timestep, t.samples, share(t.firing_rate, 1), si(ps(t.sops), '')]),
       ),
   });
 

@@ -77,12 +77,18 @@ export function checkInput(model: SnnModel, ds: Dataset, encoding: InputEncoding
   const need =
     shape.length === 3 ? shape : ds.shape.length === 3 && shape.length === 2 ? [1, ...shape] : shape;
   const fits = sameDims || (need.length === 3 && need.every((d, i) => d === ds.shape[i]));
+  // Channel-last arrays (N×H×W×C, as Keras and many numpy datasets store images) are read as C×H×W.
+  const channelLast =
+    shape.length === 3 && ds.shape[0] === shape[1] && ds.shape[1] === shape[2] && ds.shape[2] === shape[0];
   if (!fits)
-    throw located(`the images of dataset ${ds.name} do not fit the input of model ${model.spec.name}`, {
-      path: 'input.shape',
-      expected: `[${shape.join(', ')}] (the model's input)`,
-      found: `[${ds.shape.join(', ')}] per sample in the dataset`,
-    });
+    throw located(
+      `the images of dataset ${ds.name} do not fit the input of model ${model.spec.name}${channelLast ? ' — they look channel-last: store them N×C×H×W, e.g. np.transpose(images, (0, 3, 1, 2))' : ''}`,
+      {
+        path: 'input.shape',
+        expected: `[${shape.join(', ')}] (the model's input)`,
+        found: `[${ds.shape.join(', ')}] per sample in the dataset`,
+      },
+    );
   if (ds.classes > model.spec.classes)
     throw located(`dataset ${ds.name} has labels beyond the model's ${model.spec.classes} classes`, {
       path: 'classes',

@@ -155,7 +155,7 @@ export async function hardwareStudy(opts: HardwareStudyOptions): Promise<StudyRe
   swing.sort((x, y) => y.ratio - x.ratio);
   const describe = (r: ReportRow) => axisNames.map((a) => `${a}=${r.values[a]}`).join(', ');
   const findings = [
-    `${rows.length} chips simulated cycle by cycle on ${samples} ${images} (accuracy ${pct1(base.metrics.accuracy ?? 0)}, ${fmt(base.metrics.avg_timesteps ?? 0)} average timesteps — the algorithm is the same on every chip). ${front.length} of them are on the energy–latency Pareto front.`,
+    `${rows.length} chips simulated cycle by cycle on ${samples} ${images} (accuracy ${pct1(base.metrics.accuracy ?? 0)}, ${fmt(base.metrics.avg_timesteps ?? 0)} average timesteps — the algorithm is the same on every chip). ${front.length === 1 ? '1 of them is' : `${front.length} of them are`} on the energy–latency Pareto front.`,
     `Lowest EDP: ${describe(best)} — ${fmt(m(best, 'energy_per_sample_j') * 1e6)} µJ, ${fmt(m(best, 'latency_per_sample_s') * 1e6)} µs, ${fmt(m(best, 'edp_per_sample_js') * 1e12)} pJ·s per sample, ${fmt(m(best, 'area_m2') * 1e6)} mm²; the highest-EDP chip (${describe(worst)}) is ×${fmt(m(worst, 'edp_per_sample_js') / m(best, 'edp_per_sample_js'), 3)} worse.`,
     `Axes by influence on EDP (ratio of the worst to the best marginal mean): ${swing.map((s) => `${s.axis} ×${fmt(s.ratio, 3)}`).join(', ')}.`,
   ];

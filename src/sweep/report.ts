@@ -291,6 +291,7 @@ export async function sweepHtml(plan: SweepPlan, rows: readonly ReportRow[]): Pr
         ['metrics', plan.metrics.join(', ')],
         ['points', `${rows.length} of ${plan.points.length}`],
       ],
+      2,
     ),
   });
 

@@ -49,6 +49,18 @@ interface Recording {
 }
 
 const nodeName = (layer: string) => layer.replace(/\//g, '_');
+
+/**
+ * An NPZ array names a layer by the layer's own name, or by the PyTorch module name it came from: `imcsim
+ * import` names a layer after its NIR node, sanitised to [A-Za-z0-9_-] and, when that does not start with
+ * a letter, prefixed with the node type (snnTorch's module `0`, a Conv2d, becomes `conv2d_0`; a Linear with
+ * bias, exported as Affine, `affine_3`; `features.0` becomes `features_0`).
+ */
+export function npzKeyMatches(key: string, layer: string): boolean {
+  const s = key.replace(/[^A-Za-z0-9_-]/g, '_');
+  if (key === layer || s === layer) return true;
+  return !/^[A-Za-z_]/.test(s) && ['conv2d', 'affine', 'linear'].some((t) => `${t}_${s}` === layer);
+}
 const prod = (a: readonly number[]) => a.reduce((x, y) => x * y, 1);
 
 function missing(file: string, names: string[], found: string[]): never {
@@ -168,11 +180,7 @@ function readNpzRecording(file: string, shapes: NetworkShapes): Recording {
   let samples = -1;
   let T = -1;
   for (const l of shapes.mapped) {
-    const key = names.includes(l.name)
-      ? l.name
-      : names.includes(nodeName(l.name))
-        ? nodeName(l.name)
-        : undefined;
+    const key = names.find((k) => npzKeyMatches(k, l.name));
     if (!key) {
       absent.push(l.name);
       continue;

@@ -80,7 +80,11 @@ export function table(headers: string[], rows: (string | number)[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
   const numeric = headers.map((_, i) =>
     cells.every(
-      (r) => r[i] === 'n/a' || r[i] === '—' || /^[-+0-9.,e ]+[a-zA-Zµ²%]*\s*[a-zA-Zµ²]*$/.test(r[i] ?? ''),
+      (r) =>
+        r[i] === 'n/a' ||
+        r[i] === '—' ||
+        (r[i] ?? '').startsWith('< ') ||
+        /^[-+0-9.,e ]+[a-zA-Zµ²%]*\s*[a-zA-Zµ²]*$/.test(r[i] ?? ''),
     ),
   );
   const fmt = (r: string[]) =>

@@ -251,8 +251,11 @@ export function parseNpyRecords(bytes: Uint8Array, file: string): NpyRecords {
     fail(file, 'no \\x93NUMPY magic at its start');
   const major = bytes[6];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (major < 1 || major > 3 || bytes.length < 12)
+    fail(file, `unknown format version ${major}.${bytes[7]} or truncated header`, '1.0, 2.0 or 3.0');
   const start = major === 1 ? 10 : 12;
   const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (start + headerLen > bytes.length) fail(file, 'truncated header');
   const header = new TextDecoder('latin1').decode(bytes.subarray(start, start + headerLen));
   const list = /'descr'\s*:\s*\[(.*)\]\s*,\s*'fortran_order'/s.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];

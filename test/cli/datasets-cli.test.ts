@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TraceReader } from '../../src/trace/format.js';
+import { loadArch } from '../../src/config/load.js';
 import { runCli } from '../helpers/cli.js';
 import { idxBytes, npyBytes, npyRecordsBytes, npzBytes } from '../helpers/np-files.js';
 
@@ -209,6 +210,17 @@ describe('image datasets on disk through the CLI', () => {
     );
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/2 values for 3 channels/);
+    const hwc = join(dir, 'hwc.npz');
+    writeFileSync(
+      hwc,
+      npzBytes([
+        ['images', npyBytes('|u1', [2, 32, 32, 3], new Uint8Array(2 * 3072))],
+        ['labels', npyBytes('<i8', [2], [0, 1])],
+      ]),
+    );
+    const cl = await runCli('eval', '--model', cm, '--dataset', `npz:${hwc}`);
+    expect(cl.code).toBe(2);
+    expect(cl.err).toMatch(/look channel-last: store them N×C×H×W/);
   });
 });
 
@@ -318,5 +330,89 @@ describe('cnn_sinabs.nir on event input binned from an events file', () => {
     );
     expect(c.code).toBe(0);
     expect(JSON.parse(c.out).samples).toBe(3);
+    // Count values are multi-bit: the first layer's input is recorded as values (priced bit-serially).
+    const ct = join(dir, 'count.trace');
+    const t = await runCli(
+      'trace',
+      '--model',
+      model,
+      '--dataset',
+      `events:${evFile}`,
+      '--event-values',
+      'count',
+      '--out',
+      ct,
+    );
+    expect(t.code).toBe(0);
+    const rd = await TraceReader.open(ct);
+    expect(rd.header.layers[0].input_kind).toBe('values');
+    await rd.close();
+    // Priced as spikes vs bit-serially: the same 0/1 frames (no pixel has two events in a frame, so count
+    // values equal binary ones) recorded as spikes and as values. A value of 1 quantises to the all-ones
+    // code (q = round(v/max·(2^b − 1))), so every active row is read in all input_bits planes: the first
+    // layer's crossbar energy is exactly input_bits × the spike version's.
+    const uniq = join(dir, 'unique.npz');
+    const n = 200;
+    writeFileSync(
+      uniq,
+      npzBytes([
+        [
+          'events_0',
+          npyRecordsBytes({
+            x: Array.from({ length: n }, (_, k) => (k * 7) % 34),
+            y: Array.from({ length: n }, (_, k) => Math.floor((k * 7) / 34) % 34),
+            t: Array.from({ length: n }, (_, k) => k),
+            p: Array.from({ length: n }, (_, k) => k % 2),
+          }),
+        ],
+        ['labels', npyBytes('<i8', [1], [0])],
+        ['sensor_size', npyBytes('<i8', [3], [34, 34, 2])],
+      ]),
+    );
+    const layer0 = async (values: string) => {
+      const tf = join(dir, `u-${values}.trace`);
+      const rt = await runCli(
+        'trace',
+        '--model',
+        model,
+        '--dataset',
+        `events:${uniq}`,
+        '--event-values',
+        values,
+        '--out',
+        tf,
+      );
+      expect(rt.code).toBe(0);
+      const out = join(dir, `u-${values}`);
+      expect((await runCli('simulate', '--trace', tf, '--out', out)).code).toBe(0);
+      const [head, row] = readFileSync(join(out, 'layers.csv'), 'utf8').trim().split('\n');
+      const cols = head.split(',');
+      const cells = row.split(',');
+      return (k: string) => Number(cells[cols.indexOf(k)]);
+    };
+    const spikes = await layer0('binary');
+    const values = await layer0('count');
+    const bits = loadArch('arch-configs/default.yaml').crossbar.input_bits;
+    // Crossbar cells do not leak: exactly input_bits ×. Row drivers and ADCs add leakage over the layer's
+    // busy time, which does not scale with the planes: their ratio lies below input_bits but above 7.
+    expect(spikes('crossbar_energy_j')).toBeGreaterThan(0);
+    expect(values('crossbar_energy_j') / spikes('crossbar_energy_j')).toBeCloseTo(bits, 9);
+    for (const k of ['row_driver_energy_j', 'adc_energy_j']) {
+      expect(values(k) / spikes(k)).toBeGreaterThan(7);
+      expect(values(k) / spikes(k)).toBeLessThan(bits);
+    }
+    const tr = await runCli(
+      'train',
+      '--model',
+      model,
+      '--dataset',
+      `events:${evFile}`,
+      '--out',
+      join(dir, 'tr'),
+      '--epochs',
+      '1',
+    );
+    expect(tr.code).toBe(2);
+    expect(tr.err).toMatch(/training on event data is not supported/);
   });
 });

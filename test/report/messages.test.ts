@@ -80,6 +80,17 @@ describe('imcsim compare: names, warnings, points', () => {
     expect(html).toContain(
       '<title>Comparison: static T=3 · imcsim-default · layer-sequential (A) vs entropy θ=0.5 T=3',
     );
+    // The exit unit is unused by the static run A: no relative change (no "saving" either way).
+    const row = /<tr><td class="l">entropy_unit<\/td>.*?<\/tr>/.exec(html)![0];
+    expect(row).toContain('<td>used by B only</td>');
+    expect(row).not.toContain('%');
+    const rev = await runCli('compare', runB, runA, '--out', join(dir, 'cmp-rev'));
+    expect(rev.code, rev.err).toBe(0);
+    const revRow = /<tr><td class="l">entropy_unit<\/td>.*?<\/tr>/.exec(
+      readFileSync(join(dir, 'cmp-rev', 'compare.html'), 'utf8'),
+    )![0];
+    expect(revRow).toContain('<td>used by A only</td>');
+    expect(revRow).not.toContain('-100.0 %');
     const j = JSON.parse(readFileSync(join(dir, 'cmp', 'compare.json'), 'utf8'));
     expect(j.a.label).toBe('static T=3 · imcsim-default · layer-sequential');
     expect(j.warnings).toHaveLength(2);

@@ -285,6 +285,32 @@ describe('events: binning', () => {
     expect([...out]).toEqual([...want]);
   });
 
+  it('by time with real-valued times (seconds): spans of t1 − t0, the last event in frame T − 1', () => {
+    const out = new Float32Array(2 * 6);
+    const fe = { x: [0, 1, 2, 0], y: [0, 0, 1, 1], t: [0.5, 0.74, 0.75, 1.0], p: [0, 0, 0, 0] };
+    binEvents(
+      { ...fe, from: 0, to: 4 },
+      { W: 3, H: 2, P: 1 },
+      2,
+      { by: 'time', values: 'binary' },
+      out,
+      String,
+    );
+    // span 0.5: ⌊(t − 0.5)·2/0.5⌋ = 0, 0 (0.96), 1, 2 → clamped to 1.
+    // Frame 0: (x0, y0), (x1, y0); frame 1: (x2, y1), (x0, y1). Index = f·6 + y·3 + x.
+    expect([...out]).toEqual([1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1]);
+    const same = new Float32Array(2 * 6);
+    binEvents(
+      { x: [1, 2], y: [0, 0], t: [0.25, 0.25], p: [0, 0], from: 0, to: 2 },
+      { W: 3, H: 2, P: 1 },
+      2,
+      { by: 'time' },
+      same,
+      String,
+    );
+    expect([...same]).toEqual([0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
   it('by count: equal shares of the events in time order; binary values cap at 1', () => {
     const out = new Float32Array(3 * 12);
     // Out-of-order times: sorted order is events 0, 1, 2, 3, 4 by t; here shuffle the file order.

@@ -170,3 +170,13 @@ describe('NPZ layout (per layer, T × N × … input arrays)', () => {
     expect(r3.err).toMatch(/corrupt or unreadable NIRData file \(HDF5\)/);
   });
 });
+
+it('NPZ keys may be the PyTorch module names the NIR import named the layers after', async () => {
+  const { npzKeyMatches } = await import('../../src/trace/import.js');
+  expect(npzKeyMatches('0', 'conv2d_0')).toBe(true);
+  expect(npzKeyMatches('3', 'affine_3')).toBe(true);
+  expect(npzKeyMatches('features.0', 'features_0')).toBe(true);
+  expect(npzKeyMatches('fc1', 'fc1')).toBe(true);
+  expect(npzKeyMatches('1', 'conv2d_0')).toBe(false);
+  expect(npzKeyMatches('0', 'fc_0')).toBe(false);
+});

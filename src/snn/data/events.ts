@@ -11,7 +11,8 @@
  *
  * Binning rule (deterministic: the same file gives the same frames on every run, so no seed enters):
  *   by time   t0, t1 = the sample's first and last event time; event → frame ⌊(t − t0)·T / (t1 − t0 + 1)⌋,
- *             i.e. T equal spans of the sample's duration (integer ticks: the +1 keeps t1 in frame T−1)
+ *             i.e. T equal spans of the sample's duration (integer ticks: the +1 keeps t1 in frame T−1);
+ *             real-valued times: ⌊(t − t0)·T / (t1 − t0)⌋, t1 clamped into frame T−1; one shared time: frame 0
  *   by count  events in time order (ties keep file order); the k-th of n → frame ⌊k·T / n⌋ (T equal
  *             shares of the events)
  *   channel   P = 1: every event in channel 0; P = 2: p > 0 → channel 1 (ON), else channel 0 (OFF)
@@ -57,11 +58,13 @@ export function binEvents(
   let order: Int32Array | null = null;
   let t0 = Infinity;
   let t1 = -Infinity;
+  let integral = true;
   for (let k = ev.from; k < ev.to; k++) {
     const t = ev.t[k];
     if (!Number.isFinite(t)) throw located(`event time is not finite`, { path: where(k), found: String(t) });
     if (t < t0) t0 = t;
     if (t > t1) t1 = t;
+    if (!Number.isInteger(t)) integral = false;
   }
   if (by === 'count') {
     order = new Int32Array(n);
@@ -69,7 +72,9 @@ export function binEvents(
     const tt = ev.t;
     order.sort((a, b) => tt[a] - tt[b] || a - b);
   }
-  const span = t1 - t0 + 1;
+  // Integer ticks (tonic's µs): T spans of t1 − t0 + 1 ticks; real-valued times: of t1 − t0, the last
+  // event clamped into frame T − 1; a sample whose events share one time puts them all in frame 0.
+  const span = integral ? t1 - t0 + 1 : t1 - t0;
   for (let j = 0; j < n; j++) {
     const k = order ? order[j] : ev.from + j;
     const x = ev.x[k];
@@ -94,7 +99,11 @@ export function binEvents(
       c = p;
     }
     const f =
-      by === 'time' ? Math.min(T - 1, Math.floor(((ev.t[k] - t0) * T) / span)) : Math.floor((j * T) / n);
+      by === 'count'
+        ? Math.floor((j * T) / n)
+        : span > 0
+          ? Math.min(T - 1, Math.floor(((ev.t[k] - t0) * T) / span))
+          : 0;
     const at = f * frame + (c * H + y) * W + x;
     out[at] = binary ? 1 : out[at] + 1;
   }
