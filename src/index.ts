@@ -73,6 +73,12 @@ export { importTrace, type TraceImportOptions } from './trace/import.js';
 
 // Discrete-event kernel and trace replay
 export { simulateTrace, type SimulationResult, type SimulateOptions } from './replay/simulate.js';
+export {
+  estimateFromTrace,
+  traceWorkload,
+  type TraceEstimateOptions,
+  type TraceEstimateResult,
+} from './replay/trace-estimate.js';
 
 // Reports
 export { writeRunFolder } from './report/run-folder.js';

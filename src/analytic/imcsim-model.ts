@@ -20,8 +20,15 @@ import { ceilDiv, hops, type ChipMapping, type LayerMapping } from '../chip/mapp
 import { ActionCounts } from '../hw/counts.js';
 import type { ModelOutput } from '../pricing/price.js';
 import { imcsimArea } from '../chip/area.js';
-import { rowFractions, tileRanges } from '../chip/geometry.js';
-import { countLayerSupport, reusesStaticInput } from '../chip/layer-counts.js';
+import { realRows, rowFractions, tileRanges, tileShapes } from '../chip/geometry.js';
+import {
+  bitProbabilities,
+  expectedGroups,
+  expectedMax,
+  nonZeroLevelProbability,
+  stageGroupsCdf,
+} from './expectation.js';
+import { countLayerSupport, reusesStaticInput, type MembraneUse } from '../chip/layer-counts.js';
 import type { AreaUnits, Excluded, Workload } from '../chip/workload.js';
 
 const NC = COMPONENTS.length;
@@ -60,6 +67,18 @@ function grownF64(which: number, n: number): Float64Array {
   return b;
 }
 
+/**
+ * A latency in whole chip cycles, in seconds: every action occupies its unit for whole cycles (the
+ * replay's rule, docs/ARCHITECTURE.md), so a 781 ps conversion takes one 1 ns cycle.
+ */
+function cyc(w: Workload, seconds: number): number {
+  const cycle = 1 / w.spec.chip.clock_hz;
+  return Math.ceil(seconds / cycle - 1e-9) * cycle;
+}
+
+/** Expected stage-A row groups of a tile shape in a context (rate, bits, rows_parallel, …). */
+const STAGE_A_GROUPS = new Map<string, number>();
+
 interface Route {
   router: number;
   link: number;
@@ -73,7 +92,6 @@ function routeFlows(w: Workload, flows: Flow[], scale: number): Route {
   const router = w.models.router.actions.traverse!;
   const link = w.models.link.actions.traverse!;
   const cycle = 1 / w.spec.chip.clock_hz;
-  const injected = new Map<number, number>();
   let maxPath = 0;
   let routerN = 0;
   let linkN = 0;
@@ -81,21 +99,17 @@ function routeFlows(w: Workload, flows: Flow[], scale: number): Route {
     // Endpoints on the same mesh node exchange data locally: no packet enters the network.
     const h = hops(m, f.src, f.dst);
     if (h === 0) continue;
-    const flits = Math.ceil((f.bits * scale) / noc.flit_bits);
-    if (flits === 0) continue;
+    // At least one flit: the end-of-frame marker.
+    const flits = Math.max(1, Math.ceil((f.bits * scale) / noc.flit_bits));
     routerN += flits * (h + 1);
     linkN += flits * h;
-    injected.set(f.src, (injected.get(f.src) ?? 0) + flits);
-    maxPath = Math.max(maxPath, (h + 1) * router.latency_s + h * link.latency_s);
+    // Without contention each packet arrives after its path and the serialisation of its flits.
+    maxPath = Math.max(
+      maxPath,
+      (h + 1) * cyc(w, router.latency_s) + h * cyc(w, link.latency_s) + (flits - 1) * cycle,
+    );
   }
-  let maxInjected = 0;
-  for (const v of injected.values()) maxInjected = Math.max(maxInjected, v);
-  // One flit per cycle leaves a source; the last flit then takes the longest path.
-  return {
-    router: routerN,
-    link: linkN,
-    time_s: maxInjected === 0 ? 0 : (maxInjected - 1) * cycle + maxPath,
-  };
+  return { router: routerN, link: linkN, time_s: maxPath };
 }
 
 const NO_ROUTE: Route = { router: 0, link: 0, time_s: 0 };
@@ -112,8 +126,9 @@ function psumRoute(w: Workload, lm: LayerMapping, ranges: Int32Array, positions:
   const m = w.mapping;
   const psumBits = w.spec.noc.psum_bits;
   const flitBits = w.spec.noc.flit_bits;
-  const tRouter = w.models.router.actions.traverse!.latency_s;
-  const tLink = w.models.link.actions.traverse!.latency_s;
+  const tRouter = cyc(w, w.models.router.actions.traverse!.latency_s);
+  const tLink = cyc(w, w.models.link.actions.traverse!.latency_s);
+  const cycle = 1 / w.spec.chip.clock_hz;
   const buf = grownF64(PSUM, 2 * nTiles);
   // buf[0..n): bits from local tile q to the current home; buf[n..2n): flits injected by tile q.
   let routerN = 0;
@@ -127,13 +142,16 @@ function psumRoute(w: Workload, lm: LayerMapping, ranges: Int32Array, positions:
     const hy = m.tileXY[2 * lm.tiles[home] + 1];
     for (let q = lo; q <= hi; q++) {
       if (buf[q] === 0) continue;
-      const flits = Math.ceil((buf[q] * positions) / flitBits);
+      const flits = Math.max(1, Math.ceil((buf[q] * positions) / flitBits));
       const t = lm.tiles[q];
       const h = m.noc.hops(m.tileXY[2 * t], m.tileXY[2 * t + 1], hx, hy);
+      if (h === 0) {
+        buf[q] = 0;
+        continue;
+      }
       routerN += flits * (h + 1);
       linkN += flits * h;
-      buf[nTiles + q] += flits;
-      maxPath = Math.max(maxPath, (h + 1) * tRouter + h * tLink);
+      maxPath = Math.max(maxPath, (h + 1) * tRouter + h * tLink + (flits - 1) * cycle);
       buf[q] = 0;
     }
   };
@@ -157,14 +175,7 @@ function psumRoute(w: Workload, lm: LayerMapping, ranges: Int32Array, positions:
     }
   }
   if (home >= 0) flush();
-  let maxInjected = 0;
-  for (let q = 0; q < nTiles; q++) maxInjected = Math.max(maxInjected, buf[nTiles + q]);
-  const cycle = 1 / w.spec.chip.clock_hz;
-  return {
-    router: routerN,
-    link: linkN,
-    time_s: maxInjected === 0 ? 0 : (maxInjected - 1) * cycle + maxPath,
-  };
+  return { router: routerN, link: linkN, time_s: maxPath };
 }
 
 /**
@@ -187,7 +198,9 @@ function inputRoute(w: Workload, l: number, fractions: Float64Array): InputRoute
   const m = w.mapping;
   const xy = m.tileXY;
   const lm = m.layers[l];
-  const prev = l === 0 ? null : m.layers[l - 1].tiles;
+  // The previous layer's output leaves from its home tiles (those holding a column group's first row piece).
+  const prevShapes = l === 0 ? null : tileShapes(w, m.layers[l - 1]);
+  const prev = l === 0 ? null : m.layers[l - 1].tiles.filter((_, k) => prevShapes![k].homeNeurons > 0);
   const nS = prev ? prev.length : 1;
   // The sources' coordinates (the previous layer's tiles, or the I/O node); the topology sums their hops.
   const sx = grownI32(SRC_X, nS);
@@ -199,9 +212,7 @@ function inputRoute(w: Workload, l: number, fractions: Float64Array): InputRoute
   }
   const hopsFrom = m.noc.profile(sx, sy, nS);
   const r: InputRoute = { sources: nS, fraction: [], dests: [], pairs: [], hopSum: [], maxHops: [] };
-  // Tiles of a layer are a contiguous id range, so "is also a source" is a range test.
-  const pLo = prev ? prev[0] : -1;
-  const pHi = prev ? prev[prev.length - 1] : -2;
+  const isSource = new Set(prev ?? []);
   let g = -1;
   for (let k = 0; k < lm.tiles.length; k++) {
     const d = lm.tiles[k];
@@ -221,7 +232,7 @@ function inputRoute(w: Workload, l: number, fractions: Float64Array): InputRoute
     const y = xy[2 * d + 1];
     r.dests[g] += 1;
     // A source on the destination's own node delivers locally (a tile of the previous layer, or the I/O node).
-    const local = prev ? d >= pLo && d <= pHi : x === m.ioXY[0] && y === m.ioXY[1];
+    const local = prev ? isSource.has(d) : x === m.ioXY[0] && y === m.ioXY[1];
     r.pairs[g] += nS - (local ? 1 : 0);
     r.hopSum[g] += hopsFrom.sum(x, y);
     // Largest hop count between the sources and the group's destinations.
@@ -237,17 +248,22 @@ function routeInput(w: Workload, r: InputRoute, payloadBits: number): Route {
   const cycle = 1 / w.spec.chip.clock_hz;
   let routerN = 0;
   let linkN = 0;
-  let perSource = 0;
   let maxPath = 0;
   for (let g = 0; g < r.fraction.length; g++) {
-    const flits = Math.ceil(((payloadBits / r.sources) * r.fraction[g]) / flitBits);
-    if (flits === 0 || r.pairs[g] === 0) continue;
+    if (r.pairs[g] === 0) continue;
+    // At least one flit per packet: the end-of-frame marker.
+    const flits = Math.max(1, Math.ceil(((payloadBits / r.sources) * r.fraction[g]) / flitBits));
     routerN += flits * (r.hopSum[g] + r.pairs[g]);
     linkN += flits * r.hopSum[g];
-    perSource += flits * r.dests[g];
-    maxPath = Math.max(maxPath, (r.maxHops[g] + 1) * router.latency_s + r.maxHops[g] * link.latency_s);
+    // Without contention each packet arrives after its path and the serialisation of its flits.
+    maxPath = Math.max(
+      maxPath,
+      (r.maxHops[g] + 1) * cyc(w, router.latency_s) +
+        r.maxHops[g] * cyc(w, link.latency_s) +
+        (flits - 1) * cycle,
+    );
   }
-  return { router: routerN, link: linkN, time_s: perSource === 0 ? 0 : (perSource - 1) * cycle + maxPath };
+  return { router: routerN, link: linkN, time_s: maxPath };
 }
 
 /**
@@ -303,10 +319,12 @@ export function imcsimModel(w: Workload): ModelOutput {
   const xb = spec.crossbar;
   const rp = xb.rows_parallel;
   const adcsPerXbar = ceilDiv(xb.columns, spec.adc.columns_per_adc);
-  const tRead = models.crossbar.actions.read?.latency_s ?? cycle;
-  const tConv = models.adc.actions.convert!.latency_s;
-  const tShift = models.shift_add.actions.op!.latency_s;
-  const tLif = models.lif_unit.actions.update!.latency_s;
+  const tRead = cyc(w, models.crossbar.actions.read?.latency_s ?? cycle);
+  const tConv = cyc(w, models.adc.actions.convert!.latency_s);
+  const tShift = cyc(w, models.shift_add.actions.op!.latency_s);
+  const tLif = cyc(w, models.lif_unit.actions.update!.latency_s);
+  const tGlobalRead = cyc(w, models.global_buffer.actions.read!.latency_s);
+  const tGlobalWrite = cyc(w, models.global_buffer.actions.write!.latency_s);
   const K = w.network.classes;
   const statics = chipStatics(w);
 
@@ -320,20 +338,79 @@ export function imcsimModel(w: Workload): ModelOutput {
       { rows: lm.rowsFull, n: (lm.rowSplits - 1) * layer.groups },
       { rows: lm.rowsLast, n: layer.groups },
     ];
-    const colPieces = [
-      { cols: lm.colsUsedFull, n: lm.colSplits - 1 },
-      { cols: lm.colsUsedLast, n: 1 },
-    ];
     const rowsTotal = layer.rows * layer.groups;
     const { route, psum: psumTraffic } = statics.layers[l];
-    const tilesL = lm.tiles.length;
-    const lifUnits = spec.lif_unit.units_per_tile * Math.max(1, tilesL * lm.tileShare);
+    const shapes = tileShapes(w, lm);
+    const tileA = new Float64Array(shapes.length);
+    /** Stage-B time per position on a tile with h home neurons (whole cycles, as the replay). */
+    const stageB = (h: number, use: MembraneUse): number => {
+      if (h === 0) return 0;
+      if (!layer.spiking) return tShift;
+      const lif = Math.ceil(h / spec.lif_unit.units_per_tile) * tLif;
+      const bitsPerNeuron = spec.lif_unit.potential_bits * use.opsPerNeuron + use.preBitsPerNeuron;
+      const accesses = Math.ceil((h * bitsPerNeuron * (1 - use.spill)) / spec.membrane_buffer.width_bits);
+      const ports = Math.ceil(accesses / spec.membrane_buffer.ports) * cycle;
+      let spilled = 0;
+      if (use.spill > 0 && bitsPerNeuron > 0)
+        spilled =
+          Math.ceil((h * bitsPerNeuron * use.spill) / spec.global_buffer.width_bits) *
+          Math.max(tGlobalRead, tGlobalWrite);
+      return Math.max(lif, ports, spilled);
+    };
+    /**
+     * Expected stage-A time of each tile at rate r: per output position the slowest of its row pieces,
+     * E[max_q Σ_planes row groups] (independent pieces, analytic/expectation.ts) × (read + ADC rounds ×
+     * conversion), and one shift-add.
+     */
+    const stageA = (r: number): void => {
+      const cdfs = new Map<number, Float64Array>();
+      const cdfOf = (n: number): Float64Array => {
+        let c = cdfs.get(n);
+        if (!c) {
+          if (!w.ratesGiven && !layer.binaryInput) {
+            // Every plane of every element set.
+            c = new Float64Array(passes * Math.ceil(n / rp) + 1);
+            c.fill(1, passes * Math.ceil(n / rp));
+          } else c = stageGroupsCdf(n, r, layer.binaryInput, elemBits, rp);
+          cdfs.set(n, c);
+        }
+        return c;
+      };
+      // Tiles holding the same row pieces' shapes have the same stage A: computed once (and kept
+      // across calls, sweeps repeat them).
+      const ctx = `|${r}|${layer.binaryInput ? 1 : elemBits}|${rp}|${w.ratesGiven ? 1 : 0}|${xb.zero_skipping ? 1 : 0}|${passes}|${P}|${lm.rowsFull}`;
+      const local = new Map<number, number>();
+      for (let k = 0; k < shapes.length; k++) {
+        const sh = shapes[k];
+        let groups = local.get(sh.signature);
+        if (groups !== undefined) {
+          tileA[k] = groups * (tRead + sh.rounds * tConv) + P * tShift;
+          continue;
+        }
+        const key = sh.signature + ctx;
+        groups = STAGE_A_GROUPS.get(key);
+        if (groups === undefined) {
+          groups = 0;
+          if (!xb.zero_skipping) groups = P * passes * Math.ceil(lm.rowsFull / rp);
+          else
+            for (let i = 0; i < sh.tuples.length; i++)
+              groups += sh.mult[i] * expectedMax(sh.tuples[i].map(cdfOf));
+          if (STAGE_A_GROUPS.size >= 65536) STAGE_A_GROUPS.clear();
+          STAGE_A_GROUPS.set(key, groups);
+        }
+        local.set(sh.signature, groups);
+        tileA[k] = groups * (tRead + sh.rounds * tConv) + P * tShift;
+      }
+    };
     const addrBits = Math.max(1, Math.ceil(Math.log2(layer.inputElements)));
 
     const P = layer.positions;
-    const block = new Float64Array(4);
+    const block = new Float64Array(3);
     let blockRate = NaN;
-    let maxGroups = 0;
+    const real = realRows(lm, xb.rows);
+    const bitProbs = bitProbabilities(elemBits);
+    const cols = (lm.colSplits - 1) * lm.colsUsedFull + lm.colsUsedLast;
+    const rounds = Math.ceil(lm.colsUsedFull / adcsPerXbar);
     let routeRate = NaN;
     let inputRouteResult: Route = NO_ROUTE;
     const staticReuse = Tl > 1 && reusesStaticInput(spec, w.network.input.encoding, lm);
@@ -342,47 +419,49 @@ export function imcsimModel(w: Workload): ModelOutput {
       if (staticReuse && t > 0) {
         // The static first layer reads its stored pre-activations: no delivery, no crossbar pass.
         const use = countLayerSupport(spec, lm, t, Tl, passes, elemBits, counts, l, t, true);
-        const lifPhase = layer.spiking ? Math.ceil(layer.outChannels / lifUnits) * tLif : tShift;
-        const memPhase =
-          (Math.ceil(use.accesses / P) * cycle) /
-          (spec.membrane_buffer.ports * Math.max(1, tilesL * lm.tileShare));
-        busy[l * T + t] = P * Math.max(lifPhase, memPhase);
+        let span = 0;
+        for (const sh of shapes) span = Math.max(span, P * stageB(sh.homeNeurons, use));
+        busy[l * T + t] = span;
         continue;
       }
       // --- crossbars, drivers, ADCs, accumulation (recomputed only when the rate changes) ---
+      // Expectations for independent inputs (analytic/expectation.ts): per bit-plane activity p, a row
+      // piece with n non-padded rows reads E[⌈Binomial(n, p) / rows_parallel⌉] row groups.
       if (r !== blockRate) {
         blockRate = r;
-        block.fill(0);
-        maxGroups = 0;
-        for (const rpiece of rowPieces) {
-          if (rpiece.n === 0) continue;
-          const active = r * rpiece.rows;
-          const groups = xb.zero_skipping
-            ? active > 0
-              ? Math.ceil(active / rp)
-              : 0
-            : Math.ceil(rpiece.rows / rp);
-          maxGroups = Math.max(maxGroups, groups);
-          for (const cpiece of colPieces) {
-            if (cpiece.n === 0) continue;
-            const k = rpiece.n * cpiece.n * P * passes;
-            block[0] += k * groups;
-            block[1] += k * active * cpiece.cols;
-            block[2] += k * groups * cpiece.cols;
+        let groupsTot = 0;
+        let activeTot = 0;
+        for (let k = 0; k < passes; k++) {
+          // Every input assumed active (no rates): every plane of every element is set.
+          const pk = layer.binaryInput || !w.ratesGiven ? r : r * bitProbs[k];
+          for (let n = 1; n < real.slots.length; n++) {
+            if (real.slots[n] === 0) continue;
+            activeTot += real.slots[n] * n * pk;
+            if (xb.zero_skipping) groupsTot += real.slots[n] * expectedGroups(n, pk, rp);
           }
-          block[3] += rpiece.n * lm.colSplits * P * passes * active;
         }
+        if (!xb.zero_skipping) {
+          // Every row of a piece is scheduled in every plane, active or not.
+          for (const rpiece of rowPieces) groupsTot += rpiece.n * P * passes * Math.ceil(rpiece.rows / rp);
+        }
+        block[0] = groupsTot;
+        block[1] = activeTot;
+        stageA(r);
       }
-      counts.add(l, t, A.XBAR_READ, block[0]);
-      counts.add(l, t, A.XBAR_CELL_READ, block[1]);
+      const conversions = block[0] * cols;
+      counts.add(l, t, A.XBAR_READ, block[0] * lm.colSplits);
+      counts.add(l, t, A.XBAR_CELL_READ, block[1] * cols);
       // Every conversion passes a mux, is shifted and added, and lands in an output register lane.
-      counts.add(l, t, A.ADC_CONVERT, block[2]);
-      counts.add(l, t, A.MUX_SELECT, block[2]);
-      counts.add(l, t, A.SHIFT_ADD, block[2]);
-      counts.add(l, t, A.OUTREG_WRITE, block[2]);
-      counts.add(l, t, A.ROW_DRIVE, block[3]);
+      counts.add(l, t, A.ADC_CONVERT, conversions);
+      counts.add(l, t, A.MUX_SELECT, conversions);
+      counts.add(l, t, A.SHIFT_ADD, conversions);
+      counts.add(l, t, A.OUTREG_WRITE, conversions);
+      counts.add(l, t, A.ROW_DRIVE, block[1] * lm.colSplits);
       // --- input delivery: global buffer (layer 0), NoC, tile buffer, tile bus ---
-      const activeElems = r * layer.inputElements;
+      const activeElems =
+        r *
+        layer.inputElements *
+        (layer.binaryInput || !w.ratesGiven ? 1 : nonZeroLevelProbability(elemBits));
       const payload =
         spec.noc.spike_encoding === 'bitmap'
           ? layer.inputElements * elemBits
@@ -391,7 +470,7 @@ export function imcsimModel(w: Workload): ModelOutput {
       if (l === 0) {
         const gReads = Math.ceil((layer.inputElements * elemBits) / spec.global_buffer.width_bits);
         counts.add(l, t, A.GLOBAL_READ, gReads);
-        inputTime += gReads * models.global_buffer.actions.read!.latency_s;
+        inputTime += gReads * cyc(w, models.global_buffer.actions.read!.latency_s);
       }
       if (r !== routeRate) {
         routeRate = r;
@@ -399,20 +478,25 @@ export function imcsimModel(w: Workload): ModelOutput {
       }
       inputTime += addRoute(counts, l, t, inputRouteResult);
       const use = countLayerSupport(spec, lm, t, Tl, passes, elemBits, counts, l, t, staticReuse);
-      const memAccesses = use.accesses;
       // --- partial sums between tiles ---
       const psumTime = addRoute(counts, l, t, psumTraffic);
-      // --- contention-free time of this layer at this timestep ---
-      const rounds = Math.ceil(lm.colsUsedFull / adcsPerXbar);
-      const xbarPhase = passes * maxGroups * (tRead + rounds * tConv + tShift);
-      const lifPhase = layer.spiking ? Math.ceil(layer.outChannels / lifUnits) * tLif : tShift;
-      const memPhase =
-        (Math.ceil(memAccesses / P) * cycle) /
-        (spec.membrane_buffer.ports * Math.max(1, tilesL * lm.tileShare));
-      const rowsPerTile = Math.ceil(rowsTotal / Math.min(tilesL, lm.rowSplits * layer.groups));
-      const busPhase = Math.ceil((rowsPerTile * passes) / spec.tile_bus.width_bits) * cycle;
-      const positionTime = Math.max(xbarPhase, lifPhase, memPhase, busPhase);
-      busy[l * T + t] = inputTime + P * positionTime + psumTime;
+      // --- contention-free time of this layer at this timestep (the replay's per-tile rules) ---
+      // Each tile runs stage A over the positions; a home tile runs stage B (neurons, membrane ports)
+      // position by position behind it, or, when other tiles send it partial sums, once they arrived.
+      let aMax = 0;
+      for (let k = 0; k < shapes.length; k++) aMax = Math.max(aMax, tileA[k]);
+      let span = 0;
+      for (let k = 0; k < shapes.length; k++) {
+        const sh = shapes[k];
+        const a = tileA[k];
+        let end = a;
+        if (sh.homeNeurons > 0) {
+          const dB = stageB(sh.homeNeurons, use);
+          end = sh.psumIn ? aMax + psumTime + P * dB : Math.max(a + dB, a / P + P * dB);
+        }
+        span = Math.max(span, end);
+      }
+      busy[l * T + t] = inputTime + span;
     }
   }
 
@@ -424,19 +508,22 @@ export function imcsimModel(w: Workload): ModelOutput {
     let time = 0;
     const sendNow = w.policy === 'entropy' || t === Tlast - 1;
     if (sendNow) {
-      const flows = last.tiles.map((s) => ({ src: s, dst: -1, bits: logitBits / last.tiles.length }));
+      // One packet from each home tile of the output layer.
+      const lastShapes = tileShapes(w, last);
+      const homes = last.tiles.filter((_, k) => lastShapes[k].homeNeurons > 0);
+      const flows = homes.map((s) => ({ src: s, dst: -1, bits: logitBits / homes.length }));
       time += addRoute(counts, L, t, routeFlows(w, flows, 1));
     }
     if (w.policy === 'entropy') {
       counts.add(L, t, A.ENTROPY_CLASS_STEP, K);
       counts.add(L, t, A.ENTROPY_DECIDE, 1);
       const eu = models.entropy_unit.actions;
-      time += K * eu.class_step!.latency_s + eu.decide!.latency_s;
+      time += cyc(w, K * eu.class_step!.latency_s) + cyc(w, eu.decide!.latency_s);
     }
     if (t === Tlast - 1) {
       const writes = Math.ceil(logitBits / spec.global_buffer.width_bits);
       counts.add(L, t, A.GLOBAL_WRITE, writes);
-      time += writes * models.global_buffer.actions.write!.latency_s;
+      time += writes * cyc(w, models.global_buffer.actions.write!.latency_s);
     }
     busy[L * T + t] = time;
   }
@@ -453,7 +540,8 @@ export function imcsimModel(w: Workload): ModelOutput {
 /**
  * End-to-end latency from per-row busy times under the configured schedule.
  * layer-sequential: every (timestep, layer) in turn. timestep-pipelined: layer l works on t+1 while
- * layer l+1 works on t — a row starts timestep t when it finished t−1 and the row before finished t.
+ * layer l+1 works on t — a row starts timestep t when it finished t−1, the row before finished t and
+ * (double-buffered outputs, the replay's rule) the next layer started t−1.
  */
 export function scheduleLatency(w: Workload, busy: Float64Array): number {
   const rows = w.mapping.layers.length + 1;
@@ -464,11 +552,14 @@ export function scheduleLatency(w: Workload, busy: Float64Array): number {
     return s;
   }
   const finish = new Float64Array(rows);
+  const start = new Float64Array(rows);
   for (let t = 0; t < T; t++) {
     let prevRowDone = 0;
     for (let r = 0; r < rows; r++) {
-      const start = Math.max(finish[r], prevRowDone);
-      finish[r] = start + busy[r * T + t];
+      // Double-buffered outputs: a layer starts t only once the next layer started t − 1.
+      const gate = t > 0 && r + 1 < rows - 1 ? start[r + 1] : 0;
+      start[r] = Math.max(finish[r], prevRowDone, gate);
+      finish[r] = start[r] + busy[r * T + t];
       prevRowDone = finish[r];
     }
   }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { checkNetworkMemory } from '../network/memory.js';
 import { estimate, type EstimateResult } from '../analytic/estimate.js';
+import { estimateFromTrace, type TraceEstimateResult } from '../replay/trace-estimate.js';
 import { SpikeRatesSchema } from '../network/rates.js';
 import { located } from '../util/errors.js';
 import { loadArch, parseOverride, readTextFile } from '../config/load.js';
@@ -10,11 +11,15 @@ import { loadNetwork } from '../network/load.js';
 import { area, pct, si, table } from '../util/format.js';
 import { archOrDefault, collect, parsePositiveInt, preset, type Io } from './common.js';
 
-export function formatEstimate(r: EstimateResult): string {
+export function formatEstimate(r: EstimateResult | TraceEstimateResult): string {
   const lines: string[] = [];
   lines.push(
     `${r.network} on ${r.arch} — accounting ${r.accounting}, ADC model ${r.adc_family}, schedule ${r.schedule}, policy ${r.policy}, T=${Math.max(...r.layer_timesteps)}`,
   );
+  if ('source' in r)
+    lines.push(
+      `closed form over ${r.samples} samples of the trace (policy ${r.trace_policy}; exits ${r.exit_distribution.map((p, t) => `t=${t + 1}: ${pct(p)}`).join(', ')})`,
+    );
   lines.push(
     `mapping: ${r.mapping.crossbars} crossbars, ${r.mapping.pes} PEs, ${r.mapping.tiles} tiles, mesh ${r.mapping.mesh}`,
   );
@@ -80,11 +85,16 @@ export function registerEstimateCommand(program: Command, io: Io): void {
       'hardware description: a YAML file or a bundled chip (default, isaac-32nm, spikesim-65nm; `imcsim presets`); default: the bundled default chip',
       preset('--arch'),
     )
-    .requiredOption(
+    .option(
       '--network <path|preset>',
-      'network topology: a YAML file, a model directory or a bundled one (`imcsim presets`)',
+      'network topology: a YAML file, a model directory or a bundled one (`imcsim presets`); required unless --trace is given',
       preset('--network'),
     )
+    .option(
+      '--trace <file>',
+      'closed form over a spike trace (imcsim trace): counts and latency from its per-layer, per-timestep activity on this chip (network, timesteps and exit policy from the trace)',
+    )
+    .option('--samples <N>', 'with --trace: use only the first N samples', parsePositiveInt('--samples'))
     .option(
       '--timesteps <T>',
       'timesteps (default: the network file\u2019s)',
@@ -102,9 +112,11 @@ export function registerEstimateCommand(program: Command, io: Io): void {
     .option('--set <path=value>', 'override an arch key (repeatable)', collect, [])
     .option('--json', 'print JSON (energy_j, latency_s, edp_js, area_m2, layers[], components{})')
     .action(
-      (opts: {
+      async (opts: {
         arch?: string;
-        network: string;
+        network?: string;
+        trace?: string;
+        samples?: number;
         timesteps?: number;
         spikeRates?: string;
         policy: string;
@@ -116,6 +128,29 @@ export function registerEstimateCommand(program: Command, io: Io): void {
             path: '--policy',
             expected: '"static" or "entropy"',
             found: JSON.stringify(opts.policy),
+          });
+        if (opts.trace !== undefined) {
+          for (const [flag, given] of [
+            ['--network', opts.network],
+            ['--timesteps', opts.timesteps],
+            ['--spike-rates', opts.spikeRates],
+          ] as const)
+            if (given !== undefined)
+              throw located('--trace gives the network, its timesteps and its activity', {
+                path: flag,
+                expected: 'no ' + flag + ' with --trace',
+                found: String(given),
+              });
+          const spec = loadArch(archOrDefault(opts.arch, io), opts.set.map(parseOverride));
+          const r = await estimateFromTrace(spec, opts.trace, { samples: opts.samples });
+          io.out(opts.json ? JSON.stringify(r, null, 2) : formatEstimate(r));
+          return;
+        }
+        if (opts.network === undefined)
+          throw located('the network is missing', {
+            path: '--network',
+            expected: 'a topology (--network) or a spike trace (--trace)',
+            found: 'neither',
           });
         const spec = loadArch(archOrDefault(opts.arch, io), opts.set.map(parseOverride));
         const net = loadNetwork(opts.network);

@@ -58,7 +58,10 @@ export function formatSimulation(r: SimulationResult): string {
       }),
     ),
     '',
-    `per sample (run totals / ${n}): energy ${si(r.energy_per_sample_j, 'J')}, latency ${si(r.latency_per_sample_s, 's')}, EDP ${si(r.edp_per_sample_js, 'J·s')}`,
+    `per sample: energy ${si(r.energy_per_sample_j, 'J')} (run total / ${n}), latency ${si(r.latency_per_sample_s, 's')} (mean, entry to output), EDP ${si(r.edp_per_sample_js, 'J·s')}`,
+    r.samples_overlap
+      ? `samples stream through the pipeline (timestep-pipelined): throughput ${plain(e.throughput_inferences_per_s)} inferences/s, ${si(r.latency_s / Math.max(1, n), 's')} between outputs`
+      : 'samples do not overlap: each starts on a drained chip (layer-sequential)',
     `whole run: energy ${si(r.energy_j, 'J')}, run time ${si(r.latency_s, 's')}, throughput ${plain(e.throughput_inferences_per_s)} inferences/s, average power ${si(e.average_power_w, 'W')}, chip area ${area(r.area_m2)}`,
     `efficiency (whole run): ${si(e.sops, 'SOP')}, ${plain(e.energy_per_sop_j * 1e12)} pJ/SOP, ${si(e.sops_per_s_per_w, 'SOP/s/W')}, ${plain(e.inferences_per_s_per_mm2)} inferences/s/mm², ${si(e.sops_per_s_per_mm2, 'SOP/s/mm²')}`,
     r.exit_unit.power_gated

@@ -58,6 +58,11 @@ export interface RunAssumptions {
   trace_policy: { name: string; timesteps: number; theta: number | null };
   trace_encoding: string;
   contention_free: boolean;
+  /**
+   * Samples stream through the chip (timestep-pipelined); false: each sample starts on a drained chip
+   * (layer-sequential, or streaming switched off).
+   */
+  samples_overlap: boolean;
   clock_hz: number;
   tech_node_nm: number;
   supply_v: number;
@@ -141,6 +146,7 @@ export function runAssumptions(
   header: TraceHeader,
   priced: Priced,
   contentionFree: boolean,
+  samplesOverlap = false,
 ): RunAssumptions {
   const m = w.mapping;
   const tiles: MeshTile[] = [];
@@ -155,6 +161,7 @@ export function runAssumptions(
       spec.schedule.reuse_static_input &&
       w.network.input.encoding === 'direct' &&
       header.layers[0]?.input_kind === 'values',
+    samples_overlap: samplesOverlap,
     mapping_scheme: spec.mapping.scheme,
     tile_packing: spec.mapping.tile_packing,
     synthetic_trace: header.synthetic,

@@ -36,10 +36,18 @@ export interface SimulationResult extends Priced {
   samples: number;
   accuracy: number | null;
   avg_timesteps: number;
-  /** Per sample means (the totals above are for the whole trace). */
+  /**
+   * Per sample: energy (the run's energy / samples: dynamic + leakage over the run's wall time) and
+   * latency (the mean of the samples' own latencies, entry to output); EDP = their product.
+   */
   energy_per_sample_j: number;
   latency_per_sample_s: number;
   edp_per_sample_js: number;
+  /**
+   * Samples stream through the chip (timestep-pipelined: a sample enters the first layer as soon as it
+   * finished the previous one); false: each sample starts on a drained chip (layer-sequential).
+   */
+  samples_overlap: boolean;
   /** The exit unit; `power_gated` when the policy never uses it (static): then idle, no energy. */
   exit_unit: {
     energy_j: number;

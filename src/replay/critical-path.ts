@@ -39,6 +39,9 @@ import {
   type LayerPlan,
 } from './work.js';
 import { checkTraceMatches } from './replay.js';
+
+/** What the critical path reads of a sample's work (`SampleWork`, or group means in `trace-estimate.ts`). */
+export type StepWorkSource = Pick<SampleWork, 'ensure' | 'payload' | 'aCycles' | 'bSpan' | 'dB'>;
 import { StepGraph } from './steps.js';
 import { exitPolicy } from '../snn/policies/registry.js';
 
@@ -61,6 +64,11 @@ export class CriticalPath {
   private readonly itemEnd: Float64Array;
   private readonly input: Float64Array;
   private readonly psumIn: Float64Array;
+  /**
+   * [l·T2 + t]: cycles from the first tile's start to the last tile's end of each step of the last
+   * `cycles` call (0 for steps that did not run): what the replay books as the layer's busy time.
+   */
+  readonly span: Float64Array;
 
   constructor(w: Workload, header: TraceHeader, source?: string) {
     checkTraceMatches(w, header, source);
@@ -83,24 +91,35 @@ export class CriticalPath {
     const maxTiles = Math.max(...this.plans.map((p) => p.tiles.length));
     this.input = new Float64Array(maxTiles);
     this.psumIn = new Float64Array(maxTiles);
+    this.span = new Float64Array(this.plans.length * T2);
   }
 
   /** Latency of one sample in cycles. */
   sampleCycles(s: TraceSample): number {
-    const { plans, costs: c, work, graph } = this;
+    this.graph.checkSample(s);
+    this.work.begin(s);
+    return this.cycles(s.exitTimestep, this.work);
+  }
+
+  /**
+   * Latency in cycles of a sample exiting after `exitT` output timesteps whose per-step work is `work`
+   * (one sample's, or the means of a group of samples: `trace-estimate.ts`). Also records each step's span
+   * (`stepSpan`).
+   */
+  cycles(exitT: number, work: StepWorkSource): number {
+    const { plans, costs: c, graph } = this;
     const spec = this.w.spec;
     const L = plans.length;
-    graph.checkSample(s);
     const T2 = graph.T2;
+    this.span.fill(0);
     const pipelined = spec.schedule.policy === 'timestep-pipelined';
     const dynamic = exitPolicy(this.header.policy.name).exits !== null;
     const flitBits = spec.noc.flit_bits;
     const io = this.w.mapping.ioXY;
     const noc = this.w.mapping.noc;
-    const exitT = s.exitTimestep;
-    work.begin(s);
     for (const b of this.bFree) b.fill(0);
     const itemEnd = this.itemEnd;
+    itemEnd.fill(0);
     /** When the item before `item` in the layer-sequential order ended (0: none before it). */
     const predEnd = (item: number) => {
       const p = graph.seqPred[item];
@@ -132,7 +151,7 @@ export class CriticalPath {
         if (t === exitT - 1) end = Math.max(end, itemEnd[item] + outputWrites(this.w) * c.globalWrite);
         continue;
       }
-      if (t >= graph.required(l, s)) continue;
+      if (t >= (graph.layerwise ? graph.T[l] : exitT)) continue;
       const plan = plans[l];
       const n = plan.tiles.length;
       const xs = this.xs[l];
@@ -233,6 +252,9 @@ export class CriticalPath {
         if (done[i] > stepEnd) stepEnd = done[i];
       }
       itemEnd[item] = stepEnd;
+      let first = Infinity;
+      for (let k = 0; k < n; k++) if (S[row + k] < first) first = S[row + k];
+      this.span[l * T2 + t] = stepEnd - first;
       if (stepEnd > end) end = stepEnd;
     }
     return end;

@@ -92,6 +92,12 @@ export interface ReplayOptions {
   contentionFree?: boolean;
   /** The trace file, to locate input errors. */
   source?: string;
+  /**
+   * Under `timestep-pipelined`, samples stream (default true): a sample enters the first layer as soon as
+   * that layer finished the previous one. `false` (and always under `layer-sequential`): each sample
+   * starts on a drained chip, the reference the per-sample critical path describes.
+   */
+  overlap?: boolean;
 }
 
 export interface NocStats {
@@ -147,6 +153,13 @@ export class Replay {
    */
   private base = 0;
   private nowCycle = 0;
+  /** Samples stream through the pipeline (timestep-pipelined): see `ReplayOptions.overlap`. */
+  readonly overlap: boolean;
+  private samplesRun = 0;
+  /** Per layer: latest start of any of its steps in the current sample (cycles from its start). */
+  declare private readonly lastStart: Float64Array;
+  /** Per layer: cycle before which its first frame may not start (the previous sample's gate). */
+  declare private readonly notBefore: Float64Array;
   declare private readonly tRouter: number;
   declare private readonly tLink: number;
 
@@ -218,6 +231,7 @@ export class Replay {
     this.header = header;
     this.contentionFree = !!opts.contentionFree;
     this.pipelined = w.spec.schedule.policy === 'timestep-pipelined';
+    this.overlap = this.pipelined && opts.overlap !== false;
     this.dynamic = exitPolicy(header.policy.name).exits !== null;
     const L = w.mapping.layers.length;
     this.L = L;
@@ -308,6 +322,8 @@ export class Replay {
     this.waitingNext = new Uint8Array(L);
     this.logitsPending = new Int32Array(T2);
     this.frames = new Int32Array(L);
+    this.lastStart = new Float64Array(L);
+    this.notBefore = new Float64Array(L);
     this.allocPackets(1024);
   }
 
@@ -324,13 +340,36 @@ export class Replay {
     this.s = s;
     this.ended = false;
     this.exitDone = false;
-    // The chip drains packets still in flight from the previous sample before this one starts; then
-    // every resource is free (each link and stage B frees no later than the last event that used it).
-    this.base = Math.max(this.nowCycle, this.base + this.q.now);
-    this.nowCycle = this.base;
+    if (this.overlap && this.samplesRun > 0) {
+      // Streaming: the sample enters layer 0 once layer 0 finished the previous one (its tiles' stage A
+      // and B free); the previous sample's hold on tiles, stage B and links carries over (in cycles from
+      // the new start), and each layer starts its first frame only once the next layer started the
+      // previous sample's last one (double-buffered outputs, as between timesteps).
+      let entry = 0;
+      for (let g = this.tileBase[0]; g < this.tileBase[1]; g++)
+        entry = Math.max(entry, this.busyUntil[g], this.bFree[this.slotB[g]]);
+      this.base += entry;
+      const shift = (a: Float64Array) => {
+        for (let i = 0; i < a.length; i++) a[i] = a[i] > entry ? a[i] - entry : 0;
+      };
+      shift(this.busyUntil);
+      shift(this.bFree);
+      shift(this.linkFree);
+      for (let l = 0; l < L; l++)
+        this.notBefore[l] = l + 1 < L && this.lastStart[l + 1] > entry ? this.lastStart[l + 1] - entry : 0;
+    } else {
+      // The chip drains packets still in flight from the previous sample before this one starts; then
+      // every resource is free (each link and stage B frees no later than the last event that used it).
+      this.base = Math.max(this.nowCycle, this.base + this.q.now);
+      this.linkFree.fill(0);
+      this.bFree.fill(0);
+      this.busyUntil.fill(0);
+      this.notBefore.fill(0);
+    }
+    this.nowCycle = Math.max(this.nowCycle, this.base);
     this.q.clear();
-    this.linkFree.fill(0);
-    this.bFree.fill(0);
+    this.lastStart.fill(0);
+    this.samplesRun++;
     const now = 0;
     this.endCycle = now;
     this.exitT = s.exitTimestep;
@@ -350,7 +389,6 @@ export class Replay {
     }
     if (!this.pipelined) this.seqOpen.set(this.seqOpenInit);
     this.nextT.fill(0);
-    this.busyUntil.fill(now);
     this.tileDoneT.fill(-1);
     this.aDoneAt.fill(-1);
     this.doneCount.fill(0);
@@ -361,7 +399,7 @@ export class Replay {
     this.sendLayerInputs(0, now);
     this.run();
     if (!this.ended) throw new Error(`replay of sample ${s.index} ended without its exit decision (a bug)`);
-    this.nowCycle = this.base + this.endCycle;
+    this.nowCycle = Math.max(this.nowCycle, this.base + this.endCycle);
     this.lastLatencyCycles = this.endCycle;
     return {
       index: s.index,
@@ -523,6 +561,11 @@ export class Replay {
       this.q.schedule(this.busyUntil[g], 2, EV_TRY_START, g, 0);
       return;
     }
+    // Streaming: a layer's first frame waits until the next layer started the previous sample's last.
+    if (t === 0 && time < this.notBefore[l]) {
+      this.q.schedule(this.notBefore[l], 2, EV_TRY_START, g, 0);
+      return;
+    }
     // Pipelined run-ahead (double-buffered outputs): layer l starts t only once layer l+1 started the first
     // frame made from t−1 (uniform T: layer l at most one timestep ahead of layer l+1; steps.ts).
     const gate = this.graph.gate[l * T2 + t];
@@ -531,6 +574,7 @@ export class Replay {
       return;
     }
     this.nextT[g] = t + 1;
+    if (time > this.lastStart[l]) this.lastStart[l] = time;
     const started = ++this.startedCount[l * T2 + t];
     const nTiles = plan.tiles.length;
     if (pipelined && l > 0 && started === nTiles && this.waitingNext[l - 1]) {

@@ -51,6 +51,8 @@ const AssumptionsSchema = z.object({
   trace_policy: z.object({ name: z.string(), timesteps: count, theta: num.nullable() }),
   trace_encoding: z.string(),
   contention_free: z.boolean(),
+  // Absent in run folders written before samples could stream (they never overlapped).
+  samples_overlap: z.boolean().default(false),
   clock_hz: num,
   tech_node_nm: num,
   supply_v: num,
@@ -162,6 +164,8 @@ export const RunSummarySchema = z.object({
   energy_per_sample_j: num,
   latency_per_sample_s: num,
   edp_per_sample_js: num,
+  // Absent in run folders written before samples could stream (they never overlapped).
+  samples_overlap: z.boolean().default(false),
   energy_j: num,
   dynamic_energy_j: num,
   leakage_energy_j: num,

@@ -75,7 +75,14 @@ export function headlineItems(run: RunFolder): HeadlineItem[] {
   const s = run.summary;
   return [
     { key: 'energy_per_sample_j', label: 'energy per sample', value: s.energy_per_sample_j, unit: 'J' },
-    { key: 'latency_per_sample_s', label: 'latency per sample', value: s.latency_per_sample_s, unit: 's' },
+    {
+      key: 'latency_per_sample_s',
+      label: s.samples_overlap
+        ? 'latency per sample (entry to output; samples stream)'
+        : 'latency per sample (samples do not overlap)',
+      value: s.latency_per_sample_s,
+      unit: 's',
+    },
     { key: 'edp_per_sample_js', label: 'EDP per sample', value: s.edp_per_sample_js, unit: 'J·s' },
     { key: 'accuracy', label: 'accuracy', value: s.accuracy, unit: '' },
     { key: 'avg_timesteps', label: 'average timesteps', value: s.avg_timesteps, unit: 'timesteps' },
@@ -95,7 +102,8 @@ export function efficiencyItems(run: RunFolder): Array<HeadlineItem & { definiti
       label: 'throughput',
       value: e.throughput_inferences_per_s,
       unit: 'inferences/s',
-      definition: 'samples / run time',
+      definition:
+        'samples / run time (when samples stream, timestep-pipelined, they overlap: throughput exceeds 1 / latency per sample)',
     },
     {
       key: 'efficiency.average_power_w',

@@ -4,7 +4,7 @@
  */
 import { located } from '../util/errors.js';
 import type { InputEncoding } from '../network/schema.js';
-import { TraceWriter } from '../trace/format.js';
+import { TRACE_FORMAT_VERSION, TraceWriter } from '../trace/format.js';
 import type { TraceHeader, TracePolicy, TraceSample, TraceSummary } from '../trace/types.js';
 import { VERSION } from '../util/version.js';
 import type { Dataset } from './data/dataset.js';
@@ -170,7 +170,7 @@ export async function traceModel(model: SnnModel, ds: Dataset, opts: TraceRunOpt
   const kinds = eng.inputKinds(encoding, opts.policy, ds.binaryFrames ?? true);
   const header: TraceHeader = {
     format: 'imcsim-trace',
-    format_version: 1,
+    format_version: TRACE_FORMAT_VERSION,
     engine_version: VERSION,
     created: 'engine',
     synthetic: false,

@@ -3,9 +3,10 @@
  * worker, so a point's metrics do not depend on where it ran.
  *
  *   analytic, topology  estimate() with the workload's spike rates (or every input active)
- *   analytic, model     the model's trace of the algorithm point (engine, cached) gives the exit-timestep
- *                       histogram, accuracy and the per-layer, per-timestep spike rates; energy and latency are
- *                       the expectation of estimate() over the exit timesteps
+ *   analytic, model     the closed form over the model's trace of the algorithm point (engine, cached):
+ *                       estimateFromTrace() — its per-step activity on the chip, its exit distribution —
+ *                       and the trace's accuracy (SpikeSim accounting: the expectation of estimate() over
+ *                       the exit timesteps with the trace's spike rates, SpikeSim's own rate-based rule)
  *   cycle               simulateTrace() of the algorithm point's trace (engine or synthetic, cached) or of the
  *                       recorded trace
  */
@@ -21,6 +22,7 @@ import { validatePlain } from '../util/yaml-loader.js';
 import { mapNetwork } from '../chip/mapping.js';
 import { inferShapes } from '../network/shapes.js';
 import { simulateTrace } from '../replay/simulate.js';
+import { estimateFromTrace } from '../replay/trace-estimate.js';
 import { loadDataset, type DatasetSplit } from '../snn/data/dataset.js';
 import { loadModel, type SnnModel } from '../snn/model.js';
 import { traceModel } from '../snn/run.js';
@@ -213,6 +215,21 @@ async function analyticPoint(task: PointTask, spec: ArchSpec, cacheDir: string):
     summary = await reader.readSummary();
   } finally {
     await reader.close();
+  }
+  if (spec.accounting === 'imcsim') {
+    const r = await estimateFromTrace(spec, path);
+    return {
+      energy_per_sample_j: r.energy_j,
+      dynamic_energy_per_sample_j: r.dynamic_energy_j,
+      leakage_energy_per_sample_j: r.leakage_energy_j,
+      latency_per_sample_s: r.latency_s,
+      edp_per_sample_js: r.energy_j * r.latency_s,
+      area_m2: r.area_m2,
+      crossbars: r.mapping.crossbars,
+      tiles: r.mapping.tiles,
+      accuracy: summary.accuracy,
+      avg_timesteps: summary.avg_timesteps,
+    };
   }
   const network = header.network; // the model's topology, as the engine recorded it
   const T = alg.timesteps;

@@ -16,8 +16,12 @@ import type { MappedLayer } from '../network/shapes.js';
 import { SummaryAccumulator } from './summary.js';
 import type { TraceHeader, TraceLayer, TraceSample, TraceSummary } from './types.js';
 
-/** Version written into new traces; readers accept exactly this version. */
-export const TRACE_FORMAT_VERSION = 1;
+/**
+ * Version written into new traces (2: a frame may repeat the one before it, `FRAME_REPEAT`); readers
+ * accept these versions (a version-1 trace never holds a repeat frame).
+ */
+export const TRACE_FORMAT_VERSION = 2;
+export const READABLE_TRACE_VERSIONS: readonly number[] = [1, 2];
 export const FILE_MAGIC = 'IMCTRACE';
 export const CHUNK_MAGIC = 'CHNK';
 export const FOOTER_MAGIC = 'TEND';
@@ -29,6 +33,18 @@ export const FRAME_BITMAP = 0; // 'spikes' layer: ceil(n/8) bytes, bit-packed
 export const FRAME_INDICES = 1; // 'spikes' layer: u32 count, then count ascending u16/u32 indices
 export const FRAME_DENSE = 0; // 'values' layer: n × f32
 export const FRAME_SPARSE = 1; // 'values' layer: u32 count, count ascending u16/u32 indices, count × f32
+/** Either kind of layer, t > 0, version ≥ 2: the frame equals the layer's previous frame (no payload). */
+export const FRAME_REPEAT = 2;
+
+/** True when two frames hold the same bytes (values: the same float bit patterns). */
+function sameFrame(a: Uint8Array | Float32Array, b: Uint8Array | Float32Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length || a.constructor !== b.constructor) return false;
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
 
 const HEADER_FIXED = 16; // magic, version, JSON length
 const CHUNK_HEADER = 16; // magic, sample count, payload length, payload CRC
@@ -130,8 +146,8 @@ export function checkTraceHeader(h: unknown, file: string): TraceHeader {
   };
   if (!isObject(h)) return bad('', 'an object', h);
   if (h.format !== 'imcsim-trace') bad('format', '"imcsim-trace"', h.format);
-  if (h.format_version !== TRACE_FORMAT_VERSION)
-    bad('format_version', String(TRACE_FORMAT_VERSION), h.format_version);
+  if (!READABLE_TRACE_VERSIONS.includes(h.format_version as number))
+    bad('format_version', READABLE_TRACE_VERSIONS.join(' or '), h.format_version);
   if (!isInt(h.classes, 1, U32_MAX)) bad('classes', 'a positive integer', h.classes);
   if (!isObject(h.policy)) bad('policy', 'an object', h.policy);
   const policy = h.policy as Record<string, unknown>;
@@ -330,6 +346,13 @@ class SampleEncoder {
           sparse = 4 + keep * (w + 4);
         }
         act[t] = k;
+        // The same input as the step before (the direct-encoded image at every timestep) is stored once.
+        if (this.mode === 'auto' && t > 0 && sameFrame(f, frames[t - 1])) {
+          kinds.push(FRAME_REPEAT);
+          stored.push(0);
+          size += 1;
+          continue;
+        }
         const useSparse = this.mode === 'auto' && sparse < dense;
         kinds.push(useSparse ? 1 : 0);
         stored.push(keep);
@@ -356,6 +379,7 @@ class SampleEncoder {
       for (let t = 0; t < frames.length; t++) {
         const kind = this.kinds[fi++];
         buf[off++] = kind;
+        if (kind === FRAME_REPEAT) continue;
         if (L.spikes) {
           const f = frames[t] as Uint8Array;
           if (kind === FRAME_BITMAP) {
@@ -496,6 +520,14 @@ export class TraceWriter {
 
   static async open(path: string, header: TraceHeader, opts: TraceWriterOptions = {}): Promise<TraceWriter> {
     checkTraceHeader(header, path);
+    // Writers write the current version only (readers still read version 1).
+    if (header.format_version !== TRACE_FORMAT_VERSION)
+      throw located('invalid trace header', {
+        file: path,
+        path: 'header.format_version',
+        expected: String(TRACE_FORMAT_VERSION),
+        found: JSON.stringify(header.format_version),
+      });
     if (opts.chunkSamples !== undefined && !isInt(opts.chunkSamples, 1, U32_MAX))
       throw new RangeError(`TraceWriter: chunkSamples must be a positive integer, not ${opts.chunkSamples}`);
     if (opts.chunkBytes !== undefined && !isInt(opts.chunkBytes, 1, 0x7fffffff))
@@ -651,7 +683,14 @@ class SampleDecoder {
     private readonly layers: LayerCodec[],
     private readonly classes: number,
     private readonly file: string,
+    /** The file's format version (repeat frames exist from version 2). */
+    readonly version: number = TRACE_FORMAT_VERSION,
   ) {}
+
+  /** The frame kinds valid at timestep t, for error messages. */
+  kindsExpected(t: number): string {
+    return this.version >= 2 && t > 0 ? '0, 1 or 2' : '0 or 1';
+  }
 
   reset(buf: Uint8Array, len: number, chunk: number, pos: number): void {
     this.buf = buf;
@@ -735,6 +774,11 @@ class SampleDecoder {
         this.at[2] = t;
         this.need(1);
         const kind = this.buf[this.off++];
+        if (kind === FRAME_REPEAT && this.version >= 2 && t > 0) {
+          // The layer's previous frame again (the same object: frames are read-only).
+          frames.push(frames[t - 1]);
+          continue;
+        }
         if (L.spikes) {
           const f = new Uint8Array(L.bytes);
           if (kind === FRAME_BITMAP) {
@@ -748,7 +792,7 @@ class SampleDecoder {
             this.off += 4;
             const pos = this.indices(L.n, k, L.wide);
             for (let i = 0; i < k; i++) f[pos[i] >> 3] |= 1 << (pos[i] & 7);
-          } else this.corrupt('unknown frame kind', '0 or 1', `${kind}`);
+          } else this.corrupt('unknown frame kind', this.kindsExpected(t), `${kind}`);
           frames.push(f);
         } else {
           if (kind === FRAME_DENSE) {
@@ -767,7 +811,7 @@ class SampleDecoder {
             for (let i = 0; i < k; i++, vo += 4) u[pos[i]] = v.getInt32(vo, true);
             this.off = vo;
             frames.push(f);
-          } else this.corrupt('unknown frame kind', '0 or 1', `${kind}`);
+          } else this.corrupt('unknown frame kind', this.kindsExpected(t), `${kind}`);
         }
       }
       inputs.push(frames);
@@ -790,6 +834,8 @@ export class TraceReader implements AsyncIterable<TraceSample> {
     /** Byte offset of the first chunk. */
     readonly dataOffset: number,
     private readonly fh: FileHandle,
+    /** The file's format version (the u32 after the magic). */
+    readonly version: number = TRACE_FORMAT_VERSION,
   ) {}
 
   static async open(path: string): Promise<TraceReader> {
@@ -817,10 +863,10 @@ export class TraceReader implements AsyncIterable<TraceSample> {
       if (got < HEADER_FIXED) throw located('trace is truncated inside its header', { file: path });
       const fv = dataView(fixed);
       const version = fv.getUint32(8, true);
-      if (version !== TRACE_FORMAT_VERSION)
+      if (!READABLE_TRACE_VERSIONS.includes(version))
         throw located('unsupported trace format version', {
           file: path,
-          expected: String(TRACE_FORMAT_VERSION),
+          expected: READABLE_TRACE_VERSIONS.join(' or '),
           found: String(version),
         });
       const len = fv.getUint32(12, true);
@@ -849,7 +895,7 @@ export class TraceReader implements AsyncIterable<TraceSample> {
         throw located(`trace header is not valid JSON: ${(e as Error).message}`, { file: path });
       }
       const header = checkTraceHeader(parsed, path);
-      return new TraceReader(path, header, size, HEADER_FIXED + len + 4, fh);
+      return new TraceReader(path, header, size, HEADER_FIXED + len + 4, fh, version);
     } catch (e) {
       await fh.close().catch(() => undefined);
       throw e;
@@ -871,7 +917,7 @@ export class TraceReader implements AsyncIterable<TraceSample> {
   async *samples(): AsyncGenerator<TraceSample> {
     const file = this.path;
     const size = this.fileBytes;
-    const decoder = new SampleDecoder(codecsOf(this.header), this.header.classes, file);
+    const decoder = new SampleDecoder(codecsOf(this.header), this.header.classes, file, this.version);
     const head = new Uint8Array(CHUNK_HEADER);
     const hv = dataView(head);
     let payload = new Uint8Array(0);

@@ -24,7 +24,7 @@ import { located } from '../util/errors.js';
 import { h5, looksLikeHdf5, withQuietHdf5, type H5Lib } from '../util/hdf5.js';
 import { NpzFile, readInputFile, type NpyArray } from '../util/npy.js';
 import { VERSION } from '../util/version.js';
-import { packBits, TraceWriter } from './format.js';
+import { packBits, TRACE_FORMAT_VERSION, TraceWriter } from './format.js';
 import type { TraceHeader, TraceLayer, TracePolicy, TraceSummary } from './types.js';
 
 /** One layer's recording: per sample, T frames of n values, sample-major (sample, t, element). */
@@ -305,7 +305,7 @@ export async function importTrace(
   }));
   const header: TraceHeader = {
     format: 'imcsim-trace',
-    format_version: 1,
+    format_version: TRACE_FORMAT_VERSION,
     engine_version: VERSION,
     created: 'imported',
     synthetic: false,

@@ -140,8 +140,22 @@ export async function exportTraceNirData(
         const nodes = f.create_group('nodes');
         const spikes = spikeLayers.map((s) =>
           s.spikes
-            ? new Gridded(observable(nodes, s.name, 'spikes', dt), s.T, s.n, batch, (k) => new Uint8Array(k), '<B')
-            : new Gridded(observable(nodes, s.name, 'values', dt), s.T, s.n, batch, (k) => new Float32Array(k), '<f'),
+            ? new Gridded(
+                observable(nodes, s.name, 'spikes', dt),
+                s.T,
+                s.n,
+                batch,
+                (k) => new Uint8Array(k),
+                '<B',
+              )
+            : new Gridded(
+                observable(nodes, s.name, 'values', dt),
+                s.T,
+                s.n,
+                batch,
+                (k) => new Float32Array(k),
+                '<f',
+              ),
         );
         const logits = new Gridded(
           observable(nodes, 'output', 'logits', dt),

@@ -9,9 +9,17 @@ import { loadNetwork } from '../../src/network/load.js';
 import { inferShapes } from '../../src/network/shapes.js';
 import { defineLazy } from '../../src/pricing/price.js';
 
-const archs = ['arch-configs/default.yaml', 'arch-configs/spikesim-65nm.yaml', 'arch-configs/isaac-32nm.yaml'];
+const archs = [
+  'arch-configs/default.yaml',
+  'arch-configs/spikesim-65nm.yaml',
+  'arch-configs/isaac-32nm.yaml',
+];
 const nets = ['models/vgg16-cifar10', 'models/mnist-convnet-t4'];
-const optsList = [{ timesteps: 4 }, { timesteps: 2, policy: 'entropy' as const }, { rates: { default: 0.25, layers: {} } }];
+const optsList = [
+  { timesteps: 4 },
+  { timesteps: 2, policy: 'entropy' as const },
+  { rates: { default: 0.25, layers: {} } },
+];
 
 describe('estimate: cached chip and routes, lazy reports', () => {
   for (const a of archs)
@@ -67,9 +75,9 @@ describe('estimate: cached chip and routes, lazy reports', () => {
     const sum = (xs: number[]) => xs.reduce((x, y) => x + y, 0);
     const rel = (x: number, y: number) => Math.abs(x - y) / Math.abs(y);
     // (Layers hold their dynamic energy and their tiles' leakage; chip-level leakage is in no layer.)
-    expect(rel(sum(layers.map((l) => l.dynamic_energy_j)) + r.exit.energy_j, r.dynamic_energy_j)).toBeLessThan(
-      1e-9,
-    );
+    expect(
+      rel(sum(layers.map((l) => l.dynamic_energy_j)) + r.exit.energy_j, r.dynamic_energy_j),
+    ).toBeLessThan(1e-9);
     expect(rel(sum(Object.values(r.components).map((c) => c.energy_j)), r.energy_j)).toBeLessThan(1e-9);
     expect(rel(sum(r.timesteps.map((t) => t.energy_j)), r.energy_j)).toBeLessThan(1e-9);
     r.timesteps = [];

@@ -29,7 +29,10 @@ describe('a reader closing stdout early (`imcsim presets | head -1`)', () => {
 describe('no absolute paths of this machine in outputs', () => {
   it('the demo header names the bundled model and chip relative to the working directory', () => {
     const out = join(scratch, 'demo');
-    const r = spawnSync(process.execPath, [BIN, 'demo', '--out', out, '--samples', '3'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [BIN, 'demo', '--out', out, '--samples', '3'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(0);
     const header = r.stdout.split('\n').slice(0, 2).join('\n');
     expect(header).toContain('model models/mnist-convnet-t4');
@@ -43,7 +46,10 @@ describe('no absolute paths of this machine in outputs', () => {
 
   it('run from elsewhere, the bundled files are shown as <imcsim>/…', () => {
     const out = join(scratch, 'demo-elsewhere');
-    const r = spawnSync(process.execPath, [BIN, 'demo', '--out', out, '--samples', '2'], { cwd: scratch, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [BIN, 'demo', '--out', out, '--samples', '2'], {
+      cwd: scratch,
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('model <imcsim>/models/mnist-convnet-t4');
     expect(r.stdout.split('\n').slice(0, 2).join('\n')).not.toContain(ROOT);

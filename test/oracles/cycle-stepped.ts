@@ -28,7 +28,15 @@
  *   potentials (sharing its capacity; the excess spills to the global buffer); at t > 0 nothing is
  *   delivered and stage B reads them back (layer-sequential: once the exit decision before it is made);
  * - within one cycle: routing first, then completions (arrivals, stage ends), then starts, then the
- *   exit decision; items of one kind in the order they were scheduled.
+ *   exit decision; items of one kind in the order they were scheduled;
+ * - samples (docs/ARCHITECTURE.md, "Samples stream"): under layer-sequential each sample starts on a
+ *   drained chip at cycle 0 of its own; under timestep-pipelined they stream, in one clock: every tile
+ *   finishes the positions it started (stage A and stage B, the wasted run-ahead too) before it starts
+ *   anything of the next sample; the next sample's first frame leaves the global buffer at the cycle the
+ *   last tile of layer 0 went idle; a layer starts the new sample's first frame no earlier than the last
+ *   cycle the next layer started a step of the previous sample (double-buffered outputs); a link is free
+ *   for the new sample's packets once the previous samples' reservations of it ended; a sample's latency
+ *   runs from its entry to its end.
  */
 import type { ArchSpec } from '../../src/config/schema.js';
 import { A, NUM_ACTIONS } from '../../src/hw/actions.js';
@@ -36,8 +44,10 @@ import type { Workload } from '../../src/chip/workload.js';
 import type { TraceHeader, TraceSample } from '../../src/trace/types.js';
 
 export interface OracleResult {
-  /** Latency of each sample in cycles. */
+  /** Latency of each sample in cycles (from its entry). */
   cycles: number[];
+  /** Entry cycle of each sample (streaming: on the run's clock; else 0). */
+  starts: number[];
   /** Action totals [action] over everything, and over the wasted (after-exit) work. */
   counts: Float64Array;
   wasted: Float64Array;
@@ -101,6 +111,9 @@ interface TileObj {
   aDoneSeen: Uint8Array;
   /** Last timestep the tile finished. */
   doneT: number;
+  /** Cycle its stage A, and its stage B, last went idle (streaming: the next sample waits for them). */
+  aFreeAt: number;
+  bFreeAt: number;
 }
 
 interface Packet {
@@ -171,6 +184,7 @@ export function naiveReplay(
 
   const result: OracleResult = {
     cycles: [],
+    starts: [],
     counts: new Float64Array(NUM_ACTIONS),
     wasted: new Float64Array(NUM_ACTIONS),
     perStep: new Float64Array((L + 1) * T * NUM_ACTIONS),
@@ -246,6 +260,8 @@ export function naiveReplay(
       psumPending: new Int32Array(T + 2),
       aDoneSeen: new Uint8Array(T + 2),
       doneT: -1,
+      aFreeAt: 0,
+      bFreeAt: 0,
     }));
     // Crossbar c: (group, column piece, row piece), row pieces innermost; tile = c / crossbars per tile.
     const tileOf = (c: number): number => Math.floor(c / perTileXbars);
@@ -331,8 +347,21 @@ export function naiveReplay(
     return { bits, active };
   }
 
+  // Streaming (timestep-pipelined): one clock for the whole run, link reservations kept between samples.
+  const stream = pipelined;
+  const links = new Float64Array(m.meshColumns * m.meshRows * 4); // free-at cycle per directed link
+  let clock = 0;
+  /** Per layer: the last cycle a step of it started in the previous sample (−1: none). */
+  const prevLastStart = new Float64Array(L).fill(-1);
+  const lastStart = new Float64Array(L);
+  const notBefore = new Float64Array(L);
   for (const s of samples) {
     const exitT = s.exitTimestep;
+    const entry = stream ? clock : 0;
+    if (!stream) links.fill(0);
+    // A layer's first frame waits until the next layer started its last step of the previous sample.
+    for (let l = 0; l < L; l++) notBefore[l] = stream && l + 1 < L ? prevLastStart[l + 1] : 0;
+    lastStart.fill(-1);
     const frames = s.inputs.map((f) => f.length);
     // Work per (layer, t): active rows [p][piece][plane], payload bits.
     const workCache = new Map<number, { active: Int32Array; payload: number }>();
@@ -366,17 +395,16 @@ export function naiveReplay(
     };
 
     // ---- State of the sample ----
-    let now = 0;
+    let now = entry;
     let seq = 0;
     const items: Item[] = [];
     const at = (c: number, phase: number, run: () => void, s0 = seq++): void => {
       items.push({ cycle: c, phase, seq: s0, run });
     };
-    const links = new Float64Array(m.meshColumns * m.meshRows * 4); // free-at cycle per directed link
     const packets: Packet[] = [];
     let ended = false;
     let exitDone = false;
-    let endCycle = 0;
+    let endCycle = entry;
     const required = frames.slice();
     let stepsLeft = required.reduce((a, b) => a + b, 0);
     const started = Array.from({ length: L }, () => new Int32Array(T + 2));
@@ -395,6 +423,7 @@ export function naiveReplay(
         ti.pending.fill(info.lmIndex === 0 ? 1 : layers[info.lmIndex - 1].homes);
         if (reuseLayer(info.lmIndex)) ti.pending.fill(0, 1);
         ti.psumPending.fill(ti.psumFrom);
+        if (!stream) ti.aFreeAt = ti.bFreeAt = 0;
       }
 
     const launch = (pk: Packet, c: number): void => {
@@ -570,6 +599,10 @@ export function naiveReplay(
       if (t >= F && (!pipelined || t > F)) return false;
       if (pipelined && l < L - 1 && t >= 1 && started[l + 1][t - 1] < layers[l + 1].tiles.length)
         return false;
+      // Streaming: the tile finished the previous sample's work; the next layer started its last step.
+      if (c < ti.aFreeAt || c < ti.bFreeAt) return false;
+      if (t === 0 && c < notBefore[l]) return false;
+      lastStart[l] = Math.max(lastStart[l], c);
       ti.nextT = t + 1;
       if (++started[l][t] === 1) countStep(l, t, t >= F);
       const info = layers[l];
@@ -613,6 +646,7 @@ export function naiveReplay(
         ti.aPos++;
         if (ti.aPos === info.P) {
           ti.aBusy = false;
+          ti.aFreeAt = c;
           const t = ti.aT;
           at(c, 1, () => aDone(ti, t, c), ti.aSeq);
         } else ti.aLeft = ti.aDur[ti.aPos];
@@ -624,9 +658,10 @@ export function naiveReplay(
         if (ti.bCur && ti.bLeft === 0) {
           const cur = ti.bCur;
           ti.bCur = null;
+          ti.bFreeAt = c;
           if (cur.last) at(c, 1, () => tileDone(ti, cur.t, c), cur.seq);
         }
-        if (ti.bCur || ti.bQueue.length === 0 || ti.bQueue[0].ready > c) return;
+        if (ti.bCur || ti.bQueue.length === 0 || ti.bQueue[0].ready > c || c < ti.bFreeAt) return;
         ti.bCur = ti.bQueue.shift()!;
         ti.bLeft = ti.bCur.dur;
       }
@@ -731,9 +766,10 @@ export function naiveReplay(
     };
 
     // ---- The cycle loop ----
-    sendLayer0(0, 0);
+    sendLayer0(0, entry);
     const allTiles = layers.flatMap((x) => x.tiles);
-    for (now = 0; ; now++) {
+    const tilesIdle = (): boolean => allTiles.every((ti) => !ti.aBusy && !ti.bCur && ti.bQueue.length === 0);
+    for (now = entry; ; now++) {
       // Settle the cycle: routing (phase 0), completions (1), starts (2), exit decisions (3).
       for (;;) {
         const heads = packets.filter((p) => p.at === now).sort((a, b) => a.seq - b.seq);
@@ -764,8 +800,17 @@ export function naiveReplay(
         break;
       }
       if (ended) {
-        // Drain: packets still in flight keep moving (their traversals count); nothing else happens.
-        if (packets.every((p) => p.at === -1)) break;
+        // Drain: packets still in flight keep moving (their traversals count). Streaming: every tile also
+        // finishes the positions it started (no new step starts, nothing else follows from them).
+        if (stream) {
+          for (const ti of allTiles) {
+            if (ti.aBusy) ti.aLeft--;
+            if (ti.bCur) ti.bLeft--;
+          }
+          for (const ti of allTiles) advanceA(ti, now + 1);
+          items.length = 0;
+        }
+        if (packets.every((p) => p.at === -1) && (!stream || tilesIdle())) break;
         continue;
       }
       // Advance every tile by one cycle: crossbars count down their position, stage B its position.
@@ -777,14 +822,23 @@ export function naiveReplay(
       const idle =
         items.length === 0 &&
         packets.every((p) => p.at === -1) &&
-        allTiles.every((ti) => !ti.aBusy && !ti.bCur && ti.bQueue.length === 0) &&
+        tilesIdle() &&
+        allTiles.every((ti) => ti.aFreeAt <= now + 1 && ti.bFreeAt <= now + 1) &&
+        notBefore.every((c) => c <= now + 1) &&
         released.every((r) => r - 1 <= now);
       if (idle && !allTiles.some((ti) => tryStart(ti, now + 1)))
         throw new Error(
           `oracle: sample ${s.index} stalls at cycle ${now} (exitDone ${exitDone}, steps left ${stepsLeft}, next ${allTiles.map((t) => `${t.layer}.${t.local}:${t.nextT}/${Array.from(t.pending).join('')}`).join(' ')})`,
         );
     }
-    result.cycles.push(endCycle);
+    result.cycles.push(endCycle - entry);
+    result.starts.push(entry);
+    if (stream) {
+      // The next sample enters when the last tile of layer 0 went idle.
+      clock = entry;
+      for (const ti of layers[0].tiles) clock = Math.max(clock, ti.aFreeAt, ti.bFreeAt);
+      prevLastStart.set(lastStart);
+    }
   }
   return result;
 }

@@ -204,8 +204,8 @@ describe('layerwise traces of mnist-convnet-t4', () => {
         for (const [v, a] of VECTORS) {
           const tr = traces.get(key(v, a))!;
           const w = workload(spec, tr.header);
-          const free = new Replay(w, tr.header, { contentionFree: true });
-          const real = new Replay(w, tr.header);
+          const free = new Replay(w, tr.header, { contentionFree: true, overlap: false });
+          const real = new Replay(w, tr.header, { overlap: false });
           const cp = new CriticalPath(w, tr.header);
           for (const s of tr.samples) {
             free.replaySample(s);
@@ -423,8 +423,8 @@ describe('property: random networks, chips, per-layer timesteps and alignments',
         await wr.close();
         const tr = await readTrace(out);
         const w = workload(spec, tr.header);
-        const free = new Replay(w, tr.header, { contentionFree: true });
-        const real = new Replay(w, tr.header);
+        const free = new Replay(w, tr.header, { contentionFree: true, overlap: false });
+        const real = new Replay(w, tr.header, { overlap: false });
         const cp = new CriticalPath(w, tr.header);
         for (const s of tr.samples) {
           free.replaySample(s);

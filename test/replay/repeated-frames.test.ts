@@ -53,7 +53,15 @@ const arch = (sets: string[]) =>
 
 async function trace(): Promise<{ header: TraceHeader; samples: TraceSample[] }> {
   const out = join(dir, 'small.trace');
-  await generateSyntheticTrace({ network: net.spec, shapes: net.shapes, rates: 0.3, samples: 4, seed: 5, timesteps: 4, out });
+  await generateSyntheticTrace({
+    network: net.spec,
+    shapes: net.shapes,
+    rates: 0.3,
+    samples: 4,
+    seed: 5,
+    timesteps: 4,
+    out,
+  });
   const reader = await TraceReader.open(out);
   const samples: TraceSample[] = [];
   for await (const s of reader) samples.push(s);

@@ -188,7 +188,7 @@ describe('replay against the analytic estimate', () => {
     const spec = parseArch('crossbar:\n  rows: 128\n  columns: 128\n  input_bits: 1\n', 'a.yaml');
     const header: TraceHeader = {
       format: 'imcsim-trace',
-      format_version: 1,
+      format_version: 2,
       engine_version: 'test',
       created: 'synthetic',
       synthetic: true,

@@ -37,7 +37,14 @@ describe('imcsim simulate: the terminal summary', () => {
     const s = JSON.parse(readFileSync(join(runA, 'summary.json'), 'utf8'));
     expect(simOut).toContain(`Per layer — totals over the run (${s.samples} samples):`);
     expect(simOut).toContain(`Per component — totals over the run (${s.samples} samples):`);
-    expect(simOut).toMatch(new RegExp(`^per sample \\(run totals / ${s.samples}\\): energy `, 'm'));
+    // Energy per sample is the run's total / samples; latency per sample the mean of each sample's own.
+    expect(simOut).toMatch(
+      new RegExp(
+        `^per sample: energy .* \\(run total / ${s.samples}\\), latency .* \\(mean, entry to output\\)`,
+        'm',
+      ),
+    );
+    expect(simOut).toMatch(/^samples do not overlap: each starts on a drained chip \(layer-sequential\)$/m);
     expect(simOut).toMatch(
       /^whole run: energy .* run time .* throughput [\d,.]+ inferences\/s, average power /m,
     );

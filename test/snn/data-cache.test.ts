@@ -126,7 +126,8 @@ describe('MNIST through the cache', () => {
       expect(raw.perClass[d]).toBe(bytes.length / 784);
       expect(raw.offsets[d]).toBe(at / 784);
       expect(Buffer.from(raw.pixels.subarray(at, at + bytes.length)).equals(Buffer.from(bytes))).toBe(true);
-      for (let i = at / 784; i < (at + bytes.length) / 784; i++) if (raw.labels[i] !== d) throw new Error(`label ${i}`);
+      for (let i = at / 784; i < (at + bytes.length) / 784; i++)
+        if (raw.labels[i] !== d) throw new Error(`label ${i}`);
       at += bytes.length;
     }
     expect(raw.pixels.length).toBe(at);

@@ -637,7 +637,7 @@ describe('NIRData export of a trace', () => {
     const spec = (await importNir(NORSE)).spec;
     const header: TraceHeader = {
       format: 'imcsim-trace',
-      format_version: 1,
+      format_version: 2,
       engine_version: '0.1.0',
       created: 'engine',
       synthetic: false,

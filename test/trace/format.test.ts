@@ -5,6 +5,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +37,7 @@ const network = loadNetwork('models/mnist-convnet').spec;
 function makeHeader(): TraceHeader {
   return {
     format: 'imcsim-trace',
-    format_version: 1,
+    format_version: 2,
     engine_version: '0.1.0',
     created: 'engine',
     synthetic: false,
@@ -187,7 +188,7 @@ describe('trace file format', () => {
     const b = readFileSync(path);
     const json = Buffer.from(JSON.stringify(h));
     expect(b.subarray(0, 8).toString('latin1')).toBe('IMCTRACE');
-    expect(b.readUInt32LE(8)).toBe(1);
+    expect(b.readUInt32LE(8)).toBe(2);
     expect(b.readUInt32LE(12)).toBe(json.length);
     expect(b.subarray(16, 16 + json.length)).toEqual(json);
     expect(b.readUInt32LE(16 + json.length)).toBe(crc32(json));
@@ -312,6 +313,84 @@ describe('trace file format', () => {
     await writeTrace(dense, samples, { chunkSamples: 7, frameEncoding: 'dense' });
     expect(readFileSync(dense).length).toBeGreaterThan(readFileSync(path).length);
     expect(diffSamples((await readAll(dense)).samples, samples)).toBeNull();
+  });
+
+  it('stores a frame equal to the one before once (kind 2, version 2) and reads it back', async () => {
+    // Layer d (values, 6 elements) sees the same input at its 4 timesteps, as a direct-encoded image does.
+    const img = Float32Array.of(0.5, 0, 0.25, 1, 0, 0.75);
+    const base = makeSamples(1, 5)[0];
+    const T = base.exitTimestep;
+    const same: TraceSample = {
+      ...base,
+      inputs: base.inputs.map((f, l) => (l === 3 ? f.map(() => img) : f)),
+    };
+    const copies: TraceSample = {
+      ...base,
+      inputs: base.inputs.map((f, l) => (l === 3 ? f.map(() => img.slice()) : f)),
+    };
+    const distinct: TraceSample = {
+      ...base,
+      inputs: base.inputs.map((f, l) => (l === 3 ? f.map((_, t) => img.map((v) => v * (t + 1))) : f)),
+    };
+    const pa = tmp('repeat');
+    const pb = tmp('repeat');
+    const pc = tmp('repeat');
+    await writeTrace(pa, [same]);
+    await writeTrace(pb, [copies]);
+    await writeTrace(pc, [distinct]);
+    // Equal contents, not only the same object, are stored once; by the format (docs/TRACE_FORMAT.md)
+    // a dense 6-value frame is 1 + 24 bytes, a sparse one with 4 non-zeros 1 + 4 + 4·(2 + 4) = 29, a
+    // repeat 1: T − 1 repeats save (T − 1)·24 bytes against distinct dense frames.
+    expect(statSync(pa).size).toBe(statSync(pb).size);
+    if (T > 1) expect(statSync(pc).size - statSync(pa).size).toBe((T - 1) * 24);
+    for (const [p, want] of [
+      [pa, same],
+      [pb, copies],
+      [pc, distinct],
+    ] as const) {
+      const r = await readAll(p);
+      expect(r.error).toBeNull();
+      expect(diffSamples(r.samples, [want])).toBeNull();
+    }
+    // The version after the magic is 2.
+    expect(readFileSync(pa).readUInt32LE(8)).toBe(2);
+  });
+
+  it('reads version-1 traces; a repeat frame in one is corruption', async () => {
+    const samples = makeSamples(4, 9);
+    const p = tmp('v1');
+    await writeTrace(p, samples);
+    const b = readFileSync(p);
+    b.writeUInt32LE(1, 8);
+    const v1 = tmp('v1');
+    writeFileSync(v1, b);
+    // Without repeated frames the bytes are those of version 1.
+    const hasRepeat = samples.some((s) =>
+      s.inputs.some((f) =>
+        f.some((x, t) => t > 0 && Buffer.from(x.buffer).equals(Buffer.from(f[t - 1].buffer))),
+      ),
+    );
+    const r = await readAll(v1);
+    if (!hasRepeat) {
+      expect(r.error).toBeNull();
+      expect(diffSamples(r.samples, samples)).toBeNull();
+    }
+    // A version-2 trace with a repeat frame relabelled as version 1: kind 2 is unknown there.
+    const img = Float32Array.of(1, 2, 3, 4, 5, 6);
+    const base = makeSamples(1, 5)[0];
+    const rep: TraceSample = {
+      ...base,
+      exitTimestep: 4,
+      logits: new Float32Array(4 * 3),
+      inputs: base.inputs.map((f, l) => (l === 3 ? [img, img, img, img] : f)),
+    };
+    const p2 = tmp('v1');
+    await writeTrace(p2, [rep]);
+    const b2 = readFileSync(p2);
+    b2.writeUInt32LE(1, 8);
+    writeFileSync(p2, b2);
+    const r2 = await readAll(p2);
+    expect(String(r2.error)).toMatch(/unknown frame kind.*expected 0 or 1, found 2/);
   });
 
   it('closes chunks at the byte limit', async () => {
@@ -454,7 +533,7 @@ describe('trace validation', () => {
     const h = makeHeader();
     h.layers[1].input_kind = 'bits' as 'spikes';
     await expect(TraceWriter.open(tmp(), h)).rejects.toThrow(/header\.layers\[1\]\.input_kind/);
-    await expect(TraceWriter.open(tmp(), { ...makeHeader(), format_version: 2 })).rejects.toThrow(
+    await expect(TraceWriter.open(tmp(), { ...makeHeader(), format_version: 1 })).rejects.toThrow(
       /header\.format_version/,
     );
   });
@@ -519,11 +598,11 @@ describe('corrupt and truncated traces', () => {
 
   it('refuses other format versions', async () => {
     const path = await variant((b) => {
-      b.writeUInt32LE(2, 8);
+      b.writeUInt32LE(3, 8);
       return b;
     });
     await expect(TraceReader.open(path)).rejects.toThrow(
-      /unsupported trace format version.*expected 1, found 2/,
+      /unsupported trace format version.*expected 1 or 2, found 3/,
     );
   });
 

@@ -1,4 +1,12 @@
-import { cmosLeakage, factors, PJ, UM2, type ComponentClass, HOROWITZ_NODE_NM, HOROWITZ_SUPPLY_V } from './model.js';
+import {
+  cmosLeakage,
+  factors,
+  PJ,
+  UM2,
+  type ComponentClass,
+  HOROWITZ_NODE_NM,
+  HOROWITZ_SUPPLY_V,
+} from './model.js';
 
 /**
  * Entropy unit for the DT-SNN exit (docs/SOURCES.md §1): per class, accumulate the logit (A_t += o_t),

@@ -1,4 +1,12 @@
-import { cmosLeakage, factors, PJ, UM2, type ComponentClass, HOROWITZ_NODE_NM, HOROWITZ_SUPPLY_V } from './model.js';
+import {
+  cmosLeakage,
+  factors,
+  PJ,
+  UM2,
+  type ComponentClass,
+  HOROWITZ_NODE_NM,
+  HOROWITZ_SUPPLY_V,
+} from './model.js';
 import { exitUnitPrimitivesPj } from './entropy-unit.js';
 
 /**

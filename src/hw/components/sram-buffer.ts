@@ -1,4 +1,12 @@
-import { cmosLeakage, factors, PJ, UM2, type ComponentClass, HOROWITZ_NODE_NM, HOROWITZ_SUPPLY_V } from './model.js';
+import {
+  cmosLeakage,
+  factors,
+  PJ,
+  UM2,
+  type ComponentClass,
+  HOROWITZ_NODE_NM,
+  HOROWITZ_SUPPLY_V,
+} from './model.js';
 
 /**
  * SRAM buffer. Energy per bit: Horowitz (ISSCC 2014), 8 KB SRAM at 45 nm, 64-b access: ≈0.2 pJ/bit read,
