@@ -147,7 +147,25 @@ function geometryKey(lm: LayerMapping, crossbarRows: number): string {
   ]);
 }
 
+/**
+ * In front of the keyed caches, by identity: a mapping built from a frozen description is itself cached
+ * (chip/workload.ts), so a sweep or a repeated estimate meets the same LayerMapping object again and
+ * skips building the key (JSON of the geometry, the larger cost of a warm estimate).
+ */
+const REAL_ROWS_BY_LAYER = new WeakMap<LayerMapping, Map<number, RealRows>>();
+const TILE_SHAPES_BY_LAYER = new WeakMap<LayerMapping, WeakMap<object, TileShape[]>>();
+
 export function realRows(lm: LayerMapping, crossbarRows: number): RealRows {
+  let byRows = REAL_ROWS_BY_LAYER.get(lm);
+  const known = byRows?.get(crossbarRows);
+  if (known) return known;
+  if (!byRows) REAL_ROWS_BY_LAYER.set(lm, (byRows = new Map()));
+  const found = realRowsByKey(lm, crossbarRows);
+  byRows.set(crossbarRows, found);
+  return found;
+}
+
+function realRowsByKey(lm: LayerMapping, crossbarRows: number): RealRows {
   const key = geometryKey(lm, crossbarRows);
   const hit = REAL_ROWS.get(key);
   if (hit) return hit;
@@ -175,6 +193,18 @@ export interface TileShape {
   signature: number;
 }
 export function tileShapes(w: Workload, lm: LayerMapping): TileShape[] {
+  // By identity only for a frozen description (its fields cannot change under the same object).
+  if (!Object.isFrozen(w.spec)) return tileShapesByKey(w, lm);
+  let bySpec = TILE_SHAPES_BY_LAYER.get(lm);
+  const known = bySpec?.get(w.spec);
+  if (known) return known;
+  if (!bySpec) TILE_SHAPES_BY_LAYER.set(lm, (bySpec = new WeakMap()));
+  const found = tileShapesByKey(w, lm);
+  bySpec.set(w.spec, found);
+  return found;
+}
+
+function tileShapesByKey(w: Workload, lm: LayerMapping): TileShape[] {
   const spec = w.spec;
   const n = lm.tiles.length;
   // What the tile ranges follow from (tileRanges), rather than the ranges themselves.
