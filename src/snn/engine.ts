@@ -15,6 +15,7 @@ import { exitPolicy, policyAlignment, policyTheta } from './policies/registry.js
 import { compileLayers, type BatchNormGeometry } from './compile.js';
 import { neuronConvention, type NeuronParams, type NeuronStep } from './neurons/registry.js';
 import { convForward } from './kernels/conv.js';
+import type { ChipArithmetic } from './chip-arith.js';
 
 /** A stateless transform between weighted layers (pooling, flatten, an unfoldable batchnorm). */
 type Transform =
@@ -210,6 +211,9 @@ export class Engine {
   private readonly bufA: Float32Array;
   private readonly bufB: Float32Array;
   private readonly enc: Float32Array;
+  /** Hardware-aware inference: the chip's arithmetic for mapped layers (snn/chip-arith.ts), or null (float). */
+  private chip: ChipArithmetic | null = null;
+  private chipKinds: { key: string; binary: boolean[] } | null = null;
 
   constructor(model: SnnModel | CompiledNet) {
     this.net = 'stages' in model ? model : compileModel(model);
@@ -223,6 +227,12 @@ export class Engine {
     this.bufA = new Float32Array(maxSize);
     this.bufB = new Float32Array(maxSize);
     this.enc = new Float32Array(this.net.inputSize);
+  }
+
+  /** Runs mapped layers on the chip's arithmetic from now on (null: back to float). */
+  attachChip(chip: ChipArithmetic | null): void {
+    this.chip = chip;
+    this.chipKinds = null;
   }
 
   /**
@@ -281,6 +291,12 @@ export class Engine {
       spikeCounts: net.stages.map(() => []),
     };
     if (opts.record) result.inputs = net.stages.map(() => []);
+    if (this.chip) {
+      const key = `${encoding}|${JSON.stringify(policy)}`;
+      if (this.chipKinds?.key !== key)
+        this.chipKinds = { key, binary: this.inputKinds(encoding, policy).map((k) => k === 'spikes') };
+      this.chip.beginSample(index, this.chipKinds.binary);
+    }
     if (policy.name === 'layerwise') return this.runLayerwise(image, policy, rng, opts, result);
 
     const T = policy.timesteps;
@@ -402,7 +418,12 @@ export class Engine {
       if (st.bias)
         for (let o = 0; o < st.cout; o++) cur.fill(st.bias[o], o * st.ho * st.wo, (o + 1) * st.ho * st.wo);
       else cur.fill(0);
-      const synops = st.kind === 'linear' ? linearAccumulate(st, x, cur) : convAccumulate(st, x, cur);
+      const synops =
+        this.chip !== null && this.chip.onChip(l)
+          ? this.chip.forward(l, x, cur)
+          : st.kind === 'linear'
+            ? linearAccumulate(st, x, cur)
+            : convAccumulate(st, x, cur);
       result.synops += synops;
       if (reuse === STORE) {
         this.pre0.set(cur);
@@ -415,6 +436,7 @@ export class Engine {
     }
     const s = this.spk[l];
     const n = st.step!(st.neuron!, this.u[l], cur, s, null);
+    if (this.chip !== null) this.chip.afterStep(l, this.u[l]);
     result.neuronUpdates += st.outSize;
     result.spikeCounts[l].push(n);
     return s;

@@ -9,6 +9,8 @@ import { VERSION } from '../util/version.js';
 import type { Dataset } from './data/dataset.js';
 import { Engine } from './engine.js';
 import type { SnnModel } from './model.js';
+import type { ArchSpec } from '../config/schema.js';
+import { ChipArithmetic, type ChipModelled } from './chip-arith.js';
 
 export interface RunOptions {
   policy: TracePolicy;
@@ -18,6 +20,16 @@ export interface RunOptions {
   samples?: number;
   /** Called after each sample (progress bars). */
   onSample?: (done: number, total: number) => void;
+  /** Hardware-aware inference: run on this chip's arithmetic (snn/chip-arith.ts). */
+  chip?: ChipRunOptions;
+}
+
+export interface ChipRunOptions {
+  spec: ArchSpec;
+  /** The arch's name as given (preset name or file name), recorded with its content hash. */
+  name: string;
+  /** Calibration samples (ADC and potential ranges): the first adc.calibration_samples of this split. */
+  calibration: Dataset;
 }
 
 export interface EvalResult {
@@ -28,6 +40,38 @@ export interface EvalResult {
   exit_histogram: number[];
   synops_per_sample: number;
   neuron_updates_per_sample: number;
+  /** Under --arch: the chip whose arithmetic computed the spikes and what was modelled. */
+  chip?: ChipModelled;
+}
+
+/**
+ * An engine for a run: float, or on a chip's arithmetic, calibrated on the first
+ * adc.calibration_samples samples of the calibration split (under a static policy over the run's longest
+ * timestep count, so every timestep's partial sums are seen; ADC ideal, potentials in float).
+ */
+export function prepareEngine(
+  model: SnnModel,
+  opts: { policy: TracePolicy; encoding?: 'direct' | 'rate'; seed?: number; chip?: ChipRunOptions },
+): { engine: Engine; chip: ChipArithmetic | null } {
+  const eng = new Engine(model);
+  if (!opts.chip) return { engine: eng, chip: null };
+  const { spec, name, calibration } = opts.chip;
+  checkInput(model, calibration);
+  const chip = new ChipArithmetic(eng.net, spec, model.shapes, name);
+  eng.attachChip(chip);
+  const calPolicy: TracePolicy =
+    opts.policy.name === 'layerwise' ? opts.policy : { name: 'static', timesteps: opts.policy.timesteps };
+  const n = Math.min(spec.adc.calibration_samples, calibration.count);
+  const size = model.spec.input.shape.reduce((a, b) => a * b, 1);
+  for (let i = 0; i < n; i++)
+    eng.run(calibration.images.subarray(i * size, (i + 1) * size), i, {
+      policy: calPolicy,
+      encoding: opts.encoding,
+      seed: opts.seed,
+    });
+  chip.finishCalibration();
+  chip.resetReadCounts();
+  return { engine: eng, chip };
 }
 
 export function checkPolicy(model: SnnModel, policy: TracePolicy): void {
@@ -73,7 +117,7 @@ function checkInput(model: SnnModel, ds: Dataset): void {
 export function evaluateModel(model: SnnModel, ds: Dataset, opts: RunOptions): EvalResult {
   checkPolicy(model, opts.policy);
   checkInput(model, ds);
-  const eng = new Engine(model);
+  const { engine: eng, chip } = prepareEngine(model, opts);
   const n = sampleCount(ds, opts.samples);
   const size = model.spec.input.shape.reduce((a, b) => a * b, 1);
   const maxT =
@@ -99,6 +143,7 @@ export function evaluateModel(model: SnnModel, ds: Dataset, opts: RunOptions): E
     exit_histogram: hist,
     synops_per_sample: n ? synops / n : 0,
     neuron_updates_per_sample: n ? updates / n : 0,
+    ...(chip ? { chip: chip.modelled } : {}),
   };
 }
 
@@ -118,8 +163,8 @@ export interface TraceRunOptions extends RunOptions {
 export async function traceModel(model: SnnModel, ds: Dataset, opts: TraceRunOptions): Promise<TraceSummary> {
   checkPolicy(model, opts.policy);
   checkInput(model, ds);
-  const eng = new Engine(model);
   const encoding = opts.encoding ?? model.spec.input.encoding;
+  const { engine: eng, chip } = prepareEngine(model, { ...opts, encoding });
   const kinds = eng.inputKinds(encoding, opts.policy);
   const header: TraceHeader = {
     format: 'imcsim-trace',
@@ -141,7 +186,11 @@ export async function traceModel(model: SnnModel, ds: Dataset, opts: TraceRunOpt
       input_kind: kinds[l],
       timesteps: opts.policy.name === 'layerwise' ? opts.policy.layer_timesteps![l] : opts.policy.timesteps,
     })),
-    notes: { dataset_source: ds.source },
+    notes: {
+      dataset_source: ds.source,
+      // Under --arch: the chip whose arithmetic computed these spikes (simulate compares it with its own).
+      ...(chip ? { chip: chip.modelled } : {}),
+    },
   };
   const n = sampleCount(ds, opts.samples);
   const size = model.spec.input.shape.reduce((a, b) => a * b, 1);
