@@ -94,6 +94,14 @@ interface HwLayer {
   /** Packed levels [rowsTotal][cpg] (fast path) or null. */
   packed: Float64Array | null;
   fieldBits: number;
+  /**
+   * Integer fast path (fields × F ≤ 32, no off-current): levels packed in 32-bit words, and per field the
+   * digital result of each possible column sum: lut[f · (2^F) + y] = ±2^(k·cb) × ADC(y).
+   */
+  packed32: Int32Array | null;
+  lut: Float64Array | null;
+  /** Σ_f lut[f][0]: the digital result of an all-zero read (0 unless the ADC range is offset). */
+  lutZero: number;
   /** Weight scale per output channel. */
   scale: Float64Array;
   /** Offset encoding: 2^(b−1) subtracted per active row; else 0. */
@@ -145,6 +153,10 @@ export class ChipArithmetic {
   // scratch
   private acc = new Float64Array(0);
   private acc2 = new Float64Array(0);
+  private accI = new Int32Array(0);
+  private pieceRows = new Int32Array(0);
+  private pieceCodes = new Int32Array(0);
+  private pieceSigns = new Float64Array(0);
   private neuronAcc = new Float64Array(0);
   private posAcc = new Float64Array(0);
   private active = new Int32Array(0);
@@ -203,6 +215,10 @@ export class ChipArithmetic {
       }
     this.acc = new Float64Array(maxPC);
     this.acc2 = new Float64Array(maxPC);
+    this.accI = new Int32Array(maxPC);
+    this.pieceRows = new Int32Array(maxRows);
+    this.pieceCodes = new Int32Array(maxRows);
+    this.pieceSigns = new Float64Array(maxRows);
     this.neuronAcc = new Float64Array(maxCout);
     this.posAcc = new Float64Array(maxCout);
     this.active = new Int32Array(maxRows);
@@ -340,6 +356,16 @@ export class ChipArithmetic {
       }
       G[i] = g;
     }
+    let packed32: Int32Array | null = null;
+    if (packed && g0 === 0 && S * D * fieldBits <= 32) {
+      packed32 = new Int32Array(rowsTotal * cpg);
+      for (let r = 0; r < rowsTotal; r++)
+        for (let ol = 0; ol < cpg; ol++) {
+          let v = 0;
+          for (let f = 0; f < S * D; f++) v |= G[r * PC + ol * S * D + f] << (fieldBits * f);
+          packed32[r * cpg + ol] = v;
+        }
+    }
     let G2: Float32Array | null = null;
     if (this.readSigma > 0) {
       G2 = new Float32Array(G.length);
@@ -367,6 +393,9 @@ export class ChipArithmetic {
       G2,
       packed,
       fieldBits,
+      packed32,
+      lut: null,
+      lutZero: 0,
       scale,
       offset: x.signed_weights === 'offset' ? half : 0,
       fullScale,
@@ -433,6 +462,17 @@ export class ChipArithmetic {
       hl.adcLevels = hl.bipolar ? 2 ** (spec.adc.bits - 1) - 1 : 2 ** spec.adc.bits - 1;
       if (hl.adcLevels < 1) hl.adcLevels = 1;
       hl.adcStep = 2 ** Math.ceil(Math.log2(y / hl.adcLevels));
+      if (hl.packed32) {
+        const F = 2 ** hl.fieldBits;
+        const fields = this.S * this.D;
+        hl.lut = new Float64Array(fields * F);
+        for (let f = 0; f < fields; f++) {
+          const k = this.D === 2 ? f >> 1 : f;
+          const sign = this.D === 2 && (f & 1) === 1 ? -1 : 1;
+          for (let y = 0; y < F; y++) hl.lut[f * F + y] = sign * 2 ** (k * this.cb) * this.adc(hl, y);
+          hl.lutZero += hl.lut[f * F];
+        }
+      }
       const r = Math.max(hl.uMax, hl.threshold, 2 ** -30);
       hl.uLsb = 2 ** Math.ceil(Math.log2(r)) / 2 ** (pbits - 1);
     }
@@ -519,6 +559,9 @@ export class ChipArithmetic {
     }
     const { P, cout, cpg, rowsTotal, pieces, pieceFirst, pieceEnd, pieceGroup, rowInput } = hl;
     const posAcc = this.posAcc;
+    const pieceRows = this.pieceRows;
+    const pieceCodes = this.pieceCodes;
+    const pieceSigns = this.pieceSigns;
     let synops = 0;
     for (let p = 0; p < P; p++) {
       posAcc.fill(0, 0, cout);
@@ -531,28 +574,42 @@ export class ChipArithmetic {
           if (e >= 0 && x[e] !== 0) synops += cpg;
         }
         const g = pieceGroup[i];
-        for (let k = 0; k < planes; k++) {
-          const bit = 1 << k;
-          const weight = 2 ** k;
-          let na = 0;
-          if (this.zeroSkip) {
-            for (let r = a; r < b; r++) {
-              const e = rowInput[rowBase + r];
-              if (e >= 0 && (codes[e] & bit) !== 0) {
-                this.active[na] = r;
-                this.activeSign[na] = signs[e];
+        if (this.zeroSkip) {
+          // The piece's rows with a non-zero input, in row order, once; each plane takes its own from them.
+          let nz = 0;
+          for (let r = a; r < b; r++) {
+            const e = rowInput[rowBase + r];
+            if (e >= 0 && codes[e] !== 0) {
+              pieceRows[nz] = r;
+              pieceCodes[nz] = codes[e];
+              pieceSigns[nz] = signs[e];
+              nz++;
+            }
+          }
+          if (nz === 0) continue;
+          for (let k = 0; k < planes; k++) {
+            const bit = 1 << k;
+            const weight = 2 ** k;
+            let na = 0;
+            for (let j = 0; j < nz; j++)
+              if ((pieceCodes[j] & bit) !== 0) {
+                this.active[na] = pieceRows[j];
+                this.activeSign[na] = pieceSigns[j];
                 na++;
                 if (na === this.rp) {
                   this.read(hl, g, na, anyNeg, weight);
                   na = 0;
                 }
               }
-            }
             if (na > 0) this.read(hl, g, na, anyNeg, weight);
-          } else {
+          }
+        } else
+          for (let k = 0; k < planes; k++) {
+            const bit = 1 << k;
+            const weight = 2 ** k;
             // Every row is scheduled: fixed blocks of rows_parallel rows, inactive rows driving nothing.
             for (let r0 = a; r0 < b; r0 += this.rp) {
-              na = 0;
+              let na = 0;
               const r1 = Math.min(b, r0 + this.rp);
               for (let r = r0; r < r1; r++) {
                 const e = rowInput[rowBase + r];
@@ -565,7 +622,6 @@ export class ChipArithmetic {
               this.read(hl, g, na, anyNeg, weight);
             }
           }
-        }
       }
       // Rescale and add into the output (channel-major), once per position.
       for (let o = 0; o < cout; o++) {
@@ -591,6 +647,47 @@ export class ChipArithmetic {
     const offCurrent = g0 * nSigned;
     const offsetCorr = hl.offset * nSigned;
     const ideal = this.mode === 'calibrate';
+    if (hl.lut && !ideal && !signed) {
+      // Integer levels packed in 32-bit words: one add per row and neuron, one table look-up per field.
+      const packed = hl.packed32!;
+      const lut = hl.lut;
+      const accI = this.accI;
+      accI.fill(0, 0, cpg);
+      for (let a = 0; a < na; a++) {
+        const base = active[a] * cpg;
+        for (let ol = 0; ol < cpg; ol++) accI[ol] = (accI[ol] + packed[base + ol]) | 0;
+      }
+      const F = hl.fieldBits;
+      const mask = (1 << F) - 1;
+      const fields = S * D;
+      const zero = hl.lutZero;
+      if (fields === 4)
+        for (let ol = 0; ol < cpg; ol++) {
+          const v = accI[ol];
+          if (v === 0) {
+            if (zero !== 0) posAcc[oBase + ol] += zero * weight;
+            continue;
+          }
+          const value =
+            lut[v & mask] +
+            lut[(1 << F) + ((v >>> F) & mask)] +
+            lut[(2 << F) + ((v >>> (2 * F)) & mask)] +
+            lut[(3 << F) + ((v >>> (3 * F)) & mask)];
+          posAcc[oBase + ol] += value * weight;
+        }
+      else
+        for (let ol = 0; ol < cpg; ol++) {
+          const v = accI[ol];
+          let value = zero;
+          if (v !== 0) {
+            value = 0;
+            for (let f = 0; f < fields; f++) value += lut[(f << F) + ((v >>> (f * F)) & mask)];
+          } else if (zero === 0) continue;
+          posAcc[oBase + ol] += value * weight;
+        }
+      if (offsetCorr !== 0) for (let ol = 0; ol < cpg; ol++) posAcc[oBase + ol] -= offsetCorr * weight;
+      return;
+    }
     if (hl.packed && !signed) {
       // Exact integer levels, one add per row and neuron; unpack the fields per read.
       const packed = hl.packed;
