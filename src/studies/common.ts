@@ -121,6 +121,10 @@ export class StudyRunner {
     policy: TracePolicy;
     spec?: ArchSpec;
     samples?: number;
+    /** Hardware-aware: trace on this chip's arithmetic (calibrated on the training split). */
+    chip?: { spec: ArchSpec; name: string };
+    /** Replay only the first N samples of the trace (accuracy and timesteps still cover them all). */
+    replaySamples?: number;
   }): Promise<{ trace: TraceSummary; sim: SimulationResult; path: string }> {
     const model = this.model(o.modelDir);
     const ds = loadDataset(o.dataset, 'test');
@@ -131,18 +135,26 @@ export class StudyRunner {
       seed: 0,
       modelName: o.modelDir.split(/[\\/]/).pop()!,
       out: path,
+      chip: o.chip ? { ...o.chip, calibration: loadDataset(o.dataset, 'train') } : undefined,
     });
-    const sim = await simulateTrace(o.spec ?? this.spec, path);
+    const sim = await simulateTrace(o.spec ?? this.spec, path, { samples: o.replaySamples });
     this.log(`${o.label}: ${describeRun(sim)}`);
     return { trace, sim, path };
   }
 
   /** Engine evaluation without hardware (synaptic updates, neurons evaluated). */
-  evaluate(modelDir: string, dataset: DatasetName, policy: TracePolicy, samples?: number): EvalResult {
+  evaluate(
+    modelDir: string,
+    dataset: DatasetName,
+    policy: TracePolicy,
+    samples?: number,
+    chip?: { spec: ArchSpec; name: string },
+  ): EvalResult {
     return evaluateModel(this.model(modelDir), loadDataset(dataset, 'test'), {
       policy,
       samples: samples ?? this.samples,
       seed: 0,
+      chip: chip ? { ...chip, calibration: loadDataset(dataset, 'train') } : undefined,
     });
   }
 

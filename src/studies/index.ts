@@ -2,6 +2,7 @@
  * The co-design studies, one command each (`imcsim study NAME --out DIR`): each runs its simulations,
  * then writes CSVs, an HTML page with charts and a Markdown summary of its findings (writeStudy).
  */
+import { accuracyStudy } from './accuracy.js';
 import { dtsnnStudy } from './dtsnn.js';
 import { exitOverheadStudy } from './exit-overhead.js';
 import { hardwareStudy } from './hardware.js';
@@ -15,6 +16,7 @@ export const STUDIES = {
   ldsnn: ldsnnStudy,
   'exit-overhead': exitOverheadStudy,
   hardware: hardwareStudy,
+  accuracy: accuracyStudy,
 } as const satisfies Record<string, (o: StudyOptions) => Promise<StudyResult>>;
 
 export type StudyName = keyof typeof STUDIES;
