@@ -515,23 +515,23 @@ export const DeviceSchema = section(
       unit: 'fraction',
       description:
         'Relative σ of each programmed conductance (Gaussian, fixed per chip instance); off by default',
-      source: 'REFERENCES §8: 3–10 % (CrossSim, NeuroSim V1.5 device expert)',
+      source: 'docs/SOURCES.md §8: 3–10 % (CrossSim, NeuroSim V1.5 device expert)',
     }),
     read_noise_sigma: num(0, [0, 1, '§8: RRAM read noise 1–5 %; 0 = ideal'], {
       unit: 'fraction',
       description:
         'Relative σ of each cell current per read (Gaussian, redrawn every read and timestep); off by default',
-      source: 'REFERENCES §8: 1–5 % (aihwkit, CrossSim)',
+      source: 'docs/SOURCES.md §8: 1–5 % (aihwkit, CrossSim)',
     }),
     stuck_at_off_rate: num(0, [0, 1, '§8: 0.1–1 % reported; a fraction of cells'], {
       unit: 'fraction',
       description: 'Fraction of cells stuck at the off (lowest) conductance, fixed per chip instance',
-      source: 'REFERENCES §8: 0.1–1 % (NeuroSim V1.5)',
+      source: 'docs/SOURCES.md §8: 0.1–1 % (NeuroSim V1.5)',
     }),
     stuck_at_on_rate: num(0, [0, 1, '§8: 0.1–1 % reported; a fraction of cells'], {
       unit: 'fraction',
       description: 'Fraction of cells stuck at the on (highest) conductance, fixed per chip instance',
-      source: 'REFERENCES §8: 0.1–1 % (NeuroSim V1.5)',
+      source: 'docs/SOURCES.md §8: 0.1–1 % (NeuroSim V1.5)',
     }),
     finite_on_off_ratio: z
       .boolean()

@@ -189,10 +189,43 @@ describe('co-design studies (tiny configurations)', () => {
     expect(result.tables[0].rows.length).toBe(front.length);
   });
 
+  it('accuracy: chip points next to the float engine, DT-SNN timesteps and EDP, the accuracy–EDP front', async () => {
+    const out = join(dir, 'accuracy');
+    const { result } = await runStudy('accuracy', { out, tiny: true, samples: 4 });
+    checkFolder(out, ['accuracy-points.csv'], ['accuracy-vs-edp']);
+    const rows = readCsv(join(out, 'accuracy-points.csv'));
+    // float engine, default chip, adc.bits 2 and 8, programming σ 0.2 (σ = 0 is the default chip).
+    expect(rows.map((r) => `${r.arithmetic}:${r.axis}:${r.value}`)).toEqual([
+      'float:float engine:',
+      'chip:default chip:',
+      'chip:adc.bits:2',
+      'chip:adc.bits:8',
+      'chip:device.programming_sigma:0.2',
+    ]);
+    for (const r of rows) {
+      expect(Number(r.static_accuracy)).toBeGreaterThanOrEqual(0);
+      expect(Number(r.dtsnn_avg_timesteps)).toBeGreaterThanOrEqual(1);
+      expect(Number(r.dtsnn_avg_timesteps)).toBeLessThanOrEqual(4);
+      expect(Number(r.edp_per_sample_js)).toBeCloseTo(Number(r.energy_per_sample_j) * Number(r.latency_per_sample_s), 25);
+    }
+    // The front: no chip point is at least as accurate with a lower EDP than a point on it.
+    const chip = rows.filter((r) => r.arithmetic === 'chip');
+    const front = chip.filter((r) => r.pareto === 'yes');
+    expect(front.length).toBeGreaterThan(0);
+    for (const f of front)
+      for (const r of chip)
+        expect(
+          Number(r.dtsnn_accuracy) > Number(f.dtsnn_accuracy) && Number(r.edp_per_sample_js) < Number(f.edp_per_sample_js),
+        ).toBe(false);
+    // A 2-bit ADC spends more conversions' worth of time nowhere: its energy differs from the 8-bit chip's.
+    expect(rows[2].energy_per_sample_j).not.toBe(rows[3].energy_per_sample_j);
+    expect(result.findings.join('\n')).toMatch(/float engine .* on the default chip's arithmetic/);
+  });
+
   it('the CLI runs a study and rejects an unknown one with exit code 2', async () => {
     const bad = await runCli('study', 'nonsense', '--out', join(dir, 'x'));
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/one of dtsnn, iir, ldsnn, exit-overhead, hardware/);
+    expect(bad.err).toMatch(/one of dtsnn, iir, ldsnn, exit-overhead, hardware, accuracy/);
     const ok = await runCli('study', 'exit-overhead', '--tiny', '--quiet', '--out', join(dir, 'cli'));
     expect(ok.code, ok.err).toBe(0);
     expect(ok.out).toMatch(/exit unit/);
