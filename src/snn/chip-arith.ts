@@ -100,6 +100,8 @@ interface HwLayer {
    */
   packed32: Int32Array | null;
   lut: Float64Array | null;
+  /** Calibration on the integer path: conversions seen per integer column sum (folded into hist). */
+  sumCounts: Float64Array | null;
   /** Σ_f lut[f][0]: the digital result of an all-zero read (0 unless the ADC range is offset). */
   lutZero: number;
   /** Weight scale per output channel. */
@@ -126,6 +128,8 @@ interface HwLayer {
 }
 
 const HIST_BINS = 8192;
+/** Distinct input codes a piece may carry for the bucketed reads (more: one pass per plane). */
+const MAX_BUCKETS = 16;
 
 /** Per-sample RNG seed of read noise: (device seed, sample index), independent of batching. */
 function sampleSeed(seed: number, index: number): number {
@@ -157,6 +161,10 @@ export class ChipArithmetic {
   private pieceRows = new Int32Array(0);
   private pieceCodes = new Int32Array(0);
   private pieceSigns = new Float64Array(0);
+  private bucketOf = new Int32Array(0);
+  private bucketCode = new Int32Array(MAX_BUCKETS);
+  private bucketCount = new Int32Array(MAX_BUCKETS);
+  private bucketSums = new Int32Array(0);
   private neuronAcc = new Float64Array(0);
   private posAcc = new Float64Array(0);
   private active = new Int32Array(0);
@@ -219,6 +227,8 @@ export class ChipArithmetic {
     this.pieceRows = new Int32Array(maxRows);
     this.pieceCodes = new Int32Array(maxRows);
     this.pieceSigns = new Float64Array(maxRows);
+    this.bucketOf = new Int32Array(maxRows);
+    this.bucketSums = new Int32Array(MAX_BUCKETS * maxCout);
     this.neuronAcc = new Float64Array(maxCout);
     this.posAcc = new Float64Array(maxCout);
     this.active = new Int32Array(maxRows);
@@ -396,6 +406,7 @@ export class ChipArithmetic {
       packed32,
       lut: null,
       lutZero: 0,
+      sumCounts: packed32 ? new Float64Array(2 ** fieldBits) : null,
       scale,
       offset: x.signed_weights === 'offset' ? half : 0,
       fullScale,
@@ -437,6 +448,17 @@ export class ChipArithmetic {
     const pbits = spec.lif_unit.potential_bits;
     for (const hl of this.layers) {
       if (!hl) continue;
+      if (hl.sumCounts) {
+        for (let y = 0; y < hl.sumCounts.length; y++) {
+          const c = hl.sumCounts[y];
+          if (c === 0) continue;
+          if (y > hl.histMax) hl.histMax = y;
+          let b = Math.floor((y / (4 * hl.fullScale)) * HIST_BINS);
+          if (b >= HIST_BINS) b = HIST_BINS - 1;
+          hl.hist[b] += c;
+        }
+        hl.sumCounts.fill(0);
+      }
       let y = hl.fullScale;
       if (spec.adc.range === 'calibrated') {
         let total = 0;
@@ -481,9 +503,17 @@ export class ChipArithmetic {
   }
 
   /** ADC ranges chosen (level units) and code steps, per mapped layer (reports, tests). */
-  adcRanges(): Array<{ layer: string; range: number; step: number; levels: number; bipolar: boolean } | null> {
+  adcRanges(): Array<{
+    layer: string;
+    range: number;
+    step: number;
+    levels: number;
+    bipolar: boolean;
+  } | null> {
     return this.layers.map((hl) =>
-      hl ? { layer: hl.name, range: hl.adcRange, step: hl.adcStep, levels: hl.adcLevels, bipolar: hl.bipolar } : null,
+      hl
+        ? { layer: hl.name, range: hl.adcRange, step: hl.adcStep, levels: hl.adcLevels, bipolar: hl.bipolar }
+        : null,
     );
   }
 
@@ -562,6 +592,9 @@ export class ChipArithmetic {
     const pieceRows = this.pieceRows;
     const pieceCodes = this.pieceCodes;
     const pieceSigns = this.pieceSigns;
+    // Multi-bit inputs on the integer path, one read per plane (a piece no larger than rows_parallel):
+    // rows are summed once per distinct input code, each plane's column sums from the codes with its bit.
+    const bucketed = planes > 1 && !anyNeg && hl.packed32 !== null && (hl.lut !== null || this.mode === 'calibrate');
     let synops = 0;
     for (let p = 0; p < P; p++) {
       posAcc.fill(0, 0, cout);
@@ -587,6 +620,7 @@ export class ChipArithmetic {
             }
           }
           if (nz === 0) continue;
+          if (bucketed && b - a <= this.rp && this.readBuckets(hl, g, nz, planes)) continue;
           for (let k = 0; k < planes; k++) {
             const bit = 1 << k;
             const weight = 2 ** k;
@@ -647,7 +681,7 @@ export class ChipArithmetic {
     const offCurrent = g0 * nSigned;
     const offsetCorr = hl.offset * nSigned;
     const ideal = this.mode === 'calibrate';
-    if (hl.lut && !ideal && !signed) {
+    if (hl.packed32 && (hl.lut || ideal) && !signed) {
       // Integer levels packed in 32-bit words: one add per row and neuron, one table look-up per field.
       const packed = hl.packed32!;
       const lut = hl.lut;
@@ -657,35 +691,8 @@ export class ChipArithmetic {
         const base = active[a] * cpg;
         for (let ol = 0; ol < cpg; ol++) accI[ol] = (accI[ol] + packed[base + ol]) | 0;
       }
-      const F = hl.fieldBits;
-      const mask = (1 << F) - 1;
-      const fields = S * D;
-      const zero = hl.lutZero;
-      if (fields === 4)
-        for (let ol = 0; ol < cpg; ol++) {
-          const v = accI[ol];
-          if (v === 0) {
-            if (zero !== 0) posAcc[oBase + ol] += zero * weight;
-            continue;
-          }
-          const value =
-            lut[v & mask] +
-            lut[(1 << F) + ((v >>> F) & mask)] +
-            lut[(2 << F) + ((v >>> (2 * F)) & mask)] +
-            lut[(3 << F) + ((v >>> (3 * F)) & mask)];
-          posAcc[oBase + ol] += value * weight;
-        }
-      else
-        for (let ol = 0; ol < cpg; ol++) {
-          const v = accI[ol];
-          let value = zero;
-          if (v !== 0) {
-            value = 0;
-            for (let f = 0; f < fields; f++) value += lut[(f << F) + ((v >>> (f * F)) & mask)];
-          } else if (zero === 0) continue;
-          posAcc[oBase + ol] += value * weight;
-        }
-      if (offsetCorr !== 0) for (let ol = 0; ol < cpg; ol++) posAcc[oBase + ol] -= offsetCorr * weight;
+      if (ideal) this.unpackIdeal(hl, accI, oBase, weight, offsetCorr);
+      else this.unpackLut(hl, accI, oBase, weight, offsetCorr);
       return;
     }
     if (hl.packed && !signed) {
@@ -807,6 +814,130 @@ export class ChipArithmetic {
         }
       }
     }
+  }
+
+  /**
+   * The reads of one piece (every plane one read: the piece holds ≤ rows_parallel rows) when its active
+   * rows carry at most MAX_BUCKETS distinct codes: rows are summed once per code (integer, packed), and the
+   * column sums of plane k are the sum over codes with bit k set — the same integers the per-plane reads
+   * accumulate, so the same ADC results. Returns false (nothing done) when there are more codes.
+   */
+  private readBuckets(hl: HwLayer, g: number, nz: number, planes: number): boolean {
+    const rowsOf = this.pieceRows;
+    const codesOf = this.pieceCodes;
+    const bucketCode = this.bucketCode;
+    const bucketCount = this.bucketCount;
+    let nb = 0;
+    const which = this.bucketOf;
+    for (let j = 0; j < nz; j++) {
+      const c = codesOf[j];
+      let bi = 0;
+      while (bi < nb && bucketCode[bi] !== c) bi++;
+      if (bi === nb) {
+        if (nb === MAX_BUCKETS) return false;
+        bucketCode[nb] = c;
+        bucketCount[nb] = 0;
+        nb++;
+      }
+      bucketCount[bi]++;
+      which[j] = bi;
+    }
+    const cpg = hl.cpg;
+    const packed = hl.packed32!;
+    const sums = this.bucketSums;
+    sums.fill(0, 0, nb * cpg);
+    for (let j = 0; j < nz; j++) {
+      const base = rowsOf[j] * cpg;
+      const o = which[j] * cpg;
+      for (let ol = 0; ol < cpg; ol++) sums[o + ol] = (sums[o + ol] + packed[base + ol]) | 0;
+    }
+    const accI = this.accI;
+    const oBase = g * cpg;
+    for (let k = 0; k < planes; k++) {
+      const bit = 1 << k;
+      let na = 0;
+      let first = true;
+      for (let bi = 0; bi < nb; bi++)
+        if ((bucketCode[bi] & bit) !== 0) {
+          na += bucketCount[bi];
+          const o = bi * cpg;
+          if (first) {
+            for (let ol = 0; ol < cpg; ol++) accI[ol] = sums[o + ol];
+            first = false;
+          } else for (let ol = 0; ol < cpg; ol++) accI[ol] = (accI[ol] + sums[o + ol]) | 0;
+        }
+      if (na === 0) continue;
+      hl.reads++;
+      if (this.mode === 'calibrate') this.unpackIdeal(hl, accI, oBase, 2 ** k, hl.offset * na);
+      else this.unpackLut(hl, accI, oBase, 2 ** k, hl.offset * na);
+    }
+    return true;
+  }
+
+  /** Calibration on the integer path: the ADC is ideal; every conversion's sum is counted. */
+  private unpackIdeal(hl: HwLayer, accI: Int32Array, oBase: number, weight: number, offsetCorr: number): void {
+    const { S, D, cb } = this;
+    const cpg = hl.cpg;
+    const counts = hl.sumCounts!;
+    const posAcc = this.posAcc;
+    const F = hl.fieldBits;
+    const mask = (1 << F) - 1;
+    const fields = S * D;
+    for (let ol = 0; ol < cpg; ol++) {
+      const v = accI[ol];
+      if (v === 0) {
+        counts[0] += fields;
+        continue;
+      }
+      let value = 0;
+      for (let f = 0; f < fields; f++) {
+        const y = (v >>> (f * F)) & mask;
+        counts[y]++;
+        const k = D === 2 ? f >> 1 : f;
+        value += (D === 2 && (f & 1) === 1 ? -y : y) * 2 ** (k * cb);
+      }
+      posAcc[oBase + ol] += value * weight;
+    }
+    if (offsetCorr !== 0) for (let ol = 0; ol < cpg; ol++) posAcc[oBase + ol] -= offsetCorr * weight;
+  }
+
+  /**
+   * The digital result of one read on the integer path: each neuron's packed column sums (accI) through
+   * the ADC tables, shift-added, × the plane weight, into posAcc (offset correction included).
+   */
+  private unpackLut(hl: HwLayer, accI: Int32Array, oBase: number, weight: number, offsetCorr: number): void {
+    const cpg = hl.cpg;
+    const lut = hl.lut!;
+    const posAcc = this.posAcc;
+    const F = hl.fieldBits;
+    const mask = (1 << F) - 1;
+    const fields = this.S * this.D;
+    const zero = hl.lutZero;
+    if (fields === 4)
+      for (let ol = 0; ol < cpg; ol++) {
+        const v = accI[ol];
+        if (v === 0) {
+          if (zero !== 0) posAcc[oBase + ol] += zero * weight;
+          continue;
+        }
+        const value =
+          lut[v & mask] +
+          lut[(1 << F) + ((v >>> F) & mask)] +
+          lut[(2 << F) + ((v >>> (2 * F)) & mask)] +
+          lut[(3 << F) + ((v >>> (3 * F)) & mask)];
+        posAcc[oBase + ol] += value * weight;
+      }
+    else
+      for (let ol = 0; ol < cpg; ol++) {
+        const v = accI[ol];
+        let value = zero;
+        if (v !== 0) {
+          value = 0;
+          for (let f = 0; f < fields; f++) value += lut[(f << F) + ((v >>> (f * F)) & mask)];
+        } else if (zero === 0) continue;
+        posAcc[oBase + ol] += value * weight;
+      }
+    if (offsetCorr !== 0) for (let ol = 0; ol < cpg; ol++) posAcc[oBase + ol] -= offsetCorr * weight;
   }
 
   /** The ADC: y (level units) to its code × step, clipped to the layer's range. */

@@ -30,10 +30,10 @@ const MODELS: Array<{ model: string; dataset: DatasetName }> = [
 
 /** The axes: each moves one key of the default chip (the other keys stay the default's). */
 export const ACCURACY_AXES: Record<string, number[]> = {
-  'adc.bits': [2, 3, 4, 5, 6, 7, 8],
-  'crossbar.weight_bits': [2, 3, 4, 5, 6, 8],
-  'crossbar.rows_parallel': [8, 16, 32, 64],
-  'device.programming_sigma': [0, 0.05, 0.1, 0.2, 0.3],
+  'adc.bits': [2, 3, 4, 5, 6, 8],
+  'crossbar.weight_bits': [2, 3, 4, 6, 8],
+  'crossbar.rows_parallel': [16, 32, 64],
+  'device.programming_sigma': [0, 0.1, 0.2, 0.3],
 };
 const TINY_AXES: Record<string, number[]> = { 'adc.bits': [2, 8], 'device.programming_sigma': [0.2] };
 
@@ -71,11 +71,11 @@ function pareto(points: Point[]): Set<Point> {
 
 export async function accuracyStudy(opts: StudyOptions): Promise<StudyResult> {
   const t0 = performance.now();
-  const runner = new StudyRunner(opts, 200);
+  const runner = new StudyRunner(opts, 100);
   const tiny = !!opts.tiny;
   const axes = tiny ? TINY_AXES : ACCURACY_AXES;
   const models = tiny ? MODELS.slice(0, 1) : MODELS;
-  const replaySamples = tiny ? 2 : 20;
+  const replaySamples = tiny ? 2 : 10;
   const theta = THETA.default;
   const base = runner.spec;
   const archName = (runner.archFile.split(/[\\/]/).pop() ?? 'arch').replace(/\.ya?ml$/i, '');

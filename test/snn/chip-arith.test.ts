@@ -94,6 +94,7 @@ layers:
     ['differential', 4, true],
     ['offset', 3, true],
     ['differential', 16, false],
+    ['differential', 16, true],
   ] as const)('signed %s, %i rows per read, zero-skipping %s: spikes and logits bit for bit', (signed, rp, zs) => {
     const spec = arch(
       `crossbar: { rows: 16, columns: 64, weight_bits: 8, cell_bits: 2, signed_weights: ${signed}, rows_parallel: ${rp}, zero_skipping: ${zs}, input_bits: 8 }\nadc: { bits: 16, range: full-scale }\nshift_add: { bits: 32 }\nlif_unit: { potential_bits: 64 }\n`,
