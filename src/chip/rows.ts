@@ -83,7 +83,6 @@ export function rowGroups(spec: ArchSpec, active: number, pieceRows: number): nu
   return spec.crossbar.zero_skipping ? Math.ceil(active / rp) : Math.ceil(pieceRows / rp);
 }
 
-
 let codeBuf = new Int32Array(0);
 function scratchCodes(n: number): Int32Array {
   if (codeBuf.length < n) codeBuf = new Int32Array(n);

@@ -26,7 +26,15 @@ import type { TracePolicy } from '../trace/types.js';
 import { pct } from '../util/format.js';
 import { exitPolicy, POLICY_NAMES } from '../snn/policies/registry.js';
 import { THETA } from '../snn/policies/theta.js';
-import { addChipOptions, chipRunOptions, parsePositiveInt, oneOf, parseSeed, preset, type Io } from './common.js';
+import {
+  addChipOptions,
+  chipRunOptions,
+  parsePositiveInt,
+  oneOf,
+  parseSeed,
+  preset,
+  type Io,
+} from './common.js';
 import { checkOutputDir, checkOutputFile } from '../util/fs-errors.js';
 
 const POLICIES = POLICY_NAMES;
@@ -65,7 +73,9 @@ export function deviceNote(device: Record<string, number | boolean>): string {
   const on = Object.entries(device).filter(([k, v]) => k !== 'seed' && v !== 0 && v !== false);
   const defaults: Record<string, number> = { drift_time_s: 1, drift_t0_s: 1 };
   const shown = on.filter(([k, v]) => !(k in defaults && v === defaults[k]));
-  return shown.length === 0 ? ', ideal devices' : `, devices ${shown.map(([k, v]) => `${k}=${v}`).join(' ')} (seed ${device.seed})`;
+  return shown.length === 0
+    ? ', ideal devices'
+    : `, devices ${shown.map(([k, v]) => `${k}=${v}`).join(' ')} (seed ${device.seed})`;
 }
 
 function policyOf(o: PolicyFlags, defaultT: number): TracePolicy {

@@ -24,7 +24,16 @@ import { OPTIMIZERS, SCHEDULES, type OptimizerName, type ScheduleName } from '..
 import { SURROGATES, type SurrogateName } from '../snn/train/surrogate.js';
 import type { TrainProgress } from '../snn/train/trainer.js';
 import { pct } from '../util/format.js';
-import { addChipOptions, chipRunOptions, parseNumber, parsePositiveInt, oneOf, parseSeed, preset, type Io } from './common.js';
+import {
+  addChipOptions,
+  chipRunOptions,
+  parseNumber,
+  parsePositiveInt,
+  oneOf,
+  parseSeed,
+  preset,
+  type Io,
+} from './common.js';
 
 const positiveNumber = (flag: string) => parseNumber(flag, { min: 0, exclusive: true });
 const nonNegativeNumber = (flag: string) => parseNumber(flag, { min: 0 });
@@ -332,7 +341,12 @@ function registerDtsnnCurveCommand(program: Command, io: Io): void {
         const model = loadModel(o.model);
         const ds = loadDataset(o.dataset, o.split, { dataDir: o.dataDir });
         const chip = chipRunOptions(o, o.dataset, o.dataDir);
-        const r = dtsnnCurve(model, ds, { thetas: o.thetas, timesteps: o.timesteps, samples: o.samples, chip });
+        const r = dtsnnCurve(model, ds, {
+          thetas: o.thetas,
+          timesteps: o.timesteps,
+          samples: o.samples,
+          chip,
+        });
         mkdirSync(o.out, { recursive: true });
         await writeCsv(
           join(o.out, 'dtsnn-curve.csv'),

@@ -201,7 +201,8 @@ export const AdcSchema = section(
     }),
     calibration_percentile: num(99.99, [50, 100, 'a percentile; 100 = the largest partial sum seen'], {
       unit: '%',
-      description: 'Percentile of the calibration partial sums (every conversion of the layer) the calibrated range covers',
+      description:
+        'Percentile of the calibration partial sums (every conversion of the layer) the calibrated range covers',
       source: '[our design]; CrossSim calibrates ADC ranges by percentile clipping',
     }),
     calibration_samples: int(32, [1, 10000, '[our design] 1–10000'], {
@@ -566,7 +567,8 @@ export const DeviceSchema = section(
       unit: 'ohm',
       description:
         'Wire resistance per cell segment of rows and columns: first-order IR drop (each active cell sees the read voltage less the drop along its row from the driver and along its column to the ADC)',
-      source: 'aihwkit first-order IR drop; CrossSim parasitics (its solver is iterative; ours is first order)',
+      source:
+        'aihwkit first-order IR drop; CrossSim parasitics (its solver is iterative; ours is first order)',
     }),
     seed: int(1, [0, 2 ** 32 - 1, 'a 32-bit seed'], {
       description:

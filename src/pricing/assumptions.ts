@@ -14,7 +14,8 @@ import { chipArithmeticHash, type ChipModelled } from '../snn/chip-arith.js';
 export function traceArithmetic(spec: ArchSpec, header: TraceHeader): string {
   if (header.synthetic) return 'synthetic trace: spikes drawn from rates, no arithmetic';
   const chip = header.notes?.chip as ChipModelled | undefined;
-  if (!chip) return 'float32 engine: the spikes were not computed on any chip’s arithmetic (trace made without --arch)';
+  if (!chip)
+    return 'float32 engine: the spikes were not computed on any chip’s arithmetic (trace made without --arch)';
   const own = chipArithmeticHash(spec);
   return chip.arithmetic_hash === own
     ? `this chip’s arithmetic: traced with --arch ${chip.arch} (arch ${chip.arch_hash}, arithmetic ${own})`

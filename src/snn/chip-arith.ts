@@ -594,7 +594,8 @@ export class ChipArithmetic {
     const pieceSigns = this.pieceSigns;
     // Multi-bit inputs on the integer path, one read per plane (a piece no larger than rows_parallel):
     // rows are summed once per distinct input code, each plane's column sums from the codes with its bit.
-    const bucketed = planes > 1 && !anyNeg && hl.packed32 !== null && (hl.lut !== null || this.mode === 'calibrate');
+    const bucketed =
+      planes > 1 && !anyNeg && hl.packed32 !== null && (hl.lut !== null || this.mode === 'calibrate');
     let synops = 0;
     for (let p = 0; p < P; p++) {
       posAcc.fill(0, 0, cout);
@@ -875,7 +876,13 @@ export class ChipArithmetic {
   }
 
   /** Calibration on the integer path: the ADC is ideal; every conversion's sum is counted. */
-  private unpackIdeal(hl: HwLayer, accI: Int32Array, oBase: number, weight: number, offsetCorr: number): void {
+  private unpackIdeal(
+    hl: HwLayer,
+    accI: Int32Array,
+    oBase: number,
+    weight: number,
+    offsetCorr: number,
+  ): void {
     const { S, D, cb } = this;
     const cpg = hl.cpg;
     const counts = hl.sumCounts!;

@@ -77,14 +77,18 @@ export async function accuracyStudy(opts: StudyOptions): Promise<StudyResult> {
   const models = tiny ? MODELS.slice(0, 1) : MODELS;
   const replaySamples = tiny ? 2 : 10;
   const theta = THETA.default;
-  const base = runner.spec;
+  // Tiny (tests): 4 calibration images instead of the chip's adc.calibration_samples.
+  const tinyCal = tiny ? [parseOverride('adc.calibration_samples=4')] : [];
+  const base = tiny ? runner.archWith(tinyCal) : runner.spec;
   const archName = (runner.archFile.split(/[\\/]/).pop() ?? 'arch').replace(/\.ya?ml$/i, '');
   const points: Point[] = [];
   const withKey = (path: string, v: number): ArchSpec => {
     // A weight precision below the cell's: the cell holds the whole weight (cell_bits ≤ weight_bits).
     const extra =
-      path === 'crossbar.weight_bits' && v < base.crossbar.cell_bits ? [parseOverride(`crossbar.cell_bits=${v}`)] : [];
-    return runner.archWith([parseOverride(`${path}=${v}`), ...extra]);
+      path === 'crossbar.weight_bits' && v < base.crossbar.cell_bits
+        ? [parseOverride(`crossbar.cell_bits=${v}`)]
+        : [];
+    return runner.archWith([...tinyCal, parseOverride(`${path}=${v}`), ...extra]);
   };
   for (const m of models) {
     const dir = modelPath(m.model);
@@ -114,7 +118,9 @@ export async function accuracyStudy(opts: StudyOptions): Promise<StudyResult> {
         chip: c,
         samples: replaySamples,
       });
-      runner.log(`  ${label}: static ${pct1(st.accuracy)}, DT-SNN ${pct1(en.accuracy)} at ${en.avg_timesteps.toFixed(3)} timesteps`);
+      runner.log(
+        `  ${label}: static ${pct1(st.accuracy)}, DT-SNN ${pct1(en.accuracy)} at ${en.avg_timesteps.toFixed(3)} timesteps`,
+      );
       points.push({
         model: m.model,
         dataset: m.dataset,
@@ -174,7 +180,16 @@ export async function accuracyStudy(opts: StudyOptions): Promise<StudyResult> {
       if (line.length === 0) continue;
       tables.push({
         title: `${m.model}: ${path} (the other keys the default chip's)`,
-        head: [path, 'static T=4 acc.', 'DT-SNN acc.', 'DT-SNN avg T', 'energy (nJ)', 'latency (µs)', 'EDP (pJ·s)', 'Pareto'],
+        head: [
+          path,
+          'static T=4 acc.',
+          'DT-SNN acc.',
+          'DT-SNN avg T',
+          'energy (nJ)',
+          'latency (µs)',
+          'EDP (pJ·s)',
+          'Pareto',
+        ],
         rows: line.map(({ v, p }) => [
           String(v),
           pct1(p.staticAccuracy),
@@ -203,7 +218,10 @@ export async function accuracyStudy(opts: StudyOptions): Promise<StudyResult> {
     const fr = [...front].sort((a, b) => a.sim.edp_per_sample_js - b.sim.edp_per_sample_js);
     findings.push(
       `**${m.model}** accuracy–EDP Pareto front (DT-SNN accuracy against DT-SNN EDP, ${replaySamples} replayed samples per point): ${fr
-        .map((p) => `${p.axis === 'default chip' ? 'default' : `${p.axis}=${p.value}`} (${pct1(p.dtsnnAccuracy)}, ${fmt(p.sim.edp_per_sample_js * 1e12)} pJ·s)`)
+        .map(
+          (p) =>
+            `${p.axis === 'default chip' ? 'default' : `${p.axis}=${p.value}`} (${pct1(p.dtsnnAccuracy)}, ${fmt(p.sim.edp_per_sample_js * 1e12)} pJ·s)`,
+        )
         .join('; ')}.`,
     );
   }
@@ -231,7 +249,7 @@ export async function accuracyStudy(opts: StudyOptions): Promise<StudyResult> {
               model: p.model,
               point: p.axis === 'default chip' || p.axis === 'float engine' ? p.axis : `${p.axis}=${p.value}`,
               axis: p.axis,
-              accuracy_pct: 100 * (p.dtsnnAccuracy),
+              accuracy_pct: 100 * p.dtsnnAccuracy,
               edp_pjs: p.sim.edp_per_sample_js * 1e12,
             })),
           },
@@ -241,8 +259,18 @@ export async function accuracyStudy(opts: StudyOptions): Promise<StudyResult> {
             height: 220,
             mark: { type: 'point', filled: true },
             encoding: {
-              x: { field: 'edp_pjs', type: 'quantitative', title: 'EDP per sample (pJ·s)', scale: { zero: false } },
-              y: { field: 'accuracy_pct', type: 'quantitative', title: 'DT-SNN accuracy (%)', scale: { zero: false } },
+              x: {
+                field: 'edp_pjs',
+                type: 'quantitative',
+                title: 'EDP per sample (pJ·s)',
+                scale: { zero: false },
+              },
+              y: {
+                field: 'accuracy_pct',
+                type: 'quantitative',
+                title: 'DT-SNN accuracy (%)',
+                scale: { zero: false },
+              },
               color: { field: 'axis', type: 'nominal' },
               tooltip: [{ field: 'point' }, { field: 'accuracy_pct' }, { field: 'edp_pjs' }],
             },

@@ -34,4 +34,3 @@ export const ID_HEX_DIGITS = 12;
 export function contentId(value: unknown): string {
   return sha256Hex(canonicalJson(value)).slice(0, ID_HEX_DIGITS);
 }
-

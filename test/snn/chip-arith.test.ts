@@ -44,8 +44,18 @@ function setWeights(m: SnnModel, name: string, values: number[]): void {
 }
 
 /** A chip engine calibrated on `cal` (static policy, T timesteps). */
-function chipEngine(m: SnnModel, spec: ArchSpec, cal: Dataset, T = 1, encoding: 'direct' | 'rate' = 'direct') {
-  return prepareEngine(m, { policy: { name: 'static', timesteps: T }, encoding, chip: { spec, name: 't', calibration: cal } });
+function chipEngine(
+  m: SnnModel,
+  spec: ArchSpec,
+  cal: Dataset,
+  T = 1,
+  encoding: 'direct' | 'rate' = 'direct',
+) {
+  return prepareEngine(m, {
+    policy: { name: 'static', timesteps: T },
+    encoding,
+    chip: { spec, name: 't', calibration: cal },
+  });
 }
 
 describe('the chip equals the float engine where its arithmetic is exact', () => {
@@ -76,7 +86,8 @@ layers:
         const fanIn = t.data.length / t.shape[0];
         const shift = (kmax < 255 ? 2 : 1) * 2 ** -Math.ceil(Math.log2(Math.sqrt(fanIn)));
         for (let i = 0; i < t.data.length; i++) t.data[i] *= shift;
-      } else if (name.endsWith('.bias')) for (let i = 0; i < t.data.length; i++) t.data[i] = (rng.int(33) - 16) / 64;
+      } else if (name.endsWith('.bias'))
+        for (let i = 0; i < t.data.length; i++) t.data[i] = (rng.int(33) - 16) / 64;
     }
     return m;
   }
@@ -95,32 +106,35 @@ layers:
     ['offset', 3, true],
     ['differential', 16, false],
     ['differential', 16, true],
-  ] as const)('signed %s, %i rows per read, zero-skipping %s: spikes and logits bit for bit', (signed, rp, zs) => {
-    const spec = arch(
-      `crossbar: { rows: 16, columns: 64, weight_bits: 8, cell_bits: 2, signed_weights: ${signed}, rows_parallel: ${rp}, zero_skipping: ${zs}, input_bits: 8 }\nadc: { bits: 16, range: full-scale }\nshift_add: { bits: 32 }\nlif_unit: { potential_bits: 64 }\n`,
-    );
-    for (const seed of [1, 2]) {
-      // Offset weights span [−128, 127]: the largest magnitude 127 keeps the scale 2^-5.
-      const m = exactModel(seed, signed === 'offset' ? 127 : 255);
-      const imgs = images(12, seed + 10);
-      const { engine } = chipEngine(m, spec, dataset(imgs.slice(0, 4 * 162), [2, 9, 9], 5), 3);
-      const float = new Engine(m);
-      const spikes = [0, 0];
-      for (let i = 0; i < 12; i++) {
-        const x = imgs.subarray(i * 162, (i + 1) * 162);
-        const a = float.run(x, i, { policy: { name: 'static', timesteps: 3 }, record: true });
-        const b = engine.run(x, i, { policy: { name: 'static', timesteps: 3 }, record: true });
-        expect(Array.from(b.logits)).toEqual(Array.from(a.logits));
-        expect(b.spikeCounts).toEqual(a.spikeCounts);
-        for (let l = 0; l < a.inputs!.length; l++)
-          for (let t = 0; t < a.inputs![l].length; t++) expect(b.inputs![l][t]).toEqual(a.inputs![l][t]);
-        for (let l = 0; l < 2; l++) spikes[l] += a.spikeCounts[l].reduce((s, v) => s + v, 0);
+  ] as const)(
+    'signed %s, %i rows per read, zero-skipping %s: spikes and logits bit for bit',
+    (signed, rp, zs) => {
+      const spec = arch(
+        `crossbar: { rows: 16, columns: 64, weight_bits: 8, cell_bits: 2, signed_weights: ${signed}, rows_parallel: ${rp}, zero_skipping: ${zs}, input_bits: 8 }\nadc: { bits: 16, range: full-scale }\nshift_add: { bits: 32 }\nlif_unit: { potential_bits: 64 }\n`,
+      );
+      for (const seed of [1, 2]) {
+        // Offset weights span [−128, 127]: the largest magnitude 127 keeps the scale 2^-5.
+        const m = exactModel(seed, signed === 'offset' ? 127 : 255);
+        const imgs = images(12, seed + 10);
+        const { engine } = chipEngine(m, spec, dataset(imgs.slice(0, 4 * 162), [2, 9, 9], 5), 3);
+        const float = new Engine(m);
+        const spikes = [0, 0];
+        for (let i = 0; i < 12; i++) {
+          const x = imgs.subarray(i * 162, (i + 1) * 162);
+          const a = float.run(x, i, { policy: { name: 'static', timesteps: 3 }, record: true });
+          const b = engine.run(x, i, { policy: { name: 'static', timesteps: 3 }, record: true });
+          expect(Array.from(b.logits)).toEqual(Array.from(a.logits));
+          expect(b.spikeCounts).toEqual(a.spikeCounts);
+          for (let l = 0; l < a.inputs!.length; l++)
+            for (let t = 0; t < a.inputs![l].length; t++) expect(b.inputs![l][t]).toEqual(a.inputs![l][t]);
+          for (let l = 0; l < 2; l++) spikes[l] += a.spikeCounts[l].reduce((s, v) => s + v, 0);
+        }
+        // Both spiking layers do spike: the comparison is not between silent layers.
+        expect(spikes[0]).toBeGreaterThan(50);
+        expect(spikes[1]).toBeGreaterThan(5);
       }
-      // Both spiking layers do spike: the comparison is not between silent layers.
-      expect(spikes[0]).toBeGreaterThan(50);
-      expect(spikes[1]).toBeGreaterThan(5);
-    }
-  });
+    },
+  );
 
   it('the same, on non-dyadic images: logits within 1e-6 relative of the float engine', () => {
     const spec = arch(
@@ -210,11 +224,17 @@ layers:
     const m = handModel([0.6, -0.2, 0.4, 1.0, -1.0, 0.2, 0.0, 0.8]);
     // Conversions (16): neuron 0 (+lo, +hi, −lo, −hi) per group: (1, 2, 3, 0), (5, 4, 0, 0);
     // neuron 1: (3, 0, 3, 3), (0, 3, 0, 0). Largest 5; the 8th smallest of 16 is 1.
-    const top = run(m, hw('differential', 2, '', '{ bits: 2, range: calibrated, calibration_percentile: 100 }'));
+    const top = run(
+      m,
+      hw('differential', 2, '', '{ bits: 2, range: calibrated, calibration_percentile: 100 }'),
+    );
     const r = top.chip.adcRanges()[0]!;
     expect(r.range).toBe(5);
     expect(r.step).toBe(2); // 2^⌈log2(5/3)⌉
-    const med = run(m, hw('differential', 2, '', '{ bits: 2, range: calibrated, calibration_percentile: 50 }'));
+    const med = run(
+      m,
+      hw('differential', 2, '', '{ bits: 2, range: calibrated, calibration_percentile: 50 }'),
+    );
     const rm = med.chip.adcRanges()[0]!;
     // Histogram bins of 4 × full scale / 8192 = 24/8192: the bin holding 1 ends within one bin above it.
     expect(rm.range).toBeGreaterThanOrEqual(1);
@@ -322,8 +342,12 @@ layers:
       expect(Math.abs(sd / sigma - 1)).toBeLessThan(0.03);
       expect(Math.abs(mean)).toBeLessThan((4 * sigma) / Math.sqrt(n));
     }
-    expect(build('programming_sigma: 0.1, seed: 3').layers[0]!.G).toEqual(build('programming_sigma: 0.1, seed: 3').layers[0]!.G);
-    expect(build('programming_sigma: 0.1, seed: 3').layers[0]!.G).not.toEqual(build('programming_sigma: 0.1, seed: 4').layers[0]!.G);
+    expect(build('programming_sigma: 0.1, seed: 3').layers[0]!.G).toEqual(
+      build('programming_sigma: 0.1, seed: 3').layers[0]!.G,
+    );
+    expect(build('programming_sigma: 0.1, seed: 3').layers[0]!.G).not.toEqual(
+      build('programming_sigma: 0.1, seed: 4').layers[0]!.G,
+    );
   });
 
   it('read noise: the output spread over reads is σ_r √(Σ 4^k Σ_rows G²) × scale, redrawn per sample', () => {
@@ -334,7 +358,8 @@ layers:
     const x = new Float32Array(256).fill(1);
     const { engine } = chipEngine(m, spec, dataset(x, [256, 1, 1], 64));
     const vals: number[] = [];
-    for (let i = 0; i < 400; i++) vals.push(engine.run(x, i, { policy: { name: 'static', timesteps: 1 } }).logits[5]);
+    for (let i = 0; i < 400; i++)
+      vals.push(engine.run(x, i, { policy: { name: 'static', timesteps: 1 } }).logits[5]);
     const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
     const sd = Math.sqrt(vals.reduce((a, b) => a + (b - mean) ** 2, 0) / (vals.length - 1));
     // Neuron 5: 256 rows, both cells at level 1, 4 groups of 64 rows; scale 1/15. Per group and slice the
@@ -364,32 +389,40 @@ layers:
     [4, true],
     [16, true],
     [4, false],
-  ])('rows_parallel %i, zero-skipping %s: reads per layer = FrameWork row groups of the recorded frames', (rp, zs) => {
-    const { spec: ns } = parseNetwork(net, 'rows.yaml');
-    const m = initModel(ns, 4);
-    const spec = arch(`crossbar: { rows: 16, columns: 32, rows_parallel: ${rp}, zero_skipping: ${zs}, input_bits: 4 }\n`);
-    const rng = new Rng(2);
-    const imgs = Float32Array.from({ length: 3 * 192 }, () => (rng.next() < 0.5 ? rng.next() : 0));
-    const { engine, chip } = chipEngine(m, spec, dataset(imgs, [3, 8, 8], 4), 3);
-    const mapping = mapNetwork(spec, m.shapes);
-    const kinds = engine.inputKinds('direct', { name: 'static', timesteps: 3 });
-    for (let s = 0; s < 3; s++) {
-      chip!.resetReadCounts();
-      const r = engine.run(imgs.subarray(s * 192, (s + 1) * 192), s, { policy: { name: 'static', timesteps: 3 }, record: true });
-      const reads = chip!.readCounts();
-      mapping.layers.forEach((lm, l) => {
-        const geo = layerGeometry(spec, lm, kinds[l] === 'spikes');
-        const fw = new FrameWork();
-        let groups = 0;
-        // The first layer's image is read once (reuse_static_input): the replay counts t = 0 only.
-        const frames = l === 0 ? r.inputs![l].slice(0, 1) : r.inputs![l];
-        for (const f of frames) {
-          fw.extract(spec, geo, f);
-          groups += fw.groupsTotal;
-        }
-        expect(reads[l]).toBe(groups);
-        expect(groups).toBeGreaterThan(0);
-      });
-    }
-  });
+  ])(
+    'rows_parallel %i, zero-skipping %s: reads per layer = FrameWork row groups of the recorded frames',
+    (rp, zs) => {
+      const { spec: ns } = parseNetwork(net, 'rows.yaml');
+      const m = initModel(ns, 4);
+      const spec = arch(
+        `crossbar: { rows: 16, columns: 32, rows_parallel: ${rp}, zero_skipping: ${zs}, input_bits: 4 }\n`,
+      );
+      const rng = new Rng(2);
+      const imgs = Float32Array.from({ length: 3 * 192 }, () => (rng.next() < 0.5 ? rng.next() : 0));
+      const { engine, chip } = chipEngine(m, spec, dataset(imgs, [3, 8, 8], 4), 3);
+      const mapping = mapNetwork(spec, m.shapes);
+      const kinds = engine.inputKinds('direct', { name: 'static', timesteps: 3 });
+      for (let s = 0; s < 3; s++) {
+        chip!.resetReadCounts();
+        const r = engine.run(imgs.subarray(s * 192, (s + 1) * 192), s, {
+          policy: { name: 'static', timesteps: 3 },
+          record: true,
+        });
+        const reads = chip!.readCounts();
+        mapping.layers.forEach((lm, l) => {
+          const geo = layerGeometry(spec, lm, kinds[l] === 'spikes');
+          const fw = new FrameWork();
+          let groups = 0;
+          // The first layer's image is read once (reuse_static_input): the replay counts t = 0 only.
+          const frames = l === 0 ? r.inputs![l].slice(0, 1) : r.inputs![l];
+          for (const f of frames) {
+            fw.extract(spec, geo, f);
+            groups += fw.groupsTotal;
+          }
+          expect(reads[l]).toBe(groups);
+          expect(groups).toBeGreaterThan(0);
+        });
+      }
+    },
+  );
 });
