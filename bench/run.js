@@ -2,6 +2,7 @@
 // `benchmark` package and records the figures in bench/results/<name>.json. Targets are checked here and
 // reported, never asserted in timed tests.
 import Benchmark from 'benchmark';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -56,6 +57,14 @@ for (const f of files) {
 // Standalone benchmarks (their own worker threads and processes): bench/sweep.js → results/sweep.json.
 if (only.length === 0 || only.some((o) => 'sweep'.startsWith(o))) await import('./sweep.js');
 if (only.length === 0 || only.some((o) => 'demo'.startsWith(o))) await import('./demo.js');
+// Command start-up (bench/startup.js; give it a baseline checkout by hand to compare) and training with 1
+// and 2 workers (bench/train-workers.js), each in its own process.
+for (const [name, file] of [
+  ['startup', 'startup.js'],
+  ['train-workers', 'train-workers.js'],
+])
+  if (only.length === 0 || only.some((o) => name.startsWith(o)))
+    spawnSync(process.execPath, [join(here, file)], { stdio: 'inherit' });
 // imcsim's engine beside the plain-PyTorch peer: bench/engine-vs-torch.js → results/engine-vs-torch.json.
 if (only.length === 0 || only.some((o) => 'engine-vs-torch'.startsWith(o)))
   (await import('./engine-vs-torch.js')).run();

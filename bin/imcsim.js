@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI lives in the compiled library (dist/), built by `npm ci` through `prepare`.
+import { installBrokenPipeHandling } from '../dist/cli/common.js';
 import { main } from '../dist/cli/main.js';
 import { installSignalCleanup } from '../dist/util/temp-files.js';
 
 // Ctrl-C / SIGTERM: temporary files (<out>.tmp-<pid>) are removed before exiting (130 / 143).
 installSignalCleanup((s) => process.stderr.write(s + '\n'));
+// `imcsim … | head`: the reader closing early ends the run quietly (exit 0), not with an EPIPE trace.
+installBrokenPipeHandling();
 main(process.argv).then(
   (code) => {
     process.exitCode = code;

@@ -15,6 +15,9 @@ try {
   for (const name of names) {
     const t0 = Date.now();
     process.stderr.write(`== study ${name}\n`);
+    // From scratch: a study's sweep resumes from its sweep.csv, so rows of an earlier model version
+    // (other point ids) would stay beside the new ones.
+    rmSync(join('docs', 'studies', name), { recursive: true, force: true });
     await runStudy(name, {
       out: join('docs', 'studies', name),
       tracesDir: join(traces, name),

@@ -41,17 +41,35 @@ export { exitPolicy, POLICY_NAMES, type ExitPolicyModule } from './snn/policies/
 export { neuronConvention, NEURON_CONVENTION_NAMES, type NeuronConvention } from './snn/neurons/registry.js';
 export { loadModel, saveModel, initModel, type SnnModel } from './snn/model.js';
 export { evaluateModel, traceModel, type EvalResult, type RunOptions } from './snn/run.js';
-export { loadDataset, type Dataset, type DatasetName, type DatasetSplit } from './snn/data/dataset.js';
+export {
+  loadDataset,
+  type Dataset,
+  type DatasetName,
+  type DatasetRef,
+  type DatasetSplit,
+  type LoadDatasetOptions,
+} from './snn/data/dataset.js';
+export {
+  EXTERNAL_FORMATS,
+  parseDatasetRef,
+  parseNormalize,
+  type ExternalFormat,
+  type Normalization,
+} from './snn/data/external.js';
+export { binEvents, type EventBinning } from './snn/data/events.js';
+export { NpzFile, parseNpy, readNpy, type NpyArray } from './util/npy.js';
 export { trainCommand, type TrainCommandOptions, type TrainCommandResult } from './snn/train/api.js';
 export { dtsnnCurve, type DtsnnCurveResult } from './snn/train/dtsnn.js';
 export { ldsnnSearch, type LdsnnResult } from './snn/train/ldsnn.js';
-export { importNir, exportNir } from './snn/io/nir.js';
+export { importNir, exportNir, type NirImportOptions } from './snn/io/nir.js';
 
 // Traces
 export { TraceReader, TraceWriter } from './trace/format.js';
 export type { TraceHeader, TraceSample, TraceSummary, TracePolicy } from './trace/types.js';
 export { generateSyntheticTrace, type SyntheticTraceOptions } from './trace/synthetic.js';
 export { traceInfo, type TraceInfo } from './trace/info.js';
+export { exportTraceNirData } from './trace/nirdata.js';
+export { importTrace, type TraceImportOptions } from './trace/import.js';
 
 // Discrete-event kernel and trace replay
 export { simulateTrace, type SimulationResult, type SimulateOptions } from './replay/simulate.js';
@@ -76,11 +94,21 @@ export {
   buildCompareHtml,
   compareCsv,
   COMPARE_CHARTS,
+  runLabel,
+  comparisonWarnings,
   type Comparison,
   type CompareRow,
   type Delta,
 } from './report/compare.js';
-export type { RunAssumptions } from './pricing/assumptions.js';
+export type { RunAssumptions, ChipConfiguration } from './pricing/assumptions.js';
+export {
+  runEfficiency,
+  componentUtilisation,
+  componentUtilisations,
+  type RunEfficiency,
+} from './pricing/efficiency.js';
+export { ActivityCounter, fanOut, type RunActivity } from './replay/activity.js';
+export { tidy, FILE_DIGITS } from './util/format.js';
 export { renderSvg, htmlPage, type ChartSpec } from './report/vega.js';
 
 // Design-space sweeps (local worker threads, or BullMQ workers on Redis)

@@ -45,11 +45,10 @@ export function estimate(
 ): EstimateResult {
   const w = buildWorkload(spec, network, opts, shapes);
   const out = runModel(w);
-  const priced = price(w, out);
   const notes = [...out.notes, ...out.area.notes];
   if (spec.leakage.model === 'none') notes.push('leakage not modelled (leakage.model: none)');
-  return {
-    kind: 'estimate',
+  const head = {
+    kind: 'estimate' as const,
     arch: spec.chip.name,
     network: network.name,
     accounting: spec.accounting,
@@ -65,6 +64,7 @@ export function estimate(
     },
     excluded_layers: out.excluded,
     notes,
-    ...priced,
   };
+  // The priced fields follow the head's, added to it in place (no copy; their report rows stay lazy).
+  return price(w, out, head);
 }

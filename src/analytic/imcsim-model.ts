@@ -250,6 +250,43 @@ function routeInput(w: Workload, r: InputRoute, payloadBits: number): Route {
   return { router: routerN, link: linkN, time_s: perSource === 0 ? 0 : (perSource - 1) * cycle + maxPath };
 }
 
+/**
+ * What imcsimModel needs of each layer that depends only on the chip and the mapping (not on rates or
+ * timesteps): the tiles' crossbar ranges and input-row fractions, the input route, the partial-sum
+ * traffic, and the chip's area units. Cached per (mapping, component models) — both immutable and
+ * themselves cached per hardware description and network (chip/workload.ts) — so repeated estimates of
+ * the same pair skip the geometry and routing work.
+ */
+interface LayerStatics {
+  route: InputRoute;
+  psum: Route;
+}
+interface ChipStatics {
+  models: Workload['models'];
+  spec: Workload['spec'];
+  layers: LayerStatics[];
+  area: AreaUnits;
+}
+const staticsCache = new WeakMap<Workload['mapping'], ChipStatics>();
+
+function chipStatics(w: Workload): ChipStatics {
+  const hit = staticsCache.get(w.mapping);
+  if (hit && hit.models === w.models && hit.spec === w.spec) return hit;
+  const layers: LayerStatics[] = [];
+  for (let l = 0; l < w.mapping.layers.length; l++) {
+    const lm = w.mapping.layers[l];
+    const ranges = tileRanges(w, lm);
+    const fractions = rowFractions(lm, ranges);
+    const route = inputRoute(w, l, fractions);
+    // Partial sums are the same every timestep: route them once.
+    layers.push({ route, psum: psumRoute(w, lm, ranges, lm.layer.positions) });
+  }
+  const statics: ChipStatics = { models: w.models, spec: w.spec, layers, area: imcsimArea(w) };
+  // Only an immutable mapping is cached (one built for a hand-made, unfrozen spec is rebuilt per call).
+  if (Object.isFrozen(w.spec)) staticsCache.set(w.mapping, statics);
+  return statics;
+}
+
 function addRoute(counts: ActionCounts, row: number, t: number, r: Route): number {
   counts.add(row, t, A.ROUTER_TRAVERSE, r.router);
   counts.add(row, t, A.LINK_TRAVERSE, r.link);
@@ -271,6 +308,7 @@ export function imcsimModel(w: Workload): ModelOutput {
   const tShift = models.shift_add.actions.op!.latency_s;
   const tLif = models.lif_unit.actions.update!.latency_s;
   const K = w.network.classes;
+  const statics = chipStatics(w);
 
   for (let l = 0; l < L; l++) {
     const lm = mapping.layers[l];
@@ -287,11 +325,7 @@ export function imcsimModel(w: Workload): ModelOutput {
       { cols: lm.colsUsedLast, n: 1 },
     ];
     const rowsTotal = layer.rows * layer.groups;
-    const ranges = tileRanges(w, lm);
-    const fractions = rowFractions(lm, ranges);
-    const route = inputRoute(w, l, fractions);
-    // Partial sums are the same every timestep: route them once.
-    const psumTraffic = psumRoute(w, lm, ranges, layer.positions);
+    const { route, psum: psumTraffic } = statics.layers[l];
     const tilesL = lm.tiles.length;
     const lifUnits = spec.lif_unit.units_per_tile * Math.max(1, tilesL * lm.tileShare);
     const addrBits = Math.max(1, Math.ceil(Math.log2(layer.inputElements)));
@@ -410,7 +444,7 @@ export function imcsimModel(w: Workload): ModelOutput {
   return {
     counts,
     timing: { busy_s: busy, latency_s: scheduleLatency(w, busy) },
-    area: imcsimArea(w),
+    area: statics.area,
     excluded: [],
     notes: w.ratesGiven ? [] : ['no spike rates given: every input assumed active (SpikeSim assumption)'],
   };

@@ -3,6 +3,7 @@
  * row pieces, neuron updates with their membrane traffic (and its spill to the global buffer), the output
  * accumulator, pooling — shared by the analytic model and the trace replay so both count them alike.
  */
+import type { InputEncoding } from '../network/schema.js';
 import type { ArchSpec } from '../config/schema.js';
 import { A } from '../hw/actions.js';
 import type { LayerMapping } from './mapping.js';
@@ -28,7 +29,7 @@ export interface MembraneUse {
  * crossbars, ADCs, shift-adds and input delivery then run once per inference, at t = 0, and every later
  * timestep reads the stored pre-activations from the membrane buffer (spilling as potentials do).
  */
-export function reusesStaticInput(spec: ArchSpec, encoding: 'direct' | 'rate', lm: LayerMapping): boolean {
+export function reusesStaticInput(spec: ArchSpec, encoding: InputEncoding, lm: LayerMapping): boolean {
   return (
     spec.schedule.reuse_static_input && encoding === 'direct' && lm.layer.index === 0 && !lm.layer.binaryInput
   );

@@ -6,6 +6,7 @@
  */
 import type { ComponentKey } from '../hw/actions.js';
 import { located } from '../util/errors.js';
+import { deepFreeze } from '../util/freeze.js';
 import type { ArchSpec } from '../config/schema.js';
 import { buildComponentModels, type ComponentModels } from '../hw/components/registry.js';
 import { resolveRates, type LayerRates, type SpikeRatesSpec } from '../network/rates.js';
@@ -63,12 +64,12 @@ export function buildWorkload(
   spec: ArchSpec,
   network: NetworkSpec,
   opts: WorkloadOptions = {},
-  shapes: NetworkShapes = inferShapes(network),
+  shapes: NetworkShapes = networkShapes(network),
 ): Workload {
   const T = opts.timesteps ?? network.timesteps;
   if (!Number.isInteger(T) || T < 1)
     throw located('timesteps must be a positive integer', { path: '--timesteps', found: String(T) });
-  const mapping = mapNetwork(spec, shapes);
+  const mapping = chipMapping(spec, shapes);
   const layerTimesteps = shapes.mapped.map((l) => l.timesteps ?? T);
   const rates = resolveRates(opts.rates, shapes.mapped, (l) => layerTimesteps[l.index], opts.ratesFile);
   return {
@@ -76,13 +77,54 @@ export function buildWorkload(
     network,
     shapes,
     mapping,
-    models: chipComponentModels(spec, opts.exitUnitClass ? { entropy_unit: opts.exitUnitClass } : {}),
+    models: cachedComponentModels(spec, opts.exitUnitClass ?? ''),
     layerTimesteps,
     timesteps: Math.max(...layerTimesteps),
     rates,
     ratesGiven: opts.rates !== undefined,
     policy: opts.policy ?? 'static',
   };
+}
+
+/*
+ * The parts of a workload that depend only on the hardware description and the network — the network's
+ * shapes, the mapping, the component models — are built once per (description, network) and shared by
+ * every later workload of the same pair: estimates run in sweeps and benches thousands of times over.
+ * Only frozen (immutable) inputs are cached, keyed by identity: the YAML loaders deep-freeze what they
+ * return, and shapes are frozen when cached, so a cached value can never go stale. Anything else (a
+ * hand-built spec) is built afresh every time, as before.
+ */
+const shapesCache = new WeakMap<NetworkSpec, NetworkShapes>();
+const mappingCache = new WeakMap<ArchSpec, WeakMap<NetworkShapes, ChipMapping>>();
+const modelsCache = new WeakMap<ArchSpec, Map<string, ComponentModels>>();
+
+/** inferShapes(network), cached (and frozen) for a frozen network. */
+function networkShapes(network: NetworkSpec): NetworkShapes {
+  if (!Object.isFrozen(network)) return inferShapes(network);
+  let s = shapesCache.get(network);
+  if (!s) shapesCache.set(network, (s = deepFreeze(inferShapes(network))));
+  return s;
+}
+
+/** mapNetwork(spec, shapes), cached when both are frozen. */
+function chipMapping(spec: ArchSpec, shapes: NetworkShapes): ChipMapping {
+  if (!Object.isFrozen(spec) || !Object.isFrozen(shapes)) return mapNetwork(spec, shapes);
+  let bySpec = mappingCache.get(spec);
+  if (!bySpec) mappingCache.set(spec, (bySpec = new WeakMap()));
+  let m = bySpec.get(shapes);
+  if (!m) bySpec.set(shapes, (m = mapNetwork(spec, shapes)));
+  return m;
+}
+
+/** chipComponentModels(spec, exit unit class), cached for a frozen spec (the models are frozen). */
+function cachedComponentModels(spec: ArchSpec, exitUnitClass: string): ComponentModels {
+  const classes = exitUnitClass ? { entropy_unit: exitUnitClass } : {};
+  if (!Object.isFrozen(spec)) return chipComponentModels(spec, classes);
+  let bySpec = modelsCache.get(spec);
+  if (!bySpec) modelsCache.set(spec, (bySpec = new Map()));
+  let models = bySpec.get(exitUnitClass);
+  if (!models) bySpec.set(exitUnitClass, (models = chipComponentModels(spec, classes)));
+  return models;
 }
 
 /** The chip's component models, with NoC links as long as the chip's topology makes them. */

@@ -51,6 +51,7 @@ export function cliMarkdown(program: Command): string {
     'Exit codes: 0 success; 2 bad input (a file, a flag or a value — the message names the file, line and',
     'column where there is one, the field, what was expected and what was found); 1 an internal failure.',
     'Progress bars are drawn on standard error when it is a terminal; set `IMCSIM_QUIET=1` to silence them.',
+    'Decoded datasets are cached in `node_modules/.cache/imcsim/` (`IMCSIM_CACHE_DIR` to move it, `off` to disable; docs/DATASETS.md).',
     '',
     '## Commands',
     '',

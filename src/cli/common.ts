@@ -1,11 +1,14 @@
 /** Shared pieces of the command-line layer: error style, exit codes, output. */
 import { InputError, InputErrors, located, OperationalError } from '../util/errors.js';
 import { fileSystemError } from '../util/fs-errors.js';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { PACKAGE_ROOT } from '../util/package-root.js';
+import { removeTemps } from '../util/temp-files.js';
 import { DEFAULT_ARCH_PATH, DEFAULT_ARCH_PRESET, resolvePreset } from '../util/presets.js';
 import type { Command } from 'commander';
 import { basename } from 'node:path';
 import { loadArch, parseOverride } from '../config/load.js';
-import { loadDataset, type DatasetName } from '../snn/data/dataset.js';
+import { loadDataset, type DatasetRef, type LoadDatasetOptions } from '../snn/data/dataset.js';
 import type { ChipRunOptions } from '../snn/run.js';
 
 export { OperationalError };
@@ -141,12 +144,13 @@ export function addChipOptions(cmd: Command): Command {
 
 /**
  * Hardware-aware inference options from --arch / --set: the chip, its name (the file name without
- * extension: a preset's name, never a path) and the training split of the dataset for calibration.
+ * extension: a preset's name, never a path) and the training split of the dataset for calibration
+ * (loaded with the run's own options: directory, normalisation, event binning).
  */
 export function chipRunOptions(
   o: { arch?: string; set?: string[] },
-  dataset: DatasetName,
-  dataDir: string | undefined,
+  dataset: DatasetRef,
+  loadOpts: LoadDatasetOptions,
 ): ChipRunOptions | undefined {
   if (o.arch === undefined) {
     if (o.set && o.set.length > 0)
@@ -155,5 +159,36 @@ export function chipRunOptions(
   }
   const spec = loadArch(o.arch, (o.set ?? []).map(parseOverride));
   const name = basename(o.arch).replace(/\.ya?ml$/i, '');
-  return { spec, name, calibration: loadDataset(dataset, 'train', { dataDir }) };
+  // The first adc.calibration_samples images of the training split, loaded as the run loads its split.
+  const calibration = loadDataset(dataset, 'train', { ...loadOpts, limit: spec.adc.calibration_samples });
+  return { spec, name, calibration };
+}
+
+/**
+ * A path as the terminal shows it: relative to the working directory when it lies inside it, as
+ * `<imcsim>/…` when it is a bundled file of the installed package, else as given. Keeps absolute
+ * install or home paths out of what the tool prints.
+ */
+export function shownPath(p: string): string {
+  const abs = resolve(p);
+  const rel = relative(process.cwd(), abs);
+  if (rel === '') return '.';
+  if (!rel.startsWith('..') && !isAbsolute(rel)) return rel;
+  const fromPackage = relative(PACKAGE_ROOT, abs);
+  if (!fromPackage.startsWith('..') && !isAbsolute(fromPackage)) return `<imcsim>/${fromPackage}`;
+  return p;
+}
+
+/**
+ * The reader of stdout went away (`imcsim presets | head`): stop quietly, as Unix tools do, after
+ * removing temporary files; never an EPIPE stack trace.
+ */
+export function installBrokenPipeHandling(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') {
+      removeTemps();
+      process.exit(0);
+    }
+    throw e;
+  });
 }

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { DEMO_DEFAULTS, runDemo, type DemoResult } from '../demo/demo.js';
 import { COMPONENTS } from '../hw/actions.js';
-import { pct, si, table } from '../util/format.js';
-import { parsePositiveInt, type Io } from './common.js';
+import { pct, si, table, tidyJson } from '../util/format.js';
+import { parsePositiveInt, shownPath, type Io } from './common.js';
 import { progressBar, type Progress } from './progress.js';
 
 function delta(a: number, b: number): string {
@@ -65,8 +65,8 @@ export function formatDemo(r: DemoResult): string {
     .slice(0, 5);
   const totalSaved = s.energy_per_sample_j - d.energy_per_sample_j;
   return [
-    `imcsim demo: ${r.samples} ${r.dataset} samples, model ${r.model}`,
-    `chip ${s.arch} (${r.arch}), ADC model ${s.adc_family}, schedule ${s.schedule}`,
+    `imcsim demo: ${r.samples} ${r.dataset} samples, model ${shownPath(r.model)}`,
+    `chip ${s.arch} (${shownPath(r.arch)}), ADC model ${s.adc_family}, schedule ${s.schedule}`,
     `spikes computed on: ${s.assumptions.trace_arithmetic}`,
     '',
     table(['', 'static T=4', 'DT-SNN (entropy exit)', 'change'], rows),
@@ -123,7 +123,7 @@ export function registerDemoCommand(program: Command, io: Io): void {
         io.out(
           JSON.stringify(
             { out: r.out, samples: r.samples, compare: r.compare, runs: r.runs.map(strip) },
-            null,
+            tidyJson,
             2,
           ),
         );

@@ -13,6 +13,25 @@ export interface Progress {
 
 const SILENT: Progress = { update: () => {}, stop: () => {} };
 
+/**
+ * The time left, from the average rate since the start: `(total − done) × elapsed / done`. Before the
+ * first unit is done (or with an unknown total) there is no rate: "estimating…". cli-progress's own
+ * `eta_formatted` prints "NFs" for an infinite estimate (its 2-character padding cuts "INF"), so the
+ * bars use this instead.
+ */
+export function etaText(done: number, total: number, elapsedS: number): string {
+  if (!(total > 0) || !(done > 0) || !(elapsedS > 0)) return 'estimating…';
+  if (done >= total) return '0s';
+  const left = ((total - done) * elapsedS) / done;
+  if (!Number.isFinite(left)) return 'estimating…';
+  const s = Math.ceil(left);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  if (s < 100 * 3600)
+    return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return '> 100h';
+}
+
 export function progressEnabled(): boolean {
   return Boolean(process.stderr.isTTY) && !process.env.IMCSIM_QUIET;
 }
@@ -22,6 +41,7 @@ export function progressBar(label: string, unit = 'samples'): Progress {
   if (!progressEnabled()) return SILENT;
   let bar: cliProgress.SingleBar | null = null;
   let knownTotal = 0;
+  let t0 = 0;
   return {
     update(done, total) {
       if (!bar) {
@@ -30,7 +50,7 @@ export function progressBar(label: string, unit = 'samples'): Progress {
           {
             format:
               total > 0
-                ? `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | eta {eta_formatted}`
+                ? `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | eta {eta_text}`
                 : `${label} | {value} ${unit}`,
             hideCursor: true,
             stream: process.stderr,
@@ -38,13 +58,14 @@ export function progressBar(label: string, unit = 'samples'): Progress {
           },
           cliProgress.Presets.shades_classic,
         );
-        bar.start(total > 0 ? total : 1, 0);
+        t0 = performance.now();
+        bar.start(total > 0 ? total : 1, 0, { eta_text: etaText(0, total, 0) });
       }
       if (total > 0 && total !== knownTotal) {
         knownTotal = total;
         bar.setTotal(total);
       }
-      bar.update(done);
+      bar.update(done, { eta_text: etaText(done, knownTotal, (performance.now() - t0) / 1000) });
     },
     stop() {
       bar?.stop();

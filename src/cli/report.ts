@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { writeComparison, type Comparison, type Delta } from '../report/compare.js';
-import { pct, si, table } from '../util/format.js';
+import { points, writeComparison, type Comparison, type Delta } from '../report/compare.js';
+import { pct, si, table, tidyJson } from '../util/format.js';
 import { writeReport } from '../report/report-html.js';
 import type { Io } from './common.js';
 import { checkOutputDir } from '../util/fs-errors.js';
@@ -18,8 +18,9 @@ function cells(d: Delta, f: (v: number) => string): string[] {
 export function formatComparison(c: Comparison): string {
   const t = c.rows.find((r) => r.scope === 'total')!;
   return [
-    `A: ${c.a.folder} (${c.a.network} on ${c.a.arch}, ${c.a.policy}, ${c.a.samples} samples)`,
-    `B: ${c.b.folder} (${c.b.network} on ${c.b.arch}, ${c.b.policy}, ${c.b.samples} samples)`,
+    `A: ${c.a.label} — ${c.a.folder} (${c.a.network}, ${c.a.samples} samples)`,
+    `B: ${c.b.label} — ${c.b.folder} (${c.b.network}, ${c.b.samples} samples)`,
+    ...c.warnings.map((w) => `warning: ${w}`),
     '',
     table(
       ['per sample', 'A', 'B', 'Δ (B − A)', 'relative Δ'],
@@ -27,7 +28,7 @@ export function formatComparison(c: Comparison): string {
         ['energy', ...cells(t.energy_per_sample_j, (v) => si(v, 'J'))],
         ['latency', ...cells(t.latency_per_sample_s, (v) => si(v, 's'))],
         ['EDP', ...cells(t.edp_per_sample_js, (v) => si(v, 'J·s'))],
-        ['accuracy', ...cells(t.accuracy, pct)],
+        ['accuracy', ...cells(t.accuracy, pct).slice(0, 2), points(t.accuracy.delta), '—'],
         ['timesteps', ...cells(t.avg_timesteps, (v) => v.toFixed(3))],
       ],
     ),
@@ -58,7 +59,7 @@ export function registerReportCommands(program: Command, io: Io): void {
     .action(async (runA: string, runB: string, o: { out: string; json?: boolean }) => {
       checkOutputDir(o.out);
       const { files, comparison } = await writeComparison(runA, runB, o.out);
-      if (o.json) io.out(JSON.stringify(comparison, null, 2));
+      if (o.json) io.out(JSON.stringify(comparison, tidyJson, 2));
       else io.out(formatComparison(comparison) + '\n' + files.map((f) => `wrote ${f}`).join('\n'));
     });
 }

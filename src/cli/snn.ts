@@ -12,15 +12,24 @@ import {
   DATASET_SPLITS,
   loadDataset,
   type Dataset,
-  type DatasetName,
+  type DatasetRef,
+  type LoadDatasetOptions,
   type DatasetSplit,
 } from '../snn/data/dataset.js';
+import {
+  EXTERNAL_FORMATS,
+  parseDatasetRef,
+  parseNormalize,
+  type Normalization,
+} from '../snn/data/external.js';
+import { INPUT_ENCODINGS, type InputEncoding } from '../network/schema.js';
 import { exportNir, importNir } from '../snn/io/nir.js';
 import { initModel, loadModel, saveModel } from '../snn/model.js';
 import { evaluateModel, traceModel } from '../snn/run.js';
 import { progressBar } from './progress.js';
 import { formatTraceInfo, traceInfo } from '../trace/info.js';
 import { exportTraceNirData } from '../trace/nirdata.js';
+import { importTrace } from '../trace/import.js';
 import { generateSyntheticTrace } from '../trace/synthetic.js';
 import type { TracePolicy } from '../trace/types.js';
 import { pct } from '../util/format.js';
@@ -98,7 +107,26 @@ function policyOf(o: PolicyFlags, defaultT: number): TracePolicy {
 
 function addRunOptions(cmd: Command): Command {
   return addChipOptions(cmd)
-    .option('--dataset <name>', `dataset: ${DATASET_NAMES.join(' | ')}`, oneOf('--dataset', DATASET_NAMES))
+    .option(
+      '--dataset <name|FORMAT:PATH>',
+      `dataset: ${DATASET_NAMES.join(' | ')}, or data on disk: npz:FILE | npy:DIR | idx:DIR | cifar10:DIR | cifar100:DIR | events:FILE (docs/DATASETS.md)`,
+      datasetRef,
+    )
+    .option(
+      '--normalize <mean/std>',
+      'declared per-channel normalisation of a dataset on disk, x ← (x − mean)/std, e.g. 0.4914,0.4822,0.4465/0.247,0.2435,0.2616',
+      parseNormalize,
+    )
+    .option(
+      '--bin-by <rule>',
+      'events: frames by equal time spans or equal event counts: time | count',
+      oneOf('--bin-by', ['time', 'count'] as const),
+    )
+    .option(
+      '--event-values <v>',
+      'events: binary (a spike where a pixel had ≥ 1 event in the frame) | count (events per pixel and frame)',
+      oneOf('--event-values', ['binary', 'count'] as const),
+    )
     .option(
       '--split <split>',
       `split: ${DATASET_SPLITS.join(' | ')}`,
@@ -134,8 +162,8 @@ function addRunOptions(cmd: Command): Command {
     )
     .option(
       '--encoding <enc>',
-      'input encoding: direct | rate (default: the network file’s)',
-      oneOf('--encoding', ['direct', 'rate'] as const),
+      `input encoding: ${INPUT_ENCODINGS.join(' | ')} (default: the network file’s)`,
+      oneOf('--encoding', INPUT_ENCODINGS),
     )
     .option('--samples <N>', 'use the first N samples of the split', parsePositiveInt('--samples'))
     .option('--seed <S>', 'seed of the rate encoder (and synthetic traces)', parseSeed, 0);
@@ -143,10 +171,13 @@ function addRunOptions(cmd: Command): Command {
 
 interface RunFlags extends PolicyFlags {
   model?: string;
-  dataset?: DatasetName;
+  dataset?: DatasetRef;
   split: DatasetSplit;
   dataDir?: string;
-  encoding?: 'direct' | 'rate';
+  normalize?: Normalization;
+  binBy?: 'time' | 'count';
+  eventValues?: 'binary' | 'count';
+  encoding?: InputEncoding;
   samples?: number;
   seed: number;
   json?: boolean;
@@ -162,12 +193,40 @@ function noteClamp(io: Io, asked: number | undefined, ds: Dataset): void {
     );
 }
 
-function needModelAndDataset(o: RunFlags): { model: string; dataset: DatasetName } {
+function needModelAndDataset(o: RunFlags): { model: string; dataset: DatasetRef } {
   if (!o.model)
     throw located('--model is required', { path: '--model', expected: 'a model directory (models/<name>)' });
   if (!o.dataset)
-    throw located('--dataset is required', { path: '--dataset', expected: DATASET_NAMES.join(' | ') });
+    throw located('--dataset is required', {
+      path: '--dataset',
+      expected: `${DATASET_NAMES.join(' | ')} or FORMAT:PATH`,
+    });
   return { model: o.model, dataset: o.dataset };
+}
+
+/** --dataset: a bundled name or FORMAT:PATH (checked here, read later). */
+export function datasetRef(v: string): DatasetRef {
+  if ((DATASET_NAMES as readonly string[]).includes(v) || parseDatasetRef(v)) return v;
+  throw located(`unknown dataset '${v}'`, {
+    path: '--dataset',
+    expected: `${DATASET_NAMES.join(', ')}, or FORMAT:PATH with FORMAT one of ${EXTERNAL_FORMATS.join(', ')}`,
+    found: v,
+  });
+}
+
+/** The dataset of a run: frames = the first layer's timesteps for event data. */
+function runDataset(o: RunFlags, dataset: DatasetRef, policy: TracePolicy): Dataset {
+  return loadDataset(dataset, o.split, runDatasetOptions(o, policy));
+}
+
+/** How a run loads its data (also the training split it calibrates the chip's arithmetic on). */
+function runDatasetOptions(o: RunFlags, policy: TracePolicy): LoadDatasetOptions {
+  return {
+    dataDir: o.dataDir,
+    normalize: o.normalize,
+    timesteps: policy.name === 'layerwise' ? policy.layer_timesteps![0] : policy.timesteps,
+    events: { by: o.binBy, values: o.eventValues },
+  };
 }
 
 export function registerSnnCommands(program: Command, io: Io): void {
@@ -190,10 +249,10 @@ export function registerSnnCommands(program: Command, io: Io): void {
       checkNetworkMemory(model.spec, model.shapes, {
         timesteps: policyOf(o, model.spec.timesteps).timesteps,
       });
-      const ds = loadDataset(need.dataset, o.split, { dataDir: o.dataDir });
+      const ds = runDataset(o, need.dataset, policyOf(o, model.spec.timesteps));
       noteClamp(io, o.samples, ds);
       const bar = progressBar(`eval ${o.policy}`);
-      const chip = chipRunOptions(o, need.dataset, o.dataDir);
+      const chip = chipRunOptions(o, need.dataset, runDatasetOptions(o, policyOf(o, model.spec.timesteps)));
       const r = evaluateModel(model, ds, {
         chip,
         policy: policyOf(o, model.spec.timesteps),
@@ -286,9 +345,9 @@ export function registerSnnCommands(program: Command, io: Io): void {
       const model = loadModel(need.model);
       const policy = policyOf(o, model.spec.timesteps);
       checkNetworkMemory(model.spec, model.shapes, { timesteps: policy.timesteps });
-      const ds = loadDataset(need.dataset, o.split, { dataDir: o.dataDir });
+      const ds = runDataset(o, need.dataset, policy);
       noteClamp(io, o.samples, ds);
-      const chip = chipRunOptions(o, need.dataset, o.dataDir);
+      const chip = chipRunOptions(o, need.dataset, runDatasetOptions(o, policy));
       const bar = progressBar(`trace ${o.policy}`);
       const summary = await traceModel(model, ds, {
         chip,
@@ -328,6 +387,30 @@ export function registerSnnCommands(program: Command, io: Io): void {
       io.out(`wrote ${o.nirdata}`);
     });
 
+  trace
+    .command('import')
+    .description(
+      'Import spikes recorded elsewhere (NIRData HDF5, or an NPZ of per-layer T × N × … input arrays) as a trace simulate replays',
+    )
+    .argument(
+      '<file>',
+      'NIRData (.h5/.nir) or .npz recording (docs/TRACE_FORMAT.md, "Importing recorded spikes")',
+    )
+    .requiredOption(
+      '--network <path|preset>',
+      'the network the spikes were recorded on: topology YAML, model directory or bundled one',
+      preset('--network'),
+    )
+    .requiredOption('--out <file>', 'trace file to write')
+    .action(async (file: string, o: { network: string; out: string }) => {
+      checkOutputFile(o.out);
+      const net = loadNetwork(o.network);
+      const s = await importTrace(file, net, o.out);
+      io.out(
+        `wrote ${o.out}: ${s.samples} samples imported from ${basename(file)}, average timesteps ${s.avg_timesteps.toFixed(3)}${s.accuracy === null ? '' : `, accuracy ${pct(s.accuracy)}`}`,
+      );
+    });
+
   program
     .command('import')
     .description('Import a NIR graph (HDF5) as an imcsim model (network.yaml + weights.safetensors)')
@@ -347,21 +430,48 @@ export function registerSnnCommands(program: Command, io: Io): void {
       'neuron convention: snntorch | spikingjelly | norse | dtsnn | iir',
       oneOf('--convention', ['snntorch', 'spikingjelly', 'norse', 'dtsnn', 'iir'] as const),
     )
+    .option(
+      '--timesteps <T>',
+      'timesteps the model runs (NIR does not record it)',
+      parsePositiveInt('--timesteps'),
+    )
+    .option(
+      '--encoding <enc>',
+      `input encoding: ${INPUT_ENCODINGS.join(' | ')} (events: binned event frames, priced as spikes; direct: multi-bit values, priced bit-serially)`,
+      oneOf('--encoding', INPUT_ENCODINGS),
+    )
     .action(
       async (
         file: string,
-        o: { out: string; dt?: number; convention?: 'snntorch' | 'spikingjelly' | 'norse' | 'dtsnn' | 'iir' },
+        o: {
+          out: string;
+          dt?: number;
+          convention?: 'snntorch' | 'spikingjelly' | 'norse' | 'dtsnn' | 'iir';
+          timesteps?: number;
+          encoding?: InputEncoding;
+        },
       ) => {
         checkOutputDir(o.out);
         const model = await importNir(file, {
           dt: o.dt,
           convention: o.convention,
           name: basename(resolve(o.out)),
+          timesteps: o.timesteps,
+          encoding: o.encoding,
         });
         saveModel(o.out, model);
         io.out(
-          `imported ${file} → ${o.out} (${model.shapes.mapped.length} weighted layers, input [${model.spec.input.shape.join(', ')}])`,
+          `imported ${file} → ${o.out} (${model.shapes.mapped.length} weighted layers, input [${model.spec.input.shape.join(', ')}], T = ${model.spec.timesteps}, ${model.spec.input.encoding} encoding)`,
         );
+        const from = (k: string) => model.metadata[`nir.${k}_from`];
+        if (from('timesteps') !== 'option')
+          io.err(
+            `imcsim: note: assumed T = ${model.spec.timesteps} timesteps (${from('timesteps') === 'default' ? 'imcsim’s default: NIR records no timestep count' : 'from the file’s imcsim metadata'}); pass --timesteps to set it`,
+          );
+        if (from('encoding') !== 'option')
+          io.err(
+            `imcsim: note: assumed ${model.spec.input.encoding} input encoding (${from('encoding') === 'default' ? 'imcsim’s default' : 'from the file’s imcsim metadata'}): ${model.spec.input.encoding === 'direct' ? 'the input is priced as multi-bit values, bit-serially' : 'the input is priced as spikes'}; pass --encoding direct|rate|events to set it`,
+          );
       },
     );
   program

@@ -16,7 +16,7 @@ import {
 import { runSweep, type SweepProgress } from '../sweep/run.js';
 import { OperationalError, parsePositiveInt, processIo, type Io } from './common.js';
 import { checkOutputDir } from '../util/fs-errors.js';
-import { progressEnabled } from './progress.js';
+import { etaText, progressEnabled } from './progress.js';
 
 function parseCount(flag: string, min: number) {
   return (v: string): number => {
@@ -37,23 +37,29 @@ function progressBar(io: Io): { update: (p: SweepProgress) => void; stop: () => 
   const tty = io === processIo && Boolean(process.stdout.isTTY) && progressEnabled();
   if (!tty) return { update: () => undefined, stop: () => undefined };
   let bar: cliProgress.SingleBar | null = null;
+  let t0 = 0;
+  let done0 = 0;
   return {
     update: (p) => {
       if (!bar) {
+        // A resumed sweep starts with points already done: the rate counts this session's points only.
+        t0 = performance.now();
+        done0 = p.done;
         bar = new cliProgress.SingleBar(
           {
-            format: 'sweep [{bar}] {value}/{total} points | {phase} | {failed} failed | eta {eta_formatted}',
+            format: 'sweep [{bar}] {value}/{total} points | {phase} | {failed} failed | eta {eta_text}',
             hideCursor: true,
             clearOnComplete: true,
             stream: process.stderr,
           },
           cliProgress.Presets.shades_classic,
         );
-        bar.start(p.total, p.done, { phase: '', failed: 0 });
+        bar.start(p.total, p.done, { phase: '', failed: 0, eta_text: etaText(0, 0, 0) });
       }
       bar.update(p.done, {
         phase: p.phase === 'traces' ? 'making traces' : 'running points',
         failed: p.failed,
+        eta_text: etaText(p.done - done0, p.total - done0, (performance.now() - t0) / 1000),
       });
     },
     stop: () => {

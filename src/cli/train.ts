@@ -10,7 +10,7 @@ import {
   DATASET_NAMES,
   DATASET_SPLITS,
   loadDataset,
-  type DatasetName,
+  type DatasetRef,
   type DatasetSplit,
 } from '../snn/data/dataset.js';
 import { loadModel, saveModel } from '../snn/model.js';
@@ -24,6 +24,8 @@ import { OPTIMIZERS, SCHEDULES, type OptimizerName, type ScheduleName } from '..
 import { SURROGATES, type SurrogateName } from '../snn/train/surrogate.js';
 import type { TrainProgress } from '../snn/train/trainer.js';
 import { pct } from '../util/format.js';
+import { parseNormalize, type Normalization } from '../snn/data/external.js';
+import { datasetRef } from './snn.js';
 import {
   addChipOptions,
   chipRunOptions,
@@ -34,6 +36,7 @@ import {
   preset,
   type Io,
 } from './common.js';
+import { etaText } from './progress.js';
 
 const positiveNumber = (flag: string) => parseNumber(flag, { min: 0, exclusive: true });
 const nonNegativeNumber = (flag: string) => parseNumber(flag, { min: 0 });
@@ -41,7 +44,8 @@ const nonNegativeInt = (flag: string) => parseNumber(flag, { min: 0, integer: tr
 
 interface TrainFlags {
   model?: string;
-  dataset?: DatasetName;
+  dataset?: DatasetRef;
+  normalize?: Normalization;
   dataDir?: string;
   timesteps?: number;
   loss?: LossName;
@@ -76,6 +80,7 @@ function progressFor(
   tty: boolean,
 ): { progress: TrainProgress; stage: (T: number, epochs: number) => void; stop: () => void } {
   let bar: cliProgress.SingleBar | null = null;
+  let barStart = 0;
   let epochs = 0;
   let epoch = 0;
   let stageT = 0;
@@ -96,14 +101,19 @@ function progressFor(
         if (!bar) {
           bar = new cliProgress.SingleBar(
             {
-              format: `T=${stageT} epoch ${epoch + 1}/${epochs} [{bar}] {percentage}% | {value}/{total} | loss {loss} | acc {acc} | eta {eta_formatted}`,
+              format: `T=${stageT} epoch ${epoch + 1}/${epochs} [{bar}] {percentage}% | {value}/{total} | loss {loss} | acc {acc} | eta {eta_text}`,
               hideCursor: true,
             },
             cliProgress.Presets.shades_classic,
           );
-          bar.start(total, 0, { loss: '-', acc: '-' });
+          barStart = performance.now();
+          bar.start(total, 0, { loss: '-', acc: '-', eta_text: etaText(0, total, 0) });
         }
-        bar.update(done, { loss: loss.toFixed(4), acc: pct(acc) });
+        bar.update(done, {
+          loss: loss.toFixed(4),
+          acc: pct(acc),
+          eta_text: etaText(done, total, (performance.now() - barStart) / 1000),
+        });
       },
       onEpoch: (row) => {
         stop();
@@ -127,7 +137,16 @@ export function registerTrainCommands(program: Command, io: Io): void {
       'model directory (weights are the starting point), topology (initialised with --seed) or bundled one',
       preset('--network'),
     )
-    .option('--dataset <name>', `dataset: ${DATASET_NAMES.join(' | ')}`, oneOf('--dataset', DATASET_NAMES))
+    .option(
+      '--dataset <name|FORMAT:PATH>',
+      `dataset: ${DATASET_NAMES.join(' | ')}, or images on disk: npz:FILE | npy:DIR | idx:DIR | cifar10:DIR | cifar100:DIR (docs/DATASETS.md)`,
+      datasetRef,
+    )
+    .option(
+      '--normalize <mean/std>',
+      'declared per-channel normalisation of a dataset on disk, (x − mean)/std',
+      parseNormalize,
+    )
     .option('--data-dir <dir>', 'Fashion-MNIST IDX directory (default /usr/share/datasets/fashion-mnist)')
     .option('--out <dir>', 'output model directory (network.yaml, weights.safetensors, train-log.csv)')
     .option(
@@ -231,6 +250,7 @@ export function registerTrainCommands(program: Command, io: Io): void {
         const r = await trainCommand({
           model: o.model,
           dataset: o.dataset,
+          normalize: o.normalize,
           dataDir: o.dataDir,
           out: o.out,
           method: o.method,
@@ -300,9 +320,14 @@ function modelAndDataset(cmd: Command): Command {
       preset('--model'),
     )
     .requiredOption(
-      '--dataset <name>',
-      `dataset: ${DATASET_NAMES.join(' | ')}`,
-      oneOf('--dataset', DATASET_NAMES),
+      '--dataset <name|FORMAT:PATH>',
+      `dataset: ${DATASET_NAMES.join(' | ')}, or images on disk: npz:FILE | npy:DIR | idx:DIR | cifar10:DIR | cifar100:DIR`,
+      datasetRef,
+    )
+    .option(
+      '--normalize <mean/std>',
+      'declared per-channel normalisation of a dataset on disk, (x − mean)/std',
+      parseNormalize,
     )
     .option('--data-dir <dir>', 'Fashion-MNIST IDX directory');
 }
@@ -328,7 +353,8 @@ function registerDtsnnCurveCommand(program: Command, io: Io): void {
     .action(
       async (o: {
         model: string;
-        dataset: DatasetName;
+        dataset: DatasetRef;
+        normalize?: Normalization;
         dataDir?: string;
         split: DatasetSplit;
         thetas: number[];
@@ -339,8 +365,8 @@ function registerDtsnnCurveCommand(program: Command, io: Io): void {
         set?: string[];
       }) => {
         const model = loadModel(o.model);
-        const ds = loadDataset(o.dataset, o.split, { dataDir: o.dataDir });
-        const chip = chipRunOptions(o, o.dataset, o.dataDir);
+        const ds = loadDataset(o.dataset, o.split, { dataDir: o.dataDir, normalize: o.normalize });
+        const chip = chipRunOptions(o, o.dataset, { dataDir: o.dataDir, normalize: o.normalize });
         const r = dtsnnCurve(model, ds, {
           thetas: o.thetas,
           timesteps: o.timesteps,
@@ -408,7 +434,8 @@ function registerLdsnnSearchCommand(program: Command, io: Io): void {
     .action(
       async (o: {
         model: string;
-        dataset: DatasetName;
+        dataset: DatasetRef;
+        normalize?: Normalization;
         dataDir?: string;
         budget: number;
         timesteps?: number;
@@ -420,8 +447,8 @@ function registerLdsnnSearchCommand(program: Command, io: Io): void {
         set?: string[];
       }) => {
         const model = loadModel(o.model);
-        const val = loadDataset(o.dataset, 'validation', { dataDir: o.dataDir });
-        const chip = chipRunOptions(o, o.dataset, o.dataDir);
+        const val = loadDataset(o.dataset, 'validation', { dataDir: o.dataDir, normalize: o.normalize });
+        const chip = chipRunOptions(o, o.dataset, { dataDir: o.dataDir, normalize: o.normalize });
         const r = ldsnnSearch(model, val, {
           chip,
           budget: o.budget,
@@ -461,7 +488,7 @@ function registerLdsnnSearchCommand(program: Command, io: Io): void {
           ldsnn_neuron_reduction: r.neuron_reduction.toFixed(4),
         };
         if (o.test) {
-          const test = loadDataset(o.dataset, 'test', { dataDir: o.dataDir });
+          const test = loadDataset(o.dataset, 'test', { dataDir: o.dataDir, normalize: o.normalize });
           const u = ldsnnEvaluate(model, test, r.uniform.layer_timesteps, o.alignment, undefined, chip);
           const b = ldsnnEvaluate(model, test, lt, o.alignment, undefined, chip);
           lines.push(

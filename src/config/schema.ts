@@ -135,12 +135,12 @@ export const CrossbarSchema = section(
     read_voltage_v: num(0.1, [0.01, 1, '§4: 0.1–0.15 V; a read stays below set/reset (≳ 1 V)'], {
       unit: 'V',
       description: 'Read voltage on an active row',
-      source: 'NeuroSim / SpikeSim',
+      source: 'IMC simulators\' 0.1–0.15 V range (docs/SOURCES.md §4.5); DNN+NeuroSim\'s own default is 0.5 V',
     }),
     lrs_ohm: num(20e3, [100, 1e7, '§4: 10–20 kΩ; spans reported cells; < hrs_ohm (checked)'], {
       unit: 'ohm',
       description: 'Low-resistance state',
-      source: 'NeuroSim / MNSIM / SpikeSim (19.139 kΩ)',
+      source: 'SpikeSim NICE 19.139 kΩ, rounded (docs/SOURCES.md §4.5); DNN+NeuroSim\'s own default R_on is 6 kΩ',
     }),
     hrs_ohm: num(200e3, [1e3, 1e9, '§4: 100 kΩ–1 MΩ; 1 kΩ–1 GΩ spans reported cells'], {
       unit: 'ohm',
@@ -438,10 +438,10 @@ export const NocSchema = section(
       description: 'Link traversal',
       source: 'BookSim default',
     }),
-    buffer_flits: int(4, [1, 1024, 'BookSim 4; [our design] 1–1024'], {
+    buffer_flits: int(4, [1, 1024, 'BookSim input-queued 4; [our design] 1–1024'], {
       unit: 'flits',
-      description: 'Input buffer depth per router port',
-      source: 'BookSim default',
+      description: 'Input buffer depth per router port (one queue per port; no virtual channels)',
+      source: "BookSim's simple input-queued configuration (4 flits); BookSim 2's VC default is 16 VCs × 8 flits (docs/SOURCES.md §4.6)",
     }),
     link_length_m: num(1e-3, [1e-5, 3e-2, '10 µm up to 3 cm, a reticle-sized die'], {
       unit: 'm',

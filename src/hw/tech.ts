@@ -54,10 +54,14 @@ export interface ScaleFactors {
   delay: number;
 }
 
-/** Factors that take a number published at `refNodeNm` (at that node's nominal supply) to the target. */
-export function scaleFactors(refNodeNm: number, target: TechTarget): ScaleFactors {
+/**
+ * Factors that take a number published at `refNodeNm` to the target. The published supply is the node's
+ * nominal one unless the source states its own (`refSupplyV`: Horowitz's 45 nm table is at 0.9 V, not
+ * Stillmaker & Baas's 1.0 V nominal).
+ */
+export function scaleFactors(refNodeNm: number, target: TechTarget, refSupplyV?: number): ScaleFactors {
   const ratio = target.techNodeNm / refNodeNm;
-  const vRef = nominalSupplyV(refNodeNm);
+  const vRef = refSupplyV ?? nominalSupplyV(refNodeNm);
   const vRatio = target.supplyV / vRef;
   return { energy: ratio * vRatio * vRatio, area: ratio * ratio, delay: ratio };
 }

@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTextFile } from '../config/load.js';
-import { loadYaml } from '../util/yaml-loader.js';
+import { deepFreeze, loadYaml } from '../util/yaml-loader.js';
 import { NetworkSchema, type NetworkSpec } from './schema.js';
 import { checkNetworkMemory } from './memory.js';
 import { inferShapes, type NetworkShapes } from './shapes.js';
@@ -21,7 +21,8 @@ export function resolveNetworkFile(pathOrDir: string): string {
 
 export function parseNetwork(text: string, file: string): LoadedNetwork {
   const spec = loadYaml(text, file, NetworkSchema);
-  const shapes = inferShapes(spec, file);
+  // Frozen like the spec: immutable, so the chip's mapping of the pair can be cached (chip/workload.ts).
+  const shapes = deepFreeze(inferShapes(spec, file));
   checkNetworkMemory(spec, shapes, { file });
   return { file, spec, shapes };
 }

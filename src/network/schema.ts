@@ -134,6 +134,10 @@ export const LayerSchema = z.discriminatedUnion('type', [
   DropoutSchema,
 ]);
 
+/** How a network's input reaches its first layer (one list: schema, engine, trace, CLI). */
+export const INPUT_ENCODINGS = ['direct', 'rate', 'events'] as const;
+export type InputEncoding = (typeof INPUT_ENCODINGS)[number];
+
 export const NetworkSchema = z
   .strictObject({
     name: z.string().min(1),
@@ -141,7 +145,10 @@ export const NetworkSchema = z
     dataset: z.string().optional().meta({ description: 'Dataset the network is shaped for (informational)' }),
     input: z.strictObject({
       shape: z.array(dim).min(1).max(3).meta({ description: '[C, H, W] or [features]' }),
-      encoding: z.enum(['direct', 'rate']).default('direct'),
+      encoding: z.enum(INPUT_ENCODINGS).default('direct').meta({
+        description:
+          'direct: the image as multi-bit values every timestep (priced bit-serially); rate: Bernoulli spikes of the image; events: binned event frames (spikes)',
+      }),
     }),
     classes: units,
     timesteps: steps.default(4),

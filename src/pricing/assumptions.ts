@@ -95,6 +95,60 @@ export interface RunAssumptions {
   components: ComponentAssumption[];
 }
 
+/**
+ * Which chip this is, at a glance (summary.json `configuration`, the top of report.html): the sizes an
+ * architect compares first. Every value is the configured (or, for tiles and mesh, mapped) figure.
+ */
+export interface ChipConfiguration {
+  crossbar_rows: number;
+  crossbar_columns: number;
+  cell_bits: number;
+  weight_bits: number;
+  adc_family: string;
+  adc_bits: number;
+  /** Columns sharing one ADC (`adc.columns_per_adc`). */
+  columns_per_adc: number;
+  crossbars_per_pe: number;
+  pes_per_tile: number;
+  /** Tiles the mapping uses. */
+  tiles: number;
+  mesh_columns: number;
+  mesh_rows: number;
+  noc_topology: string;
+  clock_hz: number;
+  tech_node_nm: number;
+  schedule: string;
+  /** The trace's exit policy, its maximum timesteps and θ (null without one). */
+  policy: string;
+  timesteps: number;
+  theta: number | null;
+}
+
+export function chipConfiguration(spec: ArchSpec, w: Workload, header: TraceHeader): ChipConfiguration {
+  const m = w.mapping;
+  return {
+    crossbar_rows: spec.crossbar.rows,
+    crossbar_columns: spec.crossbar.columns,
+    cell_bits: spec.crossbar.cell_bits,
+    weight_bits: spec.crossbar.weight_bits,
+    adc_family: spec.adc.family,
+    adc_bits: spec.adc.bits,
+    columns_per_adc: spec.adc.columns_per_adc,
+    crossbars_per_pe: spec.pe.crossbars_per_pe,
+    pes_per_tile: spec.tile.pes_per_tile,
+    tiles: m.totalTiles,
+    mesh_columns: m.meshColumns,
+    mesh_rows: m.meshRows,
+    noc_topology: m.noc.topology.name,
+    clock_hz: spec.chip.clock_hz,
+    tech_node_nm: spec.chip.tech_node_nm,
+    schedule: spec.schedule.policy,
+    policy: header.policy.name,
+    timesteps: header.policy.timesteps,
+    theta: header.policy.theta ?? null,
+  };
+}
+
 /** The link index convention of `link_utilisation` (see replay/simulate.ts). */
 export const LINK_INDEX =
   'node * 4 + dir, node = y * columns + x; dir 0 = east (x+1), 1 = west (x-1), 2 = south (y+1), 3 = north (y-1)';

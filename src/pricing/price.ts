@@ -68,6 +68,8 @@ export interface ActionReport {
   count: number;
   unit: string;
   energy_per_action_j: number;
+  /** The model's latency of one action (s); 0 where the time is counted with another action. */
+  latency_per_action_s: number;
   energy_j: number;
 }
 
@@ -160,15 +162,72 @@ export function actionEnergies(models: ComponentModels): Float64Array {
   return e;
 }
 
-export function price(w: Workload, out: ModelOutput): Priced {
+/** Per component-model set: energy per action, and whether its class models the action (1) or not (0). */
+const actionTables = new WeakMap<ComponentModels, { energyOf: Float64Array; modelled: Uint8Array }>();
+function actionTable(models: ComponentModels): { energyOf: Float64Array; modelled: Uint8Array } {
+  let t = actionTables.get(models);
+  if (!t) {
+    const modelled = new Uint8Array(NUM_ACTIONS);
+    for (let a = 0; a < NUM_ACTIONS; a++)
+      modelled[a] = ACTION_NAME[a] in models[COMPONENTS[COMPONENT_OF_ACTION[a]]].actions ? 1 : 0;
+    t = { energyOf: actionEnergies(models), modelled };
+    // Component models are frozen (registry.ts): the table cannot go stale.
+    if (Object.isFrozen(models)) actionTables.set(models, t);
+  }
+  return t;
+}
+
+/**
+ * Defines `key` on `obj` as an enumerable property computed on first read (then kept as a plain data
+ * property). Report objects (per-layer, per-component, per-timestep rows) are built only when read:
+ * JSON output and every reader see the same values, while a caller that only wants the totals (sweeps,
+ * benches) does not pay for them. Key order is the order of definition, as for a literal.
+ */
+export function defineLazy<T extends object, K extends keyof T>(obj: T, key: K, build: () => T[K]): void {
+  const settle = (target: object, value: unknown) =>
+    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  let value: T[K] | undefined;
+  let built = false;
+  Object.defineProperty(obj, key, {
+    enumerable: true,
+    configurable: true,
+    get(this: object) {
+      if (!built) {
+        value = build();
+        built = true;
+      }
+      settle(this, value);
+      return value;
+    },
+    set(this: object, v: unknown) {
+      settle(this, v);
+    },
+  });
+}
+
+/**
+ * Prices a model's output. The priced fields are added to `head` (after its own keys, which therefore
+ * come first in JSON), so a caller's report needs no copy; the per-layer, per-component and per-timestep
+ * rows are lazy (defineLazy).
+ */
+export function price<H extends object = Record<never, never>>(
+  w: Workload,
+  out: ModelOutput,
+  head: H = {} as H,
+): H & Priced {
   const models = w.models;
   const { counts, timing, area } = out;
   const L = w.mapping.layers.length;
   const T = counts.timesteps;
-  const energyOf = actionEnergies(models);
-  const actionTotals = new Float64Array(NUM_ACTIONS);
-  const rowComp = new Float64Array((L + 1) * NC);
-  const stepDyn = new Float64Array(T);
+  const { energyOf, modelled } = actionTable(models);
+  // One allocation for every per-call array (views into it): allocations dominate at this size.
+  const sizes = [NUM_ACTIONS, (L + 1) * NC, T, L + 1, T, NC, L * NC, NC];
+  const all = new Float64Array(sizes.reduce((x, y) => x + y, 0));
+  let at = 0;
+  const part = (n: number): Float64Array => all.subarray(at, (at += n));
+  const actionTotals = part(NUM_ACTIONS);
+  const rowComp = part((L + 1) * NC);
+  const stepDyn = part(T);
   const d = counts.data;
   for (let row = 0; row <= L; row++) {
     for (let t = 0; t < T; t++) {
@@ -197,16 +256,16 @@ export function price(w: Workload, out: ModelOutput): Priced {
   }
   const latency = timing.latency_s;
   // Busy time per layer row, for power gating and per-layer latency.
-  const rowBusy = new Float64Array(L + 1);
-  const stepBusy = new Float64Array(T);
+  const rowBusy = part(L + 1);
+  const stepBusy = part(T);
   for (let row = 0; row <= L; row++)
     for (let t = 0; t < T; t++) {
       rowBusy[row] += timing.busy_s[row * T + t];
       stepBusy[t] += timing.busy_s[row * T + t];
     }
   const gated = w.spec.leakage.power_gating === 'per-layer';
-  const compLeak = new Float64Array(NC);
-  const layerLeak = new Float64Array(L * NC);
+  const compLeak = part(NC);
+  const layerLeak = part(L * NC);
   for (let k = 0; k < NC; k++) {
     const leakW = gatedForRun(w, k) ? 0 : models[COMPONENTS[k]].leakage_w;
     if (IS_TILE[k]) {
@@ -225,109 +284,127 @@ export function price(w: Workload, out: ModelOutput): Priced {
     }
   }
 
-  const components = {} as Record<ComponentKey, ComponentReport>;
   let dynTotal = 0;
   let leakTotal = 0;
   let areaTotal = 0;
-  const compDyn = new Float64Array(NC);
-  const compActions: Record<string, ActionReport>[] = [];
-  for (let k = 0; k < NC; k++) compActions.push({});
-  for (let a = 0; a < NUM_ACTIONS; a++) {
-    const k = COMPONENT_OF_ACTION[a];
-    if (!(ACTION_NAME[a] in models[COMPONENTS[k]].actions)) continue;
-    const e = energyOf[a];
-    compActions[k][ACTION_NAME[a]] = {
-      count: actionTotals[a],
-      unit: ACTION_UNIT[a],
-      energy_per_action_j: e,
-      energy_j: actionTotals[a] * e,
-    };
-    compDyn[k] += actionTotals[a] * e;
-  }
+  const compDyn = part(NC);
+  for (let a = 0; a < NUM_ACTIONS; a++)
+    if (modelled[a]) compDyn[COMPONENT_OF_ACTION[a]] += actionTotals[a] * energyOf[a];
   for (let k = 0; k < NC; k++) {
-    const c = COMPONENTS[k];
-    const m = models[c];
-    const areaM2 = area.chip[k] * m.area_m2;
-    const gatedRun = gatedForRun(w, k);
-    components[c] = {
-      component: c,
-      class: m.className,
-      description: m.description,
-      source: m.source,
-      tech_node_nm: m.techNodeNm,
-      ref_tech_node_nm: m.refTechNodeNm,
-      area_units: area.chip[k],
-      area_unit: m.areaUnit,
-      area_m2: areaM2,
-      leakage_w: gatedRun ? 0 : m.leakage_w * area.chip[k],
-      leakage_note: gatedRun ? EXIT_UNIT_GATED_NOTE : m.leakageNote,
-      power_gated: gatedRun,
-      dynamic_energy_j: compDyn[k],
-      leakage_energy_j: compLeak[k],
-      energy_j: compDyn[k] + compLeak[k],
-      actions: compActions[k],
-    };
     dynTotal += compDyn[k];
     leakTotal += compLeak[k];
-    areaTotal += areaM2;
+    areaTotal += area.chip[k] * models[COMPONENTS[k]].area_m2;
   }
 
-  const unitArea = new Float64Array(NC);
-  for (let k = 0; k < NC; k++) unitArea[k] = models[COMPONENTS[k]].area_m2;
-  const layerTotal = new Float64Array(NC);
-  const layers: LayerReport[] = [];
-  for (let l = 0; l < L; l++) {
-    const lm = w.mapping.layers[l];
-    let dyn = 0;
-    let leak = 0;
-    let areaL = 0;
-    for (let k = 0; k < NC; k++) {
-      const i = l * NC + k;
-      layerTotal[k] = rowComp[i] + layerLeak[i];
-      dyn += rowComp[i];
-      leak += layerLeak[i];
-      areaL += area.perLayer[i] * unitArea[k];
+  const buildComponents = (): Record<ComponentKey, ComponentReport> => {
+    const components = {} as Record<ComponentKey, ComponentReport>;
+    const compActions: Record<string, ActionReport>[] = [];
+    for (let k = 0; k < NC; k++) compActions.push({});
+    for (let a = 0; a < NUM_ACTIONS; a++) {
+      if (!modelled[a]) continue;
+      const e = energyOf[a];
+      compActions[COMPONENT_OF_ACTION[a]][ACTION_NAME[a]] = {
+        count: actionTotals[a],
+        unit: ACTION_UNIT[a],
+        energy_per_action_j: e,
+        latency_per_action_s: (
+          models[COMPONENTS[COMPONENT_OF_ACTION[a]]].actions as Record<string, { latency_s: number }>
+        )[ACTION_NAME[a]].latency_s,
+        energy_j: actionTotals[a] * e,
+      };
     }
-    layers.push({
-      name: lm.layer.name,
-      kind: lm.layer.kind,
-      timesteps: w.layerTimesteps[l],
-      crossbars: lm.crossbars,
-      pes: lm.pes,
-      tiles: lm.tiles.length,
-      energy_j: dyn + leak,
-      dynamic_energy_j: dyn,
-      leakage_energy_j: leak,
-      latency_s: rowBusy[l],
-      area_m2: areaL,
-      components: byComponent(layerTotal, 0),
-    });
-  }
+    for (let k = 0; k < NC; k++) {
+      const c = COMPONENTS[k];
+      const m = models[c];
+      const gatedRun = gatedForRun(w, k);
+      components[c] = {
+        component: c,
+        class: m.className,
+        description: m.description,
+        source: m.source,
+        tech_node_nm: m.techNodeNm,
+        ref_tech_node_nm: m.refTechNodeNm,
+        area_units: area.chip[k],
+        area_unit: m.areaUnit,
+        area_m2: area.chip[k] * m.area_m2,
+        leakage_w: gatedRun ? 0 : m.leakage_w * area.chip[k],
+        leakage_note: gatedRun ? EXIT_UNIT_GATED_NOTE : m.leakageNote,
+        power_gated: gatedRun,
+        dynamic_energy_j: compDyn[k],
+        leakage_energy_j: compLeak[k],
+        energy_j: compDyn[k] + compLeak[k],
+        actions: compActions[k],
+      };
+    }
+    return components;
+  };
+
+  const buildLayers = (): LayerReport[] => {
+    const unitArea = new Float64Array(NC);
+    for (let k = 0; k < NC; k++) unitArea[k] = models[COMPONENTS[k]].area_m2;
+    const layerTotal = new Float64Array(NC);
+    const layers: LayerReport[] = [];
+    for (let l = 0; l < L; l++) {
+      const lm = w.mapping.layers[l];
+      let dyn = 0;
+      let leak = 0;
+      let areaL = 0;
+      for (let k = 0; k < NC; k++) {
+        const i = l * NC + k;
+        layerTotal[k] = rowComp[i] + layerLeak[i];
+        dyn += rowComp[i];
+        leak += layerLeak[i];
+        areaL += area.perLayer[i] * unitArea[k];
+      }
+      layers.push({
+        name: lm.layer.name,
+        kind: lm.layer.kind,
+        timesteps: w.layerTimesteps[l],
+        crossbars: lm.crossbars,
+        pes: lm.pes,
+        tiles: lm.tiles.length,
+        energy_j: dyn + leak,
+        dynamic_energy_j: dyn,
+        leakage_energy_j: leak,
+        latency_s: rowBusy[l],
+        area_m2: areaL,
+        components: byComponent(layerTotal, 0),
+      });
+    }
+    return layers;
+  };
   let exitE = 0;
   for (let k = 0; k < NC; k++) exitE += rowComp[L * NC + k];
   const exitComps = byComponent(rowComp, L * NC);
   // Leakage is spread over timesteps in proportion to their busy time.
-  let busyAll = 0;
-  for (let t = 0; t < T; t++) busyAll += stepBusy[t];
-  const timesteps: TimestepReport[] = [];
-  for (let t = 0; t < T; t++)
-    timesteps.push({
-      timestep: t + 1,
-      dynamic_energy_j: stepDyn[t],
-      energy_j: stepDyn[t] + (busyAll > 0 ? (leakTotal * stepBusy[t]) / busyAll : 0),
-      busy_s: stepBusy[t],
-    });
+  const buildTimesteps = (): TimestepReport[] => {
+    let busyAll = 0;
+    for (let t = 0; t < T; t++) busyAll += stepBusy[t];
+    const timesteps: TimestepReport[] = [];
+    for (let t = 0; t < T; t++)
+      timesteps.push({
+        timestep: t + 1,
+        dynamic_energy_j: stepDyn[t],
+        energy_j: stepDyn[t] + (busyAll > 0 ? (leakTotal * stepBusy[t]) / busyAll : 0),
+        busy_s: stepBusy[t],
+      });
+    return timesteps;
+  };
   const energy = dynTotal + leakTotal;
-  return {
+  const priced = Object.assign(head, {
     energy_j: energy,
     dynamic_energy_j: dynTotal,
     leakage_energy_j: leakTotal,
     latency_s: latency,
     edp_js: energy * latency,
     area_m2: areaTotal,
-    layers,
+    layers: undefined as unknown as LayerReport[],
     exit: { energy_j: exitE, latency_s: rowBusy[L], components: exitComps },
-    components,
-    timesteps,
-  };
+    components: undefined as unknown as Record<ComponentKey, ComponentReport>,
+    timesteps: undefined as unknown as TimestepReport[],
+  } satisfies Priced);
+  defineLazy(priced as Priced, 'layers', buildLayers);
+  defineLazy(priced as Priced, 'components', buildComponents);
+  defineLazy(priced as Priced, 'timesteps', buildTimesteps);
+  return priced;
 }

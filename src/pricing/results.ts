@@ -3,7 +3,8 @@
  * holds (docs/RUN_FOLDER.md). Reports read this type, never the replay itself.
  */
 import type { ArchSpec } from '../config/schema.js';
-import type { RunAssumptions } from './assumptions.js';
+import type { ChipConfiguration, RunAssumptions } from './assumptions.js';
+import type { RunEfficiency } from './efficiency.js';
 import type { Priced } from './price.js';
 
 /** One replayed sample: where it started and how long it took, in seconds. */
@@ -46,6 +47,10 @@ export interface SimulationResult extends Priced {
     evaluations: number;
     latency_s: number;
     power_gated: boolean;
+    /** By the model, used or not: energy of one evaluation (K class steps + decision), J. */
+    energy_per_evaluation_j: number;
+    /** By the model: static power of the unit while powered (0 under the static policy: gated), W. */
+    leakage_when_powered_w: number;
   };
   wasted_j: number;
   noc: {
@@ -62,6 +67,29 @@ export interface SimulationResult extends Priced {
   events: number;
   contention_free: boolean;
   sample_rows: SampleRow[];
+  /** Which chip this is (summary.json `configuration`). */
+  configuration: ChipConfiguration;
+  /** Throughput, power, energy per SOP… (pricing/efficiency.ts). */
+  efficiency: RunEfficiency;
+  /** Input firing rates and synaptic operations (replay/activity.ts), per layer and per timestep. */
+  activity: {
+    sops: number;
+    layers: Array<{
+      layer: string;
+      input_kind: 'spikes' | 'values';
+      input_elements: number;
+      frames: number;
+      active_inputs: number;
+      firing_rate: number;
+      sops: number;
+    }>;
+    timesteps: Array<{ timestep: number; samples: number; firing_rate: number; sops: number }>;
+  };
+  /** Busy time / run time: per layer (its busy time) and per component (actions × latency / instances). */
+  utilisation: {
+    layers: Array<{ layer: string; busy_s: number; utilisation: number }>;
+    components: Record<string, number | null>;
+  };
   notes: string[];
   /** Component models, chip-wide choices and the mesh (summary.json `assumptions`, docs/RUN_FOLDER.md). */
   assumptions: RunAssumptions;

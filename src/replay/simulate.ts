@@ -4,11 +4,13 @@
 import { buildWorkload } from '../chip/workload.js';
 import { imcsimArea } from '../chip/area.js';
 import type { ArchSpec } from '../config/schema.js';
-import { NUM_ACTIONS } from '../hw/actions.js';
+import { COMPONENTS, NUM_ACTIONS } from '../hw/actions.js';
 import { checkNetworkMemory } from '../network/memory.js';
 import { inferShapes } from '../network/shapes.js';
 import { actionEnergies, chipLeakageW, price, type Priced } from '../pricing/price.js';
-import { runAssumptions } from '../pricing/assumptions.js';
+import { chipConfiguration, runAssumptions } from '../pricing/assumptions.js';
+import { componentUtilisations, runEfficiency } from '../pricing/efficiency.js';
+import { ActivityCounter } from './activity.js';
 import type { SampleRow, SimulationResult } from '../pricing/results.js';
 import { TraceReader } from '../trace/format.js';
 import { VERSION } from '../util/version.js';
@@ -21,6 +23,21 @@ export interface SimulateOptions {
   samples?: number;
   contentionFree?: boolean;
   onSample?: (done: number, total: number) => void;
+}
+
+/**
+ * What the exit unit costs by its model, whether or not this run used it: one evaluation (K class steps
+ * and a decision, as the replay counts them) and its leakage while powered (all its units).
+ */
+function exitUnitCosts(
+  w: ReturnType<typeof buildWorkload>,
+  units: number,
+  classes: number,
+): { energy_per_evaluation_j: number; leakage_when_powered_w: number } {
+  const m = w.models.entropy_unit;
+  const step = m.actions.class_step?.energy_j ?? 0;
+  const decide = m.actions.decide?.energy_j ?? 0;
+  return { energy_per_evaluation_j: classes * step + decide, leakage_when_powered_w: units * m.leakage_w };
 }
 
 export async function simulateTrace(
@@ -63,6 +80,11 @@ export async function simulateTrace(
       () => 0,
     );
     const expected = Number.isFinite(total) ? (inTrace ? Math.min(total, inTrace) : total) : inTrace;
+    const activity = new ActivityCounter(
+      shapes.mapped,
+      header.layers.map((l) => l.input_kind),
+      Math.max(...header.layers.map((l) => l.timesteps)),
+    );
     let correct = 0;
     let labelled = 0;
     let steps = 0;
@@ -70,6 +92,7 @@ export async function simulateTrace(
       if (rows.length >= total) break;
       before.set(replay.counts.data);
       const o = replay.replaySample(s);
+      activity.add(s);
       let dyn = 0;
       const d = replay.counts.data;
       for (let i = 0; i < d.length; i++)
@@ -108,6 +131,7 @@ export async function simulateTrace(
     notes.push(
       `NoC: ${m.noc.topology.routing} routing, one flit per link per cycle, first come first served; router buffers unbounded (virtual cut-through)`,
     );
+    const act = activity.result();
     return {
       kind: 'simulation',
       engine_version: VERSION,
@@ -132,6 +156,7 @@ export async function simulateTrace(
         // Time the entropy unit spent evaluating: evaluations × its cycles per evaluation, as replayed.
         latency_s: replay.exitUnitCycles / spec.chip.clock_hz,
         power_gated: priced.components.entropy_unit.power_gated,
+        ...exitUnitCosts(w, area.chip[COMPONENTS.indexOf('entropy_unit')], header.classes),
       },
       wasted_j: wasted,
       noc: {
@@ -150,6 +175,23 @@ export async function simulateTrace(
       sample_rows: rows,
       notes,
       assumptions: runAssumptions(spec, w, header, priced, !!opts.contentionFree),
+      configuration: chipConfiguration(spec, w, header),
+      efficiency: runEfficiency({
+        samples: n,
+        energy_j: priced.energy_j,
+        run_time_s: priced.latency_s,
+        sops: act.sops,
+        area_m2: priced.area_m2,
+      }),
+      activity: act,
+      utilisation: {
+        layers: priced.layers.map((l) => ({
+          layer: l.name,
+          busy_s: l.latency_s,
+          utilisation: priced.latency_s > 0 ? l.latency_s / priced.latency_s : 0,
+        })),
+        components: componentUtilisations(priced),
+      },
       ...priced,
     };
   } finally {

@@ -121,6 +121,13 @@ export function layerGeometry(spec: ArchSpec, lm: LayerMapping, binary: boolean)
 // Fast extraction: scatter the active input elements into their slots
 // ---------------------------------------------------------------------------------------------------
 
+/** Set bits of a 32-bit integer (SWAR popcount). */
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
+
 /** SPREAD[n]: the 4 bits of n placed in the 4 byte lanes of a 32-bit word (bit k → lane k). */
 const SPREAD = Int32Array.from({ length: 16 }, (_, n) => {
   let v = 0;
@@ -226,7 +233,31 @@ export class FrameWork {
           }
         }
       activeElems = m;
-      if (geo.maxPieceRows <= 255 && nPlanes <= 16) {
+      if (nPlanes <= 31 && (groupsOf.length <= 1 || groupsOf[groupsOf.length - 1] === 1)) {
+        // One row group reads a whole piece (rows_parallel ≥ its rows): a plane costs a group at a slot iff
+        // some element feeding the slot has that bit set, so the slot's groups are the set bits of the OR
+        // of its elements' levels — one OR per (element, slot). Active rows, Σ over (element, slot) of the
+        // level's set bits, are each element's set bits times its fan-out: no scatter needed for them.
+        const acc = this.accOf(slots);
+        for (let i = 0; i < m; i++) {
+          const e = nz[i];
+          const qe = q[i];
+          const start = elemStart[e];
+          const end = elemStart[e + 1];
+          activeRows += popcount32(qe) * (end - start);
+          for (let j = start; j < end; j++) acc[elemSlot[j]] |= qe;
+        }
+        for (let s = 0; s < slots; s++) {
+          const bits = acc[s];
+          if (bits === 0) {
+            groups[s] = 0;
+            continue;
+          }
+          acc[s] = 0;
+          groups[s] = popcount32(bits);
+        }
+        if (!zs) this.unskipped(geo, nPlanes);
+      } else if (geo.maxPieceRows <= 255 && nPlanes <= 16) {
         // SWAR: a level's bits spread over byte lanes of ⌈planes/4⌉ words, so one add per (element, slot)
         // counts four planes (a lane never exceeds a piece's rows ≤ 255).
         const words = (nPlanes + 3) >> 2;
@@ -612,7 +643,10 @@ export class SampleWork {
   readonly aCycles: Float64Array[];
   readonly bSpan: Float64Array[];
   readonly dB: Float64Array[];
-  private readonly fw = new FrameWork();
+  /** One FrameWork per layer: a layer's last extraction stays available for an identical next frame. */
+  private readonly fws: FrameWork[];
+  /** lastT[l]: timestep whose frame fws[l] holds for the current sample, −1 for none. */
+  private readonly lastT: Int32Array;
   private sample: TraceSample | null = null;
 
   constructor(w: Workload, plans: LayerPlan[], costs: CycleCosts) {
@@ -630,12 +664,15 @@ export class SampleWork {
     this.aCycles = plans.map((p) => new Float64Array(this.T2 * p.tiles.length));
     this.bSpan = plans.map((p) => new Float64Array(this.T2 * p.tiles.length));
     this.dB = plans.map((p) => new Float64Array(this.T2 * p.tiles.length));
+    this.fws = plans.map(() => new FrameWork());
+    this.lastT = new Int32Array(plans.length).fill(-1);
   }
 
   /** Starts a new sample (forgets the previous one's work). */
   begin(s: TraceSample): void {
     this.sample = s;
     this.done.fill(0);
+    this.lastT.fill(-1);
   }
 
   /** Extracts (l, t) if not yet done; returns its index l * T2 + t. */
@@ -668,8 +705,13 @@ export class SampleWork {
     }
     const frames = this.sample!.inputs[l];
     const frame = frames[Math.min(t, frames.length - 1)];
-    const fw = this.fw;
-    fw.extract(this.spec, plan.geo, frame);
+    const fw = this.fws[l];
+    // A frame equal to the one this layer extracted last (the direct-encoded image repeated every
+    // timestep) has the same crossbar work: keep it instead of extracting again.
+    const last = this.lastT[l];
+    if (last < 0 || !sameFrame(frames[Math.min(last, frames.length - 1)], frame))
+      fw.extract(this.spec, plan.geo, frame);
+    this.lastT[l] = t;
     this.payload[key] = payloadBits(this.spec, plan, fw.activeElems);
     this.groupsTotal[key] = fw.groupsTotal;
     this.activeRowsTotal[key] = fw.activeRowsTotal;
@@ -687,6 +729,15 @@ export class SampleWork {
     }
     this.done[key] = 1;
   }
+}
+
+/** Whether two frames hold the same values (same object, or same type, length and elements). */
+function sameFrame(a: Uint8Array | Float32Array, b: Uint8Array | Float32Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length || a.constructor !== b.constructor) return false;
+  const n = a.length;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Result of `tileTimestep` (module scratch: no object per call). */

@@ -6,10 +6,10 @@
 import { writeToString } from 'fast-csv';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
-import { pct, si, siScale } from '../util/format.js';
+import { pct, si, siScale, tidyJson, tidyRow } from '../util/format.js';
 import { readRunFolder, type RunFolder } from './read-run-folder.js';
 import { EXIT_ROW } from './report-html.js';
-import { chartFigure, htmlPage, htmlTable, type ChartSpec, type PageSection } from './vega.js';
+import { chartFigure, escapeHtml, htmlPage, htmlTable, type ChartSpec, type PageSection } from './vega.js';
 
 export const COMPARE_FORMAT = 'imcsim-compare';
 export const COMPARE_FORMAT_VERSION = 1;
@@ -50,6 +50,8 @@ export interface CompareRow {
 
 export interface RunIdentity {
   folder: string;
+  /** What the run is: policy (θ, T), chip, schedule — e.g. "entropy θ=0.5 T=3 · imcsim-default · timestep-pipelined". */
+  label: string;
   network: string;
   arch: string;
   policy: string;
@@ -63,6 +65,8 @@ export interface Comparison {
   format_version: typeof COMPARE_FORMAT_VERSION;
   a: RunIdentity;
   b: RunIdentity;
+  /** Why the two runs may not compare like for like (different traces, sample counts, networks). */
+  warnings: string[];
   /** Assumptions (summary.json `assumptions`, flattened to dotted keys) whose values differ. */
   differing_assumptions: Array<{ key: string; a: string; b: string }>;
   rows: CompareRow[];
@@ -86,10 +90,47 @@ export function delta(a: number | null | undefined, b: number | null | undefined
 
 const NONE: Delta = { a: null, b: null, delta: null, rel: null };
 
+/** A run named by what it is: policy with θ and T, chip, schedule. */
+export function runLabel(r: RunFolder): string {
+  const s = r.summary;
+  const tp = s.assumptions.trace_policy;
+  const policy = `${tp.name}${tp.theta === null ? '' : ` θ=${tp.theta}`} T=${tp.timesteps}`;
+  return `${policy} · ${s.arch} · ${s.schedule}${s.contention_free ? ' (contention-free)' : ''}`;
+}
+
+/** Differences that make a comparison unfair or partial: a reader is told before the numbers. */
+export function comparisonWarnings(a: RunFolder, b: RunFolder): string[] {
+  const sa = a.summary;
+  const sb = b.summary;
+  const w: string[] = [];
+  if (sa.network !== sb.network) w.push(`different networks: A runs ${sa.network}, B runs ${sb.network}`);
+  if (sa.samples !== sb.samples)
+    w.push(
+      `different sample counts: A replayed ${sa.samples} samples, B ${sb.samples}; per-sample figures are averages over different sets`,
+    );
+  if (sa.trace !== sb.trace) {
+    const la = a.samples.map((x) => x.label).join(',');
+    const lb = b.samples.map((x) => x.label).join(',');
+    const same =
+      sa.samples === sb.samples && la === lb && a.samples.some((x) => x.label >= 0)
+        ? ' (the sample labels agree in order, so probably the same inputs)'
+        : '';
+    w.push(`different traces: A ${sa.trace}, B ${sb.trace}; the runs may have seen different samples${same}`);
+  } else if (sa.samples === sb.samples) {
+    const la = a.samples.map((x) => x.label).join(',');
+    const lb = b.samples.map((x) => x.label).join(',');
+    if (la !== lb) w.push('the two runs saw different samples (their labels differ in order)');
+  }
+  if (sa.synthetic !== sb.synthetic)
+    w.push(`one run is synthetic (${sa.synthetic ? 'A' : 'B'}): its accuracy and exits mean nothing`);
+  return w;
+}
+
 function identity(folder: string, r: RunFolder): RunIdentity {
   const s = r.summary;
   return {
     folder,
+    label: runLabel(r),
     network: s.network,
     arch: s.arch,
     policy: s.policy,
@@ -196,6 +237,7 @@ export function compareRuns(a: RunFolder, b: RunFolder, folderA = 'A', folderB =
     format_version: COMPARE_FORMAT_VERSION,
     a: identity(folderA, a),
     b: identity(folderB, b),
+    warnings: comparisonWarnings(a, b),
     differing_assumptions: differing,
     rows,
   };
@@ -220,7 +262,7 @@ export async function compareCsv(c: Comparison): Promise<string> {
       for (const p of ['a', 'b', 'delta', 'rel'] as const) o[compareColumn(m, p)] = r[m][p] ?? '';
     return o;
   });
-  return (await writeToString(rows, { headers: COMPARE_COLUMNS })) + '\n';
+  return (await writeToString(rows.map(tidyRow), { headers: COMPARE_COLUMNS })) + '\n';
 }
 
 function fmt(v: number | null, unit: string): string {
@@ -234,7 +276,16 @@ function fmtRel(v: number | null): string {
   return v === null ? 'n/a' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)} %`;
 }
 
+/** A change of a fraction in percentage points ("+2.5 points"). */
+export function points(delta: number | null): string {
+  if (delta === null) return 'n/a';
+  const p = Number((delta * 100).toFixed(1));
+  return `${p > 0 ? '+' : ''}${p === 0 ? '0.0' : p.toFixed(1)} points`;
+}
+
 function deltaCells(d: Delta, unit: string): string[] {
+  // Accuracy changes read in percentage points; a relative change of a percentage confuses.
+  if (unit === '%') return [fmt(d.a, unit), fmt(d.b, unit), points(d.delta), '—'];
   return [fmt(d.a, unit), fmt(d.b, unit), fmt(d.delta, unit), fmtRel(d.rel)];
 }
 
@@ -244,13 +295,15 @@ function groupedSpec(
   unit: string,
   title: string,
   group: string,
+  names: [string, string],
 ): ChartSpec {
   let max = 0;
   for (const r of rows) max = Math.max(max, Math.abs(r[metric].a ?? 0), Math.abs(r[metric].b ?? 0));
   const { f, u } = scaleOf(max, unit);
+  const [A, B] = names;
   const values = rows.flatMap((r) => [
-    { name: r.name, run: 'A', v: f(r[metric].a ?? 0) },
-    { name: r.name, run: 'B', v: f(r[metric].b ?? 0) },
+    { name: r.name, run: A, v: f(r[metric].a ?? 0) },
+    { name: r.name, run: B, v: f(r[metric].b ?? 0) },
   ]);
   return {
     width: { step: 36 },
@@ -265,14 +318,15 @@ function groupedSpec(
         title: group,
         axis: { labelAngle: -40 },
       },
-      xOffset: { field: 'run', type: 'nominal', sort: ['A', 'B'] },
+      xOffset: { field: 'run', type: 'nominal', sort: [A, B] },
       y: { field: 'v', type: 'quantitative', title: `${title} (${u})` },
       color: {
         field: 'run',
         type: 'nominal',
-        sort: ['A', 'B'],
-        scale: { domain: ['A', 'B'], range: ['#4c78a8', '#f58518'] },
+        sort: [A, B],
+        scale: { domain: [A, B], range: ['#4c78a8', '#f58518'] },
         title: 'run',
+        legend: { orient: 'bottom', direction: 'vertical', labelLimit: 0 },
       },
     },
   } as ChartSpec;
@@ -283,13 +337,24 @@ function scaleOf(max: number, unit: string): { f: (v: number) => number; u: stri
   return { f: (v) => v / factor, u: prefix + unit };
 }
 
+/**
+ * Δ per component. A component one run does not use at all (0 J there: the exit unit under the static
+ * policy) is "used by one run only", never a saving of the other: the static run did not save on a unit
+ * it never had to power.
+ */
 function componentDeltaSpec(rows: CompareRow[]): ChartSpec {
   let max = 0;
   for (const r of rows) max = Math.max(max, Math.abs(r.energy_per_sample_j.delta ?? 0));
   const { f, u } = scaleOf(max, 'J');
   const values = rows.map((r) => {
     const d = r.energy_per_sample_j.delta ?? 0;
-    return { name: r.name, d: f(d), sign: d > 0 ? 'B costs more' : 'B saves' };
+    const e = r.energy_per_sample_j;
+    const oneOnly = d !== 0 && (e.a === 0 || e.b === 0);
+    return {
+      name: r.name,
+      d: f(d),
+      sign: oneOnly ? 'used by one run only' : d > 0 ? 'B costs more' : 'B saves',
+    };
   });
   return {
     width: 480,
@@ -302,8 +367,12 @@ function componentDeltaSpec(rows: CompareRow[]): ChartSpec {
       color: {
         field: 'sign',
         type: 'nominal',
-        scale: { domain: ['B saves', 'B costs more'], range: ['#54a24b', '#e45756'] },
+        scale: {
+          domain: ['B saves', 'B costs more', 'used by one run only'],
+          range: ['#54a24b', '#e45756', '#bab0ac'],
+        },
         title: null,
+        legend: { labelLimit: 0 },
       },
     },
   } as ChartSpec;
@@ -315,24 +384,35 @@ export async function buildCompareHtml(c: Comparison): Promise<string> {
   const comps = c.rows.filter((r) => r.scope === 'component');
   const layers = c.rows.filter((r) => r.scope === 'layer');
   const sections: PageSection[] = [];
+  const names: [string, string] = [`A: ${c.a.label}`, `B: ${c.b.label}`];
   const id = (k: keyof RunIdentity) => [String(k), String(c.a[k]), String(c.b[k])];
   const warn =
-    c.a.synthetic || c.b.synthetic
+    c.warnings.map((w) => `<p class="warn">${escapeHtml(w)}</p>\n`).join('') +
+    (c.a.synthetic || c.b.synthetic
       ? '<p class="warn">At least one run replays a synthetic trace: its accuracy and exits mean nothing.</p>\n'
-      : '';
+      : '');
   sections.push({
     title: 'Runs',
     html:
       warn +
       htmlTable(
         ['', 'A', 'B'],
-        [id('folder'), id('network'), id('arch'), id('policy'), id('trace'), id('synthetic'), id('samples')],
+        [
+          id('label'),
+          id('folder'),
+          id('network'),
+          id('arch'),
+          id('policy'),
+          id('trace'),
+          id('synthetic'),
+          id('samples'),
+        ],
         3,
       ),
   });
   sections.push({
     title: 'Headline',
-    text: 'Per sample. Δ = B − A; relative Δ = (B − A) / A.',
+    text: 'Per sample. Δ = B − A; relative Δ = (B − A) / A. Accuracy changes are in percentage points.',
     html: htmlTable(
       ['quantity', 'A', 'B', 'Δ', 'relative Δ'],
       [
@@ -360,18 +440,27 @@ export async function buildCompareHtml(c: Comparison): Promise<string> {
     html:
       (await chartFigure(
         'compare-component-energy',
-        groupedSpec(comps, 'energy_per_sample_j', 'J', 'energy per sample', 'component'),
+        groupedSpec(comps, 'energy_per_sample_j', 'J', 'energy per sample', 'component', names),
       )) +
       '\n' +
       (await chartFigure('compare-component-delta', componentDeltaSpec(comps))) +
       '\n' +
       htmlTable(
         ['component', 'A energy', 'B energy', 'Δ energy', 'rel. Δ', 'A EDP', 'B EDP', 'Δ EDP', 'rel. Δ'],
-        comps.map((r) => [
-          r.name,
-          ...deltaCells(r.energy_per_sample_j, 'J'),
-          ...deltaCells(r.edp_per_sample_js, 'J·s'),
-        ]),
+        comps.map((r) => {
+          // A component one run never uses (0 J: the exit unit of a static run) has no relative change:
+          // "−100 %" would read as a saving on a unit that run never had to power.
+          const e = r.energy_per_sample_j;
+          const only =
+            e.a === 0 && e.b !== 0 && e.b !== null
+              ? 'used by B only'
+              : e.b === 0 && e.a !== 0 && e.a !== null
+                ? 'used by A only'
+                : null;
+          const cells = [...deltaCells(e, 'J'), ...deltaCells(r.edp_per_sample_js, 'J·s')];
+          if (only) cells[3] = cells[7] = only;
+          return [r.name, ...cells];
+        }),
       ),
   });
   sections.push({
@@ -380,12 +469,12 @@ export async function buildCompareHtml(c: Comparison): Promise<string> {
     html:
       (await chartFigure(
         'compare-layer-energy',
-        groupedSpec(layers, 'energy_per_sample_j', 'J', 'energy per sample', 'layer'),
+        groupedSpec(layers, 'energy_per_sample_j', 'J', 'energy per sample', 'layer', names),
       )) +
       '\n' +
       (await chartFigure(
         'compare-layer-latency',
-        groupedSpec(layers, 'latency_per_sample_s', 's', 'busy time per sample', 'layer'),
+        groupedSpec(layers, 'latency_per_sample_s', 's', 'busy time per sample', 'layer', names),
       )) +
       '\n' +
       htmlTable(
@@ -410,8 +499,8 @@ export async function buildCompareHtml(c: Comparison): Promise<string> {
         ]),
       ),
   });
-  const title = `Comparison: ${c.a.policy} (A) vs ${c.b.policy} (B)`;
-  const subtitle = `A = ${c.a.folder} (${c.a.network} on ${c.a.arch}), B = ${c.b.folder} (${c.b.network} on ${c.b.arch})`;
+  const title = `Comparison: ${c.a.label} (A) vs ${c.b.label} (B)`;
+  const subtitle = `${c.a.network === c.b.network ? c.a.network : `${c.a.network} vs ${c.b.network}`} · A = ${c.a.folder}, B = ${c.b.folder}`;
   return htmlPage(title, subtitle, sections);
 }
 
@@ -425,7 +514,7 @@ export async function writeComparison(
   const b = await readRunFolder(dirB);
   const c = compareRuns(a, b, dirA, dirB);
   const files: Array<[string, string]> = [
-    ['compare.json', JSON.stringify(c, null, 2) + '\n'],
+    ['compare.json', JSON.stringify(c, tidyJson, 2) + '\n'],
     ['compare.csv', await compareCsv(c)],
     ['compare.html', await buildCompareHtml(c)],
   ];

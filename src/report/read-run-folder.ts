@@ -22,7 +22,8 @@ export const RUN_FILES = [
 export type RunFileName = (typeof RUN_FILES)[number];
 
 export const RUN_FOLDER_FORMAT = 'imcsim-run';
-export const RUN_FOLDER_FORMAT_VERSION = 1;
+/** 2: `configuration`, `efficiency`, `activity`, `utilisation` and per-action latencies added. */
+export const RUN_FOLDER_FORMAT_VERSION = 2;
 
 const num = z.number();
 const count = z.number().int().min(0);
@@ -81,7 +82,67 @@ const AssumptionsSchema = z.object({
   components: z.array(ComponentAssumptionSchema),
 });
 
-const ActionSchema = z.object({ count: num, unit: z.string(), energy_per_action_j: num, energy_j: num });
+const ActionSchema = z.object({
+  count: num,
+  unit: z.string(),
+  energy_per_action_j: num,
+  latency_per_action_s: num,
+  energy_j: num,
+});
+
+const ConfigurationSchema = z.object({
+  crossbar_rows: count,
+  crossbar_columns: count,
+  cell_bits: count,
+  weight_bits: count,
+  adc_family: z.string(),
+  adc_bits: count,
+  columns_per_adc: count,
+  crossbars_per_pe: count,
+  pes_per_tile: count,
+  tiles: count,
+  mesh_columns: count,
+  mesh_rows: count,
+  noc_topology: z.string(),
+  clock_hz: num,
+  tech_node_nm: num,
+  schedule: z.string(),
+  policy: z.string(),
+  timesteps: count,
+  theta: num.nullable(),
+});
+
+const EfficiencySchema = z.object({
+  throughput_inferences_per_s: num,
+  average_power_w: num,
+  sops: num,
+  sops_per_s: num,
+  energy_per_sop_j: num,
+  sops_per_s_per_w: num,
+  inferences_per_s_per_mm2: num,
+  sops_per_s_per_mm2: num,
+});
+
+const ActivitySchema = z.object({
+  sops: num,
+  layers: z.array(
+    z.object({
+      layer: z.string(),
+      input_kind: z.enum(['spikes', 'values']),
+      input_elements: count,
+      frames: count,
+      active_inputs: num,
+      firing_rate: num,
+      sops: num,
+    }),
+  ),
+  timesteps: z.array(z.object({ timestep: count, samples: count, firing_rate: num, sops: num })),
+});
+
+const UtilisationSchema = z.object({
+  layers: z.array(z.object({ layer: z.string(), busy_s: num, utilisation: num })),
+  components: z.record(z.string(), num.nullable()),
+});
 
 /** The part of summary.json the reports use (other keys are kept in the file, not read). */
 export const RunSummarySchema = z.object({
@@ -117,6 +178,8 @@ export const RunSummarySchema = z.object({
     latency_s: num,
     // Absent in run folders written before the exit unit was gated under the static policy.
     power_gated: z.boolean().default(false),
+    energy_per_evaluation_j: num,
+    leakage_when_powered_w: num,
   }),
   wasted_j: num,
   noc: z.object({
@@ -134,6 +197,10 @@ export const RunSummarySchema = z.object({
   contention_free: z.boolean(),
   notes: z.array(z.string()),
   assumptions: AssumptionsSchema,
+  configuration: ConfigurationSchema,
+  efficiency: EfficiencySchema,
+  activity: ActivitySchema,
+  utilisation: UtilisationSchema,
   components: z.record(
     z.string(),
     z.object({
@@ -142,6 +209,8 @@ export const RunSummarySchema = z.object({
       dynamic_energy_j: num,
       leakage_energy_j: num,
       area_m2: num,
+      area_units: num,
+      area_unit: z.string(),
       actions: z.record(z.string(), ActionSchema),
     }),
   ),
@@ -364,6 +433,14 @@ function parseSummary(text: string, file: string): RunSummary {
         : typeof value === 'object' && value
           ? 'no "format" key'
           : typeof value,
+    });
+  const version = (value as { format_version?: unknown }).format_version;
+  if ((value as { format?: unknown }).format === RUN_FOLDER_FORMAT && version !== RUN_FOLDER_FORMAT_VERSION)
+    throw located('run folder written in another format version', {
+      file,
+      path: 'format_version',
+      expected: `${RUN_FOLDER_FORMAT_VERSION} (simulate again with this imcsim to rebuild the folder)`,
+      found: JSON.stringify(version),
     });
   const quick = RunSummarySchema.safeParse(value);
   if (quick.success) return quick.data;

@@ -6,13 +6,18 @@
 import { join } from 'node:path';
 import { TOPOLOGIES } from '../chip/noc/registry.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { area, pct, si, siScale } from '../util/format.js';
+import { area, pct, si, siScale, tidy } from '../util/format.js';
 import { readRunFolder, type RunFolder } from './read-run-folder.js';
 import { chartFigure, escapeHtml, htmlPage, htmlTable, type ChartSpec, type PageSection } from './vega.js';
 
 /** The charts of report.html, by their data-chart name, in page order. */
 export const REPORT_CHARTS = [
   'layer-energy',
+  'layer-utilisation',
+  'area-breakdown',
+  'component-utilisation',
+  'layer-firing',
+  'timestep-firing',
   'timestep-energy',
   'timestep-latency',
   'exit-timesteps',
@@ -75,9 +80,117 @@ export function headlineItems(run: RunFolder): HeadlineItem[] {
     { key: 'accuracy', label: 'accuracy', value: s.accuracy, unit: '' },
     { key: 'avg_timesteps', label: 'average timesteps', value: s.avg_timesteps, unit: 'timesteps' },
     { key: 'samples', label: 'samples', value: s.samples, unit: '' },
-    { key: 'energy_j', label: 'total energy', value: s.energy_j, unit: 'J' },
-    { key: 'latency_s', label: 'simulated time', value: s.latency_s, unit: 's' },
+    { key: 'energy_j', label: 'total energy (run)', value: s.energy_j, unit: 'J' },
+    { key: 'latency_s', label: 'run time (simulated)', value: s.latency_s, unit: 's' },
     { key: 'area_m2', label: 'chip area', value: s.area_m2, unit: 'm²' },
+  ];
+}
+
+/** The efficiency figures, each with its definition (summary.json `efficiency`). */
+export function efficiencyItems(run: RunFolder): Array<HeadlineItem & { definition: string }> {
+  const e = run.summary.efficiency;
+  return [
+    {
+      key: 'efficiency.throughput_inferences_per_s',
+      label: 'throughput',
+      value: e.throughput_inferences_per_s,
+      unit: 'inferences/s',
+      definition: 'samples / run time',
+    },
+    {
+      key: 'efficiency.average_power_w',
+      label: 'average power',
+      value: e.average_power_w,
+      unit: 'W',
+      definition: 'total energy / run time',
+    },
+    {
+      key: 'efficiency.sops',
+      label: 'synaptic operations (run)',
+      value: e.sops,
+      unit: 'SOP',
+      definition: 'Σ non-zero inputs × fan-out (one SOP: one input reaching one neuron through one weight)',
+    },
+    {
+      key: 'efficiency.energy_per_sop_j',
+      label: 'energy per SOP',
+      value: e.energy_per_sop_j,
+      unit: 'J/SOP',
+      definition: 'total energy / SOPs (all energy: crossbars, periphery, NoC, leakage)',
+    },
+    {
+      key: 'efficiency.sops_per_s_per_w',
+      label: 'SOP/s/W',
+      value: e.sops_per_s_per_w,
+      unit: 'SOP/s/W',
+      definition: '(SOPs / run time) / average power = SOPs / energy',
+    },
+    {
+      key: 'efficiency.inferences_per_s_per_mm2',
+      label: 'throughput per mm²',
+      value: e.inferences_per_s_per_mm2,
+      unit: 'inferences/s/mm²',
+      definition: 'throughput / chip area',
+    },
+    {
+      key: 'efficiency.sops_per_s_per_mm2',
+      label: 'SOP/s per mm²',
+      value: e.sops_per_s_per_mm2,
+      unit: 'SOP/s/mm²',
+      definition: '(SOPs / run time) / chip area',
+    },
+  ];
+}
+
+/** pJ/SOP is how the field quotes it; other units take an SI prefix. */
+function displayEfficiency(h: HeadlineItem): string {
+  if (h.value === null) return 'n/a';
+  if (h.unit === 'J/SOP') return `${fixed4(h.value * 1e12)} pJ/SOP`;
+  if (h.unit === 'SOP') return si(h.value, 'SOP');
+  // Inferences read best as a plain number (6,779 inferences/s, not 6.779 kinferences/s).
+  if (h.unit.startsWith('inferences'))
+    return `${Number(h.value.toPrecision(4)).toLocaleString('en')} ${h.unit}`;
+  return si(h.value, h.unit);
+}
+
+/** 4 significant digits, no exponent noise. */
+function fixed4(v: number): string {
+  return String(Number(v.toPrecision(4)));
+}
+
+export function efficiencyTable(items: Array<HeadlineItem & { definition: string }>): string {
+  const rows = items
+    .map(
+      (h) =>
+        `<tr data-key="${escapeHtml(h.key)}"><td class="l">${escapeHtml(h.label)}</td>` +
+        `<td>${escapeHtml(displayEfficiency(h))}</td><td class="l">${escapeHtml(h.definition)}</td>` +
+        `<td class="exact">${h.value === null ? 'null' : String(tidy(h.value))}</td></tr>`,
+    )
+    .join('\n');
+  return (
+    '<table class="headline">\n<thead><tr><th class="l">figure</th><th>value</th><th class="l">definition</th>' +
+    '<th>exact (SI base units, summary.json)</th></tr></thead>\n<tbody>\n' +
+    rows +
+    '\n</tbody>\n</table>'
+  );
+}
+
+/** The chip at a glance (summary.json `configuration`). */
+export function configurationRows(run: RunFolder): Array<[string, string]> {
+  const c = run.summary.configuration;
+  return [
+    ['crossbar', `${c.crossbar_rows} × ${c.crossbar_columns} cells`],
+    [
+      'cell / weight bits',
+      `${c.cell_bits} b per cell, ${c.weight_bits} b weights (${Math.ceil(c.weight_bits / c.cell_bits)} cells per weight)`,
+    ],
+    ['ADC', `${c.adc_family}, ${c.adc_bits} b, ${c.columns_per_adc} columns per ADC`],
+    ['PE / tile', `${c.crossbars_per_pe} crossbars per PE, ${c.pes_per_tile} PEs per tile`],
+    ['tiles', `${c.tiles} used, on a ${c.mesh_columns} × ${c.mesh_rows} ${c.noc_topology}`],
+    ['clock', si(c.clock_hz, 'Hz')],
+    ['technology node', `${c.tech_node_nm} nm`],
+    ['schedule', c.schedule],
+    ['exit policy', `${c.policy}, T = ${c.timesteps}${c.theta === null ? '' : `, θ = ${c.theta}`}`],
   ];
 }
 
@@ -96,7 +209,7 @@ export function headlineTable(items: HeadlineItem[]): string {
     .map(
       (h) =>
         `<tr data-key="${escapeHtml(h.key)}"><td class="l">${escapeHtml(h.label)}</td>` +
-        `<td>${escapeHtml(display(h))}</td><td class="exact">${h.value === null ? 'null' : String(h.value)}</td></tr>`,
+        `<td>${escapeHtml(display(h))}</td><td class="exact">${h.value === null ? 'null' : String(tidy(h.value))}</td></tr>`,
     )
     .join('\n');
   return (
@@ -158,6 +271,143 @@ export function layerEnergySpec(run: RunFolder): ChartSpec {
         title: 'component',
       },
       order: { field: 'order', type: 'quantitative' },
+    },
+  } as ChartSpec;
+}
+
+/** Busy time / run time per layer (and the exit row), as a fraction. */
+export function layerUtilisation(run: RunFolder): Array<{ layer: string; utilisation: number }> {
+  const T = run.summary.latency_s;
+  return [
+    ...run.layers.map((l) => ({ layer: l.layer, utilisation: T > 0 ? l.busy_s / T : 0 })),
+    { layer: EXIT_ROW, utilisation: T > 0 ? run.summary.exit.latency_s / T : 0 },
+  ];
+}
+
+export function layerUtilisationSpec(run: RunFolder): ChartSpec {
+  const rows = layerUtilisation(run);
+  return {
+    width: Math.min(WIDTH, 80 + 40 * rows.length),
+    height: 200,
+    data: { values: rows },
+    mark: { type: 'bar', color: '#f58518' },
+    encoding: {
+      x: {
+        field: 'layer',
+        type: 'nominal',
+        sort: rows.map((r) => r.layer),
+        title: 'layer',
+        axis: { labelAngle: -40 },
+      },
+      y: {
+        field: 'utilisation',
+        type: 'quantitative',
+        title: 'utilisation',
+        axis: { format: '.0%' },
+      },
+    },
+  } as ChartSpec;
+}
+
+/** One area unit for a whole column or axis: mm² unless every value is below 0.01 mm² (then µm²). */
+export function areaUnit(maxM2: number): { factor: number; unit: string } {
+  return maxM2 >= 1e-8 ? { factor: 1e6, unit: 'mm²' } : { factor: 1e12, unit: 'µm²' };
+}
+
+export function areaBreakdownSpec(run: RunFolder): ChartSpec {
+  const rows = run.components.filter((c) => c.area_m2 > 0);
+  const u = areaUnit(Math.max(0, ...rows.map((c) => c.area_m2)));
+  return {
+    width: WIDTH * 0.7,
+    height: 16 * rows.length + 10,
+    data: { values: rows.map((c) => ({ component: c.component, a: c.area_m2 * u.factor })) },
+    mark: { type: 'bar', color: '#72b7b2' },
+    encoding: {
+      y: {
+        field: 'component',
+        type: 'nominal',
+        sort: { field: 'a', order: 'descending' },
+        title: null,
+        axis: { labelLimit: 200 },
+      },
+      x: { field: 'a', type: 'quantitative', title: `area (${u.unit})` },
+    },
+  } as ChartSpec;
+}
+
+export function componentUtilisationSpec(run: RunFolder): ChartSpec {
+  const rows = Object.entries(run.summary.utilisation.components)
+    .filter((e): e is [string, number] => e[1] !== null)
+    .map(([component, u]) => ({ component, u }));
+  return {
+    width: WIDTH * 0.7,
+    height: 16 * Math.max(1, rows.length) + 10,
+    data: { values: rows },
+    mark: { type: 'bar', color: '#e45756' },
+    encoding: {
+      y: {
+        field: 'component',
+        type: 'nominal',
+        sort: rows.map((r) => r.component),
+        title: null,
+        axis: { labelLimit: 200 },
+      },
+      x: {
+        field: 'u',
+        type: 'quantitative',
+        title: 'utilisation (Σ actions × latency / (instances × run time))',
+        axis: { format: '.1~%' },
+      },
+    },
+  } as ChartSpec;
+}
+
+export function layerFiringSpec(run: RunFolder): ChartSpec {
+  const rows = run.summary.activity.layers.map((l) => ({
+    layer: l.layer,
+    rate: l.firing_rate,
+    input: l.input_kind === 'spikes' ? 'spikes' : 'non-zero values',
+  }));
+  return {
+    width: Math.min(WIDTH, 80 + 40 * rows.length),
+    height: 200,
+    data: { values: rows },
+    mark: 'bar',
+    encoding: {
+      x: {
+        field: 'layer',
+        type: 'nominal',
+        sort: rows.map((r) => r.layer),
+        title: 'layer (its input)',
+        axis: { labelAngle: -40 },
+      },
+      y: { field: 'rate', type: 'quantitative', title: 'input firing rate', axis: { format: '.0%' } },
+      color: {
+        field: 'input',
+        type: 'nominal',
+        sort: ['spikes', 'non-zero values'],
+        scale: { domain: ['spikes', 'non-zero values'], range: ['#4c78a8', '#bab0ac'] },
+        title: 'input',
+      },
+    },
+  } as ChartSpec;
+}
+
+export function timestepFiringSpec(run: RunFolder): ChartSpec {
+  const rows = run.summary.activity.timesteps.map((t) => ({ timestep: t.timestep, rate: t.firing_rate }));
+  return {
+    width: Math.min(WIDTH, 80 + 50 * rows.length),
+    height: 200,
+    data: { values: rows },
+    mark: { type: 'bar', color: '#4c78a8' },
+    encoding: {
+      x: { field: 'timestep', type: 'ordinal', title: 'timestep', axis: { labelAngle: 0 } },
+      y: {
+        field: 'rate',
+        type: 'quantitative',
+        title: 'spike rate',
+        axis: { format: '.1~%' },
+      },
     },
   } as ChartSpec;
 }
@@ -428,9 +678,7 @@ export function exitOverheadItems(run: RunFolder): Array<{ item: string; energy_
   const entropyDyn = s.exit.components['entropy_unit'] ?? 0;
   return [
     {
-      item: s.exit_unit.power_gated
-        ? 'entropy unit (idle, power-gated: never used)'
-        : 'entropy unit (dynamic + leakage)',
+      item: s.exit_unit.power_gated ? 'exit unit (power-gated, unused)' : 'entropy unit (dynamic + leakage)',
       energy_j: s.exit_unit.energy_j,
     },
     { item: 'logits to I/O node and output write', energy_j: s.exit.energy_j - entropyDyn },
@@ -463,8 +711,36 @@ export function exitOverheadSpec(run: RunFolder): ChartSpec {
   } as ChartSpec;
 }
 
+/** A share of a total; a small non-zero share reads "< 0.1 %", never "0.0 %". */
 function share(v: number, total: number): string {
-  return total > 0 ? pct(v / total) : 'n/a';
+  if (!(total > 0)) return 'n/a';
+  const f = v / total;
+  return f > 0 && f < 0.0005 ? '< 0.1 %' : pct(f);
+}
+
+/** Action counts per component and action, whole run. */
+export function actionCountsTable(run: RunFolder): string {
+  const rows: Array<Array<string | number>> = [];
+  for (const c of run.components) {
+    const acts = run.summary.components[c.component]?.actions ?? {};
+    for (const [name, a] of Object.entries(acts)) {
+      if (a.count === 0) continue;
+      rows.push([
+        c.component,
+        name,
+        a.unit,
+        a.count.toLocaleString('en'),
+        si(a.energy_per_action_j, 'J'),
+        si(a.latency_per_action_s, 's'),
+        si(a.energy_j, 'J'),
+      ]);
+    }
+  }
+  return htmlTable(
+    ['component', 'action', 'one action is', 'count', 'energy / action', 'latency / action', 'energy (run)'],
+    rows,
+    3,
+  );
 }
 
 /** The whole page. Deterministic: the same folder gives the same bytes. */
@@ -483,11 +759,21 @@ export async function buildReportHtml(run: RunFolder): Promise<string> {
     ? '<p class="warn">Synthetic trace: spike activity was drawn from rates, not recorded from a trained network on real data; accuracy and exits mean nothing here.</p>\n'
     : '';
   sections.push({
+    title: 'Chip',
+    html: warn + htmlTable(['', 'configuration'], configurationRows(run), 2),
+  });
+  sections.push({
     title: 'Headline',
-    text: 'Per-sample figures are totals over the run divided by the number of samples; EDP per sample = energy per sample × latency per sample.',
-    html: warn + headlineTable(headlineItems(run)),
+    text: 'Per-sample figures are totals over the run divided by the number of samples; EDP per sample = energy per sample × latency per sample. Run time is the simulated time from the first sample’s start to the last sample’s end.',
+    html: headlineTable(headlineItems(run)),
+  });
+  sections.push({
+    title: 'Efficiency',
+    text: 'Whole-run figures. A synaptic operation (SOP) is one non-zero input (a spike, or a non-zero value for the direct-encoded first layer) reaching one output neuron through one weight; SOPs are counted from the trace’s inputs and each layer’s fan-out (docs/RUN_FOLDER.md).',
+    html: efficiencyTable(efficiencyItems(run)),
   });
 
+  const util = layerUtilisation(run);
   sections.push({
     title: 'Energy per layer',
     text: `Energy per sample of each layer, stacked by component (dynamic + attributed leakage); ${EXIT_ROW} is the exit row (logits to the I/O node, entropy unit, output write).`,
@@ -495,18 +781,36 @@ export async function buildReportHtml(run: RunFolder): Promise<string> {
       (await chartFigure('layer-energy', layerEnergySpec(run))) +
       '\n' +
       htmlTable(
-        ['layer', 'kind', 'timesteps', 'crossbars', 'tiles', 'energy / sample', 'share', 'busy / sample'],
         [
-          ...run.layers.map((l) => [
-            l.layer,
-            l.kind,
-            l.timesteps,
-            l.crossbars,
-            l.tiles,
-            si(ps(l.energy_j), 'J'),
-            share(l.energy_j, s.energy_j),
-            si(ps(l.busy_s), 's'),
-          ]),
+          'layer',
+          'kind',
+          'timesteps',
+          'crossbars',
+          'tiles',
+          'energy / sample',
+          'share',
+          'latency (busy) / sample',
+          'utilisation',
+          'input firing rate',
+          'SOP / sample',
+        ],
+        [
+          ...run.layers.map((l, i) => {
+            const act = s.activity.layers[i];
+            return [
+              l.layer,
+              l.kind,
+              l.timesteps,
+              l.crossbars,
+              l.tiles,
+              si(ps(l.energy_j), 'J'),
+              share(l.energy_j, s.energy_j),
+              si(ps(l.busy_s), 's'),
+              share(util[i].utilisation, 1),
+              act ? share(act.firing_rate, 1) + (act.input_kind === 'values' ? ' (values)' : '') : '',
+              act ? si(ps(act.sops), '') : '',
+            ];
+          }),
           [
             EXIT_ROW,
             '',
@@ -516,6 +820,9 @@ export async function buildReportHtml(run: RunFolder): Promise<string> {
             si(ps(s.exit.energy_j), 'J'),
             share(s.exit.energy_j, s.energy_j),
             si(ps(s.exit.latency_s), 's'),
+            share(util[run.layers.length].utilisation, 1),
+            '',
+            '',
           ],
         ],
         2,
@@ -523,19 +830,65 @@ export async function buildReportHtml(run: RunFolder): Promise<string> {
   });
 
   sections.push({
-    title: 'Energy per component',
+    title: 'Layer utilisation',
+    text: 'Busy time of each layer (from its first tile starting a timestep to its last finishing it, summed over timesteps and samples) / run time. Under the layer-sequential schedule the layers take turns, so their utilisations add up to at most 100 %; a pipelined schedule overlaps them.',
+    html: await chartFigure('layer-utilisation', layerUtilisationSpec(run)),
+  });
+
+  const au = areaUnit(Math.max(0, ...run.components.map((c) => c.area_m2)));
+  const areaCell = (m2: number) => (m2 === 0 ? '0' : fixed4(m2 * au.factor));
+  sections.push({
+    title: 'Energy, area and utilisation per component',
+    text: `Utilisation = Σ actions × the model’s latency per action / (instances × run time); n/a for components sized in bits (buffers) and for actions without a latency. Area in ${au.unit} throughout.`,
     html: htmlTable(
-      ['component', 'class', 'dynamic / sample', 'leakage / sample', 'share', 'area'],
-      run.components.map((c) => [
-        c.component,
-        c.class,
-        si(ps(c.dynamic_energy_j), 'J'),
-        si(ps(c.leakage_energy_j), 'J'),
-        share(c.energy_j, s.energy_j),
-        area(c.area_m2),
-      ]),
+      [
+        'component',
+        'class',
+        'dynamic / sample',
+        'leakage / sample',
+        'energy share',
+        `area (${au.unit})`,
+        'area share',
+        'utilisation',
+      ],
+      run.components.map((c) => {
+        const u = s.utilisation.components[c.component];
+        return [
+          c.component,
+          c.class,
+          si(ps(c.dynamic_energy_j), 'J'),
+          si(ps(c.leakage_energy_j), 'J'),
+          share(c.energy_j, s.energy_j),
+          areaCell(c.area_m2),
+          share(c.area_m2, s.area_m2),
+          u === null || u === undefined ? 'n/a' : share(u, 1),
+        ];
+      }),
       2,
     ),
+  });
+  sections.push({
+    title: 'Area breakdown',
+    text: `Chip area ${area(s.area_m2)}, by component (components with no area left out).`,
+    html: await chartFigure('area-breakdown', areaBreakdownSpec(run)),
+  });
+  sections.push({
+    title: 'Component utilisation',
+    html: await chartFigure('component-utilisation', componentUtilisationSpec(run)),
+  });
+
+  sections.push({
+    title: 'Firing rates',
+    text: 'Input firing rate of a layer: non-zero input elements / input elements, over every timestep each sample ran (the output spike rate of the layer before it, after pooling). Layers whose input is values, not spikes (the direct-encoded first layer, sums after average or sum pooling) show the fraction of non-zero values, in grey, and are left out of the per-timestep spike rate.',
+    html:
+      (await chartFigure('layer-firing', layerFiringSpec(run))) +
+      '\n' +
+      (await chartFigure('timestep-firing', timestepFiringSpec(run))) +
+      '\n' +
+      htmlTable(
+        ['timestep', 'samples that ran it', 'spike rate', 'SOP / sample'],
+        s.activity.timesteps.map((t) => [t.timestep, t.samples, share(t.firing_rate, 1), si(ps(t.sops), '')]),
+      ),
   });
 
   sections.push({
@@ -599,20 +952,51 @@ export async function buildReportHtml(run: RunFolder): Promise<string> {
   });
 
   const items = exitOverheadItems(run);
+  const xu = s.exit_unit;
+  const evalsPerSample = ps(xu.evaluations);
   sections.push({
-    title: 'Exit-unit overhead and wasted work',
-    text: 'What the early exit costs: the entropy unit (evaluated every timestep under the entropy policy), moving logits to it and writing the output, and work a pipelined schedule had started on later timesteps when a sample exited.',
+    title: 'Exit unit: cost when used and when idle',
+    text: xu.power_gated
+      ? `This run (${s.policy} policy) never uses the exit unit: it is power-gated and idle, so it cost nothing here beyond its area. The table gives what it costs when used (by its model), for comparison with an early-exit run; there is no saving to claim on a unit this run did not use.`
+      : 'What the early exit costs: the exit unit (evaluated every timestep until the exit), moving logits to it and writing the output, and work a pipelined schedule had started on later timesteps when a sample exited.',
     html:
       (await chartFigure('exit-overhead', exitOverheadSpec(run))) +
       '\n' +
       htmlTable(
         ['item', 'energy / sample', 'relative to total energy'],
+        items.map((i) => [i.item, si(ps(i.energy_j), 'J'), share(i.energy_j, s.energy_j)]),
+      ) +
+      '\n' +
+      htmlTable(
+        ['exit unit', 'when used', 'when idle'],
         [
-          ...items.map((i) => [i.item, si(ps(i.energy_j), 'J'), share(i.energy_j, s.energy_j)]),
-          ['entropy-unit evaluations', String(s.exit_unit.evaluations), ''],
-          ['entropy-unit area', area(s.exit_unit.area_m2), share(s.exit_unit.area_m2, s.area_m2)],
+          [
+            'state in this run',
+            xu.power_gated
+              ? 'never used'
+              : `${xu.evaluations} evaluations (${fixed4(evalsPerSample)} / sample)`,
+            xu.power_gated ? 'power-gated for the whole run' : 'powered (not gated between evaluations)',
+          ],
+          ['energy per evaluation (dynamic)', si(xu.energy_per_evaluation_j, 'J'), '—'],
+          [
+            'static power',
+            si(xu.leakage_when_powered_w, 'W'),
+            xu.power_gated ? '0 W (gated; residue not modelled)' : si(xu.leakage_when_powered_w, 'W'),
+          ],
+          ['time evaluating / sample', xu.power_gated ? '—' : si(ps(xu.latency_s), 's'), '—'],
+          [
+            'area',
+            area(xu.area_m2) + ` (${share(xu.area_m2, s.area_m2)} of the chip)`,
+            'same (gating keeps the area)',
+          ],
         ],
       ),
+  });
+
+  sections.push({
+    title: 'Action counts',
+    text: 'Every action each component performed over the whole run (what Accelergy/Timeloop report), with the energy and latency of one action from its model; 0 s where the time is counted with another action.',
+    html: actionCountsTable(run),
   });
 
   const tp = a.trace_policy;
@@ -663,7 +1047,7 @@ export async function buildReportHtml(run: RunFolder): Promise<string> {
   const title = `${s.network} on ${s.arch}: ${s.policy}`;
   const subtitle =
     `imcsim run report · ${n} samples of ${s.trace}${s.synthetic ? ' (synthetic)' : ''} · ` +
-    `accounting ${s.accounting}, ADC ${s.adc_family}, schedule ${s.schedule}`;
+    `accounting ${s.accounting}, ADC ${s.adc_family}, schedule ${s.schedule}; per-sample figures are run totals / samples`;
   return htmlPage(title, subtitle, sections);
 }
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { COMPONENTS } from '../hw/actions.js';
 import type { SimulationResult } from '../pricing/results.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { tidyJson, tidyRow } from '../util/format.js';
 import {
   parseRunFolder,
   RUN_FOLDER_FORMAT,
@@ -17,8 +18,9 @@ import {
 } from './read-run-folder.js';
 import { buildReportHtml } from './report-html.js';
 
+/** Numbers are rounded by `tidy` (12 significant digits, integers exact): docs/RUN_FOLDER.md. */
 async function csv(rows: Record<string, string | number | null>[]): Promise<string> {
-  return (await writeToString(rows, { headers: true })) + '\n';
+  return (await writeToString(rows.map(tidyRow), { headers: true })) + '\n';
 }
 
 export async function writeRunFolder(dir: string, r: SimulationResult): Promise<string[]> {
@@ -31,7 +33,7 @@ export async function writeRunFolder(dir: string, r: SimulationResult): Promise<
     link_utilisation: noc.link_utilisation,
   };
   const files: Array<[RunFileName | 'report.html', string]> = [];
-  files.push(['summary.json', JSON.stringify(summary, null, 2) + '\n']);
+  files.push(['summary.json', JSON.stringify(summary, tidyJson, 2) + '\n']);
   files.push([
     'layers.csv',
     await csv(

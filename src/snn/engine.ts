@@ -6,6 +6,7 @@
  * Layout: activations are C·H·W Float32Arrays (PyTorch's flatten order). Weights are stored transposed
  * so the innermost loop of a scatter-accumulate runs over output channels.
  */
+import type { InputEncoding } from '../network/schema.js';
 import { located } from '../util/errors.js';
 import type { PoolGeometry, WeightedGeometry } from '../network/shapes.js';
 import type { TracePolicy } from '../trace/types.js';
@@ -167,11 +168,16 @@ export function compileModel(model: SnnModel): CompiledNet {
 
 export interface InferenceOptions {
   policy: TracePolicy;
-  encoding?: 'direct' | 'rate';
+  encoding?: InputEncoding;
   /** Seed of the rate encoder; sample i uses a stream derived from (seed, i), independent of batching. */
   seed?: number;
   /** Keep every weighted layer's input per timestep (for traces). */
   record?: boolean;
+  /**
+   * Event input: the image argument holds this many frames back to back (frame t = values
+   * t·inputSize … (t+1)·inputSize − 1) and timestep t reads frame t. Needs `encoding: 'events'`.
+   */
+  frames?: number;
 }
 
 export interface SampleResult {
@@ -214,6 +220,7 @@ export class Engine {
   /** Hardware-aware inference: the chip's arithmetic for mapped layers (snn/chip-arith.ts), or null (float). */
   private chip: ChipArithmetic | null = null;
   private chipKinds: { key: string; binary: boolean[] } | null = null;
+  private chipBinaryEvents = true;
 
   constructor(model: SnnModel | CompiledNet) {
     this.net = 'stages' in model ? model : compileModel(model);
@@ -230,9 +237,10 @@ export class Engine {
   }
 
   /** Runs mapped layers on the chip's arithmetic from now on (null: back to float). */
-  attachChip(chip: ChipArithmetic | null): void {
+  attachChip(chip: ChipArithmetic | null, binaryEvents = true): void {
     this.chip = chip;
     this.chipKinds = null;
+    this.chipBinaryEvents = binaryEvents;
   }
 
   /**
@@ -241,10 +249,13 @@ export class Engine {
    * later layers see spikes unless pooling/affine transforms or a non-spiking layer come between, or
    * LD-SNN alignment sums (repeat when compressing) or averages (rate) frames.
    */
-  inputKinds(encoding: 'direct' | 'rate', policy: TracePolicy): Array<'spikes' | 'values'> {
+  inputKinds(encoding: InputEncoding, policy: TracePolicy, binaryEvents = true): Array<'spikes' | 'values'> {
     return this.net.stages.map((st, l) => {
       const transformsKeepBinary = st.pre.every((p) => p.kind === 'pool' && p.type === 'maxpool2d');
-      if (l === 0) return encoding === 'rate' && transformsKeepBinary ? 'spikes' : 'values';
+      if (l === 0)
+        return (encoding === 'rate' || (encoding === 'events' && binaryEvents)) && transformsKeepBinary
+          ? 'spikes'
+          : 'values';
       if (!this.net.binaryFromPrevious[l]) return 'values';
       if (policy.name === 'layerwise') {
         const lt = policy.layer_timesteps!;
@@ -278,6 +289,23 @@ export class Engine {
     const K = net.classes;
     const policy = opts.policy;
     const encoding = opts.encoding ?? 'direct';
+    this.frames = 0;
+    if (encoding === 'events') {
+      const F = opts.frames ?? 0;
+      const need = policy.name === 'layerwise' ? (policy.layer_timesteps?.[0] ?? 0) : policy.timesteps;
+      if (!(F >= need) || image.length !== F * net.inputSize)
+        throw located('event input needs one frame per timestep of the first layer', {
+          path: 'frames',
+          expected: `≥ ${need} frames of ${net.inputSize} values`,
+          found: `${F} frames, ${image.length} values`,
+        });
+      this.frames = F;
+    } else if (opts.frames !== undefined && opts.frames > 1)
+      throw located(`framed (event) input needs encoding events, not ${encoding}`, {
+        path: 'encoding',
+        expected: 'events',
+        found: encoding,
+      });
     const rng =
       encoding === 'rate' ? new Rng(((opts.seed ?? 0) * 0x9e3779b1 + index * 0x85ebca6b) >>> 0) : null;
     for (const u of this.u) u.fill(0);
@@ -294,7 +322,10 @@ export class Engine {
     if (this.chip) {
       const key = `${encoding}|${JSON.stringify(policy)}`;
       if (this.chipKinds?.key !== key)
-        this.chipKinds = { key, binary: this.inputKinds(encoding, policy).map((k) => k === 'spikes') };
+        this.chipKinds = {
+          key,
+          binary: this.inputKinds(encoding, policy, this.chipBinaryEvents).map((k) => k === 'spikes'),
+        };
       this.chip.beginSample(index, this.chipKinds.binary);
     }
     if (policy.name === 'layerwise') return this.runLayerwise(image, policy, rng, opts, result);
@@ -306,7 +337,7 @@ export class Engine {
     const acc = new Float64Array(K);
     let t = 0;
     for (; t < T; t++) {
-      let x = this.encode(image, rng);
+      let x = this.encode(image, rng, t);
       for (let l = 0; l < L; l++) {
         const st = net.stages[l];
         x = this.applyPre(st, x);
@@ -354,7 +385,7 @@ export class Engine {
     const alignment = policyAlignment(policy);
     // Frames entering layer 0: the encoded input, one per step of layer 0.
     let frames: Float32Array[] = [];
-    for (let t = 0; t < lt[0]; t++) frames.push(Float32Array.from(this.encode(image, rng)));
+    for (let t = 0; t < lt[0]; t++) frames.push(Float32Array.from(this.encode(image, rng, t)));
     const L = net.stages.length;
     const acc = new Float64Array(K);
     let logits = new Float32Array(0);
@@ -382,7 +413,14 @@ export class Engine {
     return result;
   }
 
-  private encode(image: Float32Array, rng: Rng | null): Float32Array {
+  /** Frames per sample of the current event input (0: a static image). */
+  private frames = 0;
+
+  private encode(image: Float32Array, rng: Rng | null, t: number): Float32Array {
+    if (this.frames > 0) {
+      const n = this.net.inputSize;
+      return image.subarray(t * n, (t + 1) * n);
+    }
     if (!rng) return image;
     // Rate (Bernoulli) encoding: a pixel of intensity p spikes with probability p.
     for (let i = 0; i < image.length; i++) this.enc[i] = rng.next() < image[i] ? 1 : 0;

@@ -3,6 +3,7 @@
  * and trace recording. Streams sample by sample; nothing but the current sample is kept.
  */
 import { located } from '../util/errors.js';
+import type { InputEncoding } from '../network/schema.js';
 import { TraceWriter } from '../trace/format.js';
 import type { TraceHeader, TracePolicy, TraceSample, TraceSummary } from '../trace/types.js';
 import { VERSION } from '../util/version.js';
@@ -14,7 +15,7 @@ import { ChipArithmetic, type ChipModelled } from './chip-arith.js';
 
 export interface RunOptions {
   policy: TracePolicy;
-  encoding?: 'direct' | 'rate';
+  encoding?: InputEncoding;
   seed?: number;
   /** Use only the first N samples of the dataset. */
   samples?: number;
@@ -51,23 +52,26 @@ export interface EvalResult {
  */
 export function prepareEngine(
   model: SnnModel,
-  opts: { policy: TracePolicy; encoding?: 'direct' | 'rate'; seed?: number; chip?: ChipRunOptions },
+  opts: { policy: TracePolicy; encoding?: InputEncoding; seed?: number; chip?: ChipRunOptions },
+  binaryFrames = true,
 ): { engine: Engine; chip: ChipArithmetic | null } {
   const eng = new Engine(model);
   if (!opts.chip) return { engine: eng, chip: null };
   const { spec, name, calibration } = opts.chip;
-  checkInput(model, calibration);
+  const encoding = opts.encoding ?? model.spec.input.encoding;
+  checkInput(model, calibration, encoding);
   const chip = new ChipArithmetic(eng.net, spec, model.shapes, name);
-  eng.attachChip(chip);
+  eng.attachChip(chip, binaryFrames);
   const calPolicy: TracePolicy =
     opts.policy.name === 'layerwise' ? opts.policy : { name: 'static', timesteps: opts.policy.timesteps };
   const n = Math.min(spec.adc.calibration_samples, calibration.count);
-  const size = model.spec.input.shape.reduce((a, b) => a * b, 1);
+  const size = sampleSize(model, calibration);
   for (let i = 0; i < n; i++)
     eng.run(calibration.images.subarray(i * size, (i + 1) * size), i, {
       policy: calPolicy,
-      encoding: opts.encoding,
+      encoding,
       seed: opts.seed,
+      frames: calibration.frames,
     });
   chip.finishCalibration();
   chip.resetReadCounts();
@@ -104,22 +108,68 @@ function sampleCount(ds: Dataset, n?: number): number {
   return n === undefined ? ds.count : Math.min(n, ds.count);
 }
 
-function checkInput(model: SnnModel, ds: Dataset): void {
-  const want = model.spec.input.shape.reduce((a, b) => a * b, 1);
+/**
+ * The dataset must fit the model: the same [C, H, W] (a 1-D model input takes any image of as many
+ * values, flattened), labels below the model's class count, and event frames only under the events
+ * encoding (and the events encoding only with event frames).
+ */
+export function checkInput(model: SnnModel, ds: Dataset, encoding: InputEncoding): void {
+  const shape = model.spec.input.shape;
+  const want = shape.reduce((a, b) => a * b, 1);
   const got = ds.shape.reduce((a, b) => a * b, 1);
-  if (want !== got || model.spec.classes !== ds.classes)
-    throw located(`model ${model.spec.name} does not fit dataset ${ds.name}`, {
-      expected: `input [${model.spec.input.shape.join(', ')}] and ${model.spec.classes} classes`,
-      found: `[${ds.shape.join(', ')}] and ${ds.classes} classes`,
+  const sameDims =
+    shape.length === 1
+      ? want === got
+      : shape.length === ds.shape.length && shape.every((d, i) => d === ds.shape[i]);
+  const need =
+    shape.length === 3 ? shape : ds.shape.length === 3 && shape.length === 2 ? [1, ...shape] : shape;
+  const fits = sameDims || (need.length === 3 && need.every((d, i) => d === ds.shape[i]));
+  // Channel-last arrays (N×H×W×C, as Keras and many numpy datasets store images) are read as C×H×W.
+  const channelLast =
+    shape.length === 3 && ds.shape[0] === shape[1] && ds.shape[1] === shape[2] && ds.shape[2] === shape[0];
+  if (!fits)
+    throw located(
+      `the images of dataset ${ds.name} do not fit the input of model ${model.spec.name}${channelLast ? ' — they look channel-last: store them N×C×H×W, e.g. np.transpose(images, (0, 3, 1, 2))' : ''}`,
+      {
+        path: 'input.shape',
+        expected: `[${shape.join(', ')}] (the model's input)`,
+        found: `[${ds.shape.join(', ')}] per sample in the dataset`,
+      },
+    );
+  if (ds.classes > model.spec.classes)
+    throw located(`dataset ${ds.name} has labels beyond the model's ${model.spec.classes} classes`, {
+      path: 'classes',
+      expected: `labels 0..${model.spec.classes - 1}`,
+      found: `labels up to ${ds.classes - 1}`,
     });
+  if ((ds.frames !== undefined) !== (encoding === 'events'))
+    throw located(
+      ds.frames !== undefined
+        ? `dataset ${ds.name} holds event frames but the input encoding is ${encoding}`
+        : `the input encoding is events but dataset ${ds.name} holds static images`,
+      {
+        path: 'encoding',
+        expected:
+          ds.frames !== undefined
+            ? 'events (--encoding events or the network file)'
+            : 'an events:FILE dataset',
+        found: encoding,
+      },
+    );
+}
+
+function sampleSize(model: SnnModel, ds: Dataset): number {
+  return model.spec.input.shape.reduce((a, b) => a * b, 1) * (ds.frames ?? 1);
 }
 
 export function evaluateModel(model: SnnModel, ds: Dataset, opts: RunOptions): EvalResult {
   checkPolicy(model, opts.policy);
-  checkInput(model, ds);
-  const { engine: eng, chip } = prepareEngine(model, opts);
+  const encoding = opts.encoding ?? model.spec.input.encoding;
+  checkInput(model, ds, encoding);
+  const { engine: eng, chip } = prepareEngine(model, opts, ds.binaryFrames ?? true);
   const n = sampleCount(ds, opts.samples);
-  const size = model.spec.input.shape.reduce((a, b) => a * b, 1);
+  const size = sampleSize(model, ds);
+  const runOpts = { ...opts, encoding, frames: ds.frames };
   const maxT =
     opts.policy.name === 'layerwise' ? Math.max(...opts.policy.layer_timesteps!) : opts.policy.timesteps;
   const hist = new Array<number>(maxT).fill(0);
@@ -128,7 +178,7 @@ export function evaluateModel(model: SnnModel, ds: Dataset, opts: RunOptions): E
   let synops = 0;
   let updates = 0;
   for (let i = 0; i < n; i++) {
-    const r = eng.run(ds.images.subarray(i * size, (i + 1) * size), i, opts);
+    const r = eng.run(ds.images.subarray(i * size, (i + 1) * size), i, runOpts);
     if (r.prediction === ds.labels[i]) correct++;
     steps += r.exitTimestep;
     hist[r.exitTimestep - 1]++;
@@ -162,10 +212,10 @@ export interface TraceRunOptions extends RunOptions {
 /** Runs the model over the dataset and streams every sample's layer inputs and logits to a trace. */
 export async function traceModel(model: SnnModel, ds: Dataset, opts: TraceRunOptions): Promise<TraceSummary> {
   checkPolicy(model, opts.policy);
-  checkInput(model, ds);
   const encoding = opts.encoding ?? model.spec.input.encoding;
-  const { engine: eng, chip } = prepareEngine(model, { ...opts, encoding });
-  const kinds = eng.inputKinds(encoding, opts.policy);
+  checkInput(model, ds, encoding);
+  const { engine: eng, chip } = prepareEngine(model, { ...opts, encoding }, ds.binaryFrames ?? true);
+  const kinds = eng.inputKinds(encoding, opts.policy, ds.binaryFrames ?? true);
   const header: TraceHeader = {
     format: 'imcsim-trace',
     format_version: 1,
@@ -188,16 +238,22 @@ export async function traceModel(model: SnnModel, ds: Dataset, opts: TraceRunOpt
     })),
     notes: {
       dataset_source: ds.source,
+      ...(ds.frames !== undefined ? { event_frames: ds.frames } : {}),
       // Under --arch: the chip whose arithmetic computed these spikes (simulate compares it with its own).
       ...(chip ? { chip: chip.modelled } : {}),
     },
   };
   const n = sampleCount(ds, opts.samples);
-  const size = model.spec.input.shape.reduce((a, b) => a * b, 1);
+  const size = sampleSize(model, ds);
   const writer = await TraceWriter.open(opts.out, header);
   try {
     for (let i = 0; i < n; i++) {
-      const r = eng.run(ds.images.subarray(i * size, (i + 1) * size), i, { ...opts, encoding, record: true });
+      const r = eng.run(ds.images.subarray(i * size, (i + 1) * size), i, {
+        ...opts,
+        encoding,
+        frames: ds.frames,
+        record: true,
+      });
       const sample: TraceSample = {
         index: i,
         label: ds.labels[i],

@@ -28,6 +28,11 @@ const MODELS: Array<{ model: string; dataset: DatasetName }> = [
   { model: 'fmnist-convnet-t4', dataset: 'fashion-mnist' },
 ];
 
+/** The datasets the study reads (test and training splits). */
+export function accuracyDatasets(tiny: boolean): DatasetName[] {
+  return (tiny ? MODELS.slice(0, 1) : MODELS).map((m) => m.dataset);
+}
+
 /** The axes: each moves one key of the default chip (the other keys stay the default's). */
 export const ACCURACY_AXES: Record<string, number[]> = {
   'adc.bits': [2, 3, 4, 5, 6, 8],

@@ -14,12 +14,15 @@ import { COMPONENTS, type ComponentKey } from '../hw/actions.js';
 import type { NetworkSpec } from '../network/schema.js';
 import { simulateTrace, type SimulationResult } from '../replay/simulate.js';
 import { chartFigure, escapeHtml, htmlPage, htmlTable, renderSvg, type ChartSpec } from '../report/vega.js';
-import { loadDataset, type DatasetName } from '../snn/data/dataset.js';
+import { loadDataset, type Dataset, type DatasetRef } from '../snn/data/dataset.js';
+import type { Normalization } from '../snn/data/external.js';
+import type { EventBinning } from '../snn/data/events.js';
 import { loadModel, type SnnModel } from '../snn/model.js';
 import { evaluateModel, traceModel, type EvalResult } from '../snn/run.js';
 import { generateSyntheticTrace } from '../trace/synthetic.js';
 import type { TracePolicy, TraceSummary } from '../trace/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { tidyRow } from '../util/format.js';
 
 export const DEFAULT_ARCH = DEFAULT_ARCH_PATH;
 export const modelPath = (name: string) => join(PACKAGE_ROOT, 'models', name);
@@ -41,6 +44,16 @@ export interface StudyOptions {
   log?: (line: string) => void;
   /** Where traces go (default OUT/traces). */
   tracesDir?: string;
+  /** Your model directory for the engine runs (dtsnn, hardware: with `dataset`; ldsnn: the base model). */
+  model?: string;
+  /** Your data for the engine runs (dtsnn, hardware: with `model`): a bundled name or FORMAT:PATH. */
+  dataset?: DatasetRef;
+  /** Declared normalisation of a dataset on disk. */
+  normalize?: Normalization;
+  /** Binning of an `events:` dataset. */
+  events?: EventBinning;
+  /** Directory of the Fashion-MNIST files (default /usr/share/datasets/fashion-mnist). */
+  dataDir?: string;
 }
 
 export interface StudyChart {
@@ -117,7 +130,7 @@ export class StudyRunner {
   async engineRun(o: {
     label: string;
     modelDir: string;
-    dataset: DatasetName;
+    dataset: DatasetRef;
     policy: TracePolicy;
     spec?: ArchSpec;
     samples?: number;
@@ -127,7 +140,7 @@ export class StudyRunner {
     replaySamples?: number;
   }): Promise<{ trace: TraceSummary; sim: SimulationResult; path: string }> {
     const model = this.model(o.modelDir);
-    const ds = loadDataset(o.dataset, 'test');
+    const ds = this.dataset(o.dataset, o.policy);
     const path = join(this.tracesDir, `${String(this.seq++).padStart(3, '0')}-${o.label}.trace`);
     const trace = await traceModel(model, ds, {
       policy: o.policy,
@@ -135,7 +148,9 @@ export class StudyRunner {
       seed: 0,
       modelName: o.modelDir.split(/[\\/]/).pop()!,
       out: path,
-      chip: o.chip ? { ...o.chip, calibration: loadDataset(o.dataset, 'train') } : undefined,
+      chip: o.chip
+        ? { ...o.chip, calibration: this.trainSplit(o.dataset, o.policy, o.chip.spec) }
+        : undefined,
     });
     const sim = await simulateTrace(o.spec ?? this.spec, path, { samples: o.replaySamples });
     this.log(`${o.label}: ${describeRun(sim)}`);
@@ -143,18 +158,39 @@ export class StudyRunner {
   }
 
   /** Engine evaluation without hardware (synaptic updates, neurons evaluated). */
+  /** The first adc.calibration_samples training images, loaded as the test split is (chip calibration). */
+  trainSplit(ref: DatasetRef, policy: TracePolicy, spec: ArchSpec): Dataset {
+    return loadDataset(ref, 'train', {
+      normalize: this.opts.normalize,
+      events: this.opts.events,
+      dataDir: this.opts.dataDir,
+      timesteps: policy.name === 'layerwise' ? policy.layer_timesteps![0] : policy.timesteps,
+      limit: spec.adc.calibration_samples,
+    });
+  }
+
+  /** The test split of a dataset, event data binned into the policy's (first layer's) timesteps. */
+  dataset(ref: DatasetRef, policy: TracePolicy): Dataset {
+    return loadDataset(ref, 'test', {
+      normalize: this.opts.normalize,
+      events: this.opts.events,
+      dataDir: this.opts.dataDir,
+      timesteps: policy.name === 'layerwise' ? policy.layer_timesteps![0] : policy.timesteps,
+    });
+  }
+
   evaluate(
     modelDir: string,
-    dataset: DatasetName,
+    dataset: DatasetRef,
     policy: TracePolicy,
     samples?: number,
     chip?: { spec: ArchSpec; name: string },
   ): EvalResult {
-    return evaluateModel(this.model(modelDir), loadDataset(dataset, 'test'), {
+    return evaluateModel(this.model(modelDir), this.dataset(dataset, policy), {
       policy,
       samples: samples ?? this.samples,
       seed: 0,
-      chip: chip ? { ...chip, calibration: loadDataset(dataset, 'train') } : undefined,
+      chip: chip ? { ...chip, calibration: this.trainSplit(dataset, policy, chip.spec) } : undefined,
     });
   }
 
@@ -200,7 +236,11 @@ export function fmt(x: number, digits = 4): string {
   return x.toPrecision(digits);
 }
 
-export const pct1 = (x: number) => `${(100 * x).toFixed(1)} %`;
+/** A share to 0.1 %; a small non-zero share reads "< 0.1 %", never "0.0 %". */
+export const pct1 = (x: number) => (x > 0 && x < 0.0005 ? '< 0.1 %' : `${(100 * x).toFixed(1)} %`);
+
+/** "a–b", or "a" alone when both ends print the same. */
+export const range = (a: string, b: string) => (a === b ? a : `${a}–${b}`);
 
 /**
  * The energy split DT-SNN reports (docs/SOURCES.md §1: digital peripherals ≈45 %, crossbar + ADC ≈25 %):
@@ -256,7 +296,7 @@ export function runMetrics(r: SimulationResult): CsvRow {
 }
 
 async function csv(rows: CsvRow[]): Promise<string> {
-  return (await writeToString(rows, { headers: true })) + '\n';
+  return (await writeToString(rows.map(tidyRow), { headers: true })) + '\n';
 }
 
 /** The Markdown summary of a study: question, findings, assumptions, files. */

@@ -11,6 +11,7 @@ import {
   fmt,
   modelPath,
   pct1,
+  range,
   runMetrics,
   StudyRunner,
   type CsvRow,
@@ -99,7 +100,7 @@ export async function exitOverheadStudy(opts: StudyOptions): Promise<StudyResult
   const pipe = points.filter((p) => p.schedule === 'timestep-pipelined' && p.policy === 'entropy');
   const wasted = pipe.map((p) => p.sim.wasted_j / p.sim.samples);
   findings.push(
-    `Work wasted by exits under timestep pipelining (started on timesteps after the exit, then cancelled): ${fmt(Math.min(...wasted) * 1e9)}–${fmt(Math.max(...wasted) * 1e9)} nJ per sample (${pct1(Math.min(...pipe.map((p) => p.sim.wasted_j / p.sim.energy_j)))}–${pct1(Math.max(...pipe.map((p) => p.sim.wasted_j / p.sim.energy_j)))} of the energy); layer-sequential wastes ${fmt(Math.max(...points.filter((p) => p.schedule === 'layer-sequential').map((p) => p.sim.wasted_j)))} J.`,
+    `Work wasted by exits under timestep pipelining (started on timesteps after the exit, then cancelled): ${range(fmt(Math.min(...wasted) * 1e9), fmt(Math.max(...wasted) * 1e9))} nJ per sample (${range(pct1(Math.min(...pipe.map((p) => p.sim.wasted_j / p.sim.energy_j))), pct1(Math.max(...pipe.map((p) => p.sim.wasted_j / p.sim.energy_j))))} of the energy); layer-sequential wastes ${fmt(Math.max(...points.filter((p) => p.schedule === 'layer-sequential').map((p) => p.sim.wasted_j)))} J.`,
     `Entropy-unit area: ${fmt(points[0].sim.exit_unit.area_m2 * 1e12)} µm² (${pct1(points[0].sim.exit_unit.area_m2 / points[0].sim.area_m2)} of the chip); the LUT-based unit is sized by its LUT entries and width, not by K — K sets how many class steps each decision takes.`,
   );
   const ent = points.filter((p) => p.policy === 'entropy');

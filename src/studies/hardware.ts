@@ -5,7 +5,9 @@
  * sweep`), with the energy–latency Pareto front and each axis's sensitivity on top.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { loadNetwork } from '../network/load.js';
+import { located } from '../util/errors.js';
 import { stringify } from 'yaml';
 import { parseSweepSpec } from '../sweep/spec.js';
 import { planSweep } from '../sweep/plan.js';
@@ -48,25 +50,45 @@ export async function hardwareStudy(opts: HardwareStudyOptions): Promise<StudyRe
   const theta = THETA.default;
   // The sweep spec, written beside the results so the sweep can be rerun (and resumed) on its own.
   const specFile = join(opts.out, 'hardware-sweep.yaml');
+  // Your model and data (--model, --dataset) replace the shipped MNIST model; normalisation and event
+  // binning options are not part of sweep specs (docs/DATASETS.md), so they are refused here.
+  const own = opts.model !== undefined && opts.dataset !== undefined;
+  if (own && (opts.normalize || opts.events?.by || opts.events?.values))
+    throw located(
+      'the hardware study runs through a sweep spec, which takes no --normalize / --bin-by / --event-values',
+      {
+        path: '--normalize',
+        expected: 'a dataset that needs neither (or the dtsnn study)',
+      },
+    );
+  const rel = (p: string) => relative(dirname(specFile), resolve(p)).split(sep).join('/');
+  const modelDir = own ? opts.model! : modelPath('mnist-convnet-t4');
+  const ownT = own ? loadNetwork(modelDir).spec.timesteps : 4;
+  const datasetRef = own
+    ? opts.dataset!.replace(/^([a-z0-9]+):(.+)$/, (_m, f: string, p: string) => `${f}:${rel(p)}`)
+    : 'mnist';
+  const what = own ? `${basename(resolve(modelDir))} on ${opts.dataset}` : 'MNIST convnet';
+  const images = own ? `${opts.dataset} test samples` : 'MNIST test images';
+  const traced = own ? `${opts.model}, entropy exit` : 'models/mnist-convnet-t4, entropy exit';
   const specText =
     '# Written by `imcsim study hardware`: rerun with `imcsim sweep hardware-sweep.yaml --out sweep`.\n' +
     stringify({
       name: 'hardware',
-      description: `The chip varied under the DT-SNN entropy exit (θ = ${theta}), MNIST convnet, cycle-level`,
+      description: `The chip varied under the DT-SNN entropy exit (θ = ${theta}), ${what}, cycle-level`,
       mode: 'cycle',
       // Paths relative to the spec's folder (the loader resolves them there): the file stays valid when moved with the package.
       arch: relative(dirname(specFile), opts.arch ?? DEFAULT_ARCH)
         .split(sep)
         .join('/'),
       workload: {
-        model: relative(dirname(specFile), modelPath('mnist-convnet-t4')).split(sep).join('/'),
-        dataset: 'mnist',
+        model: rel(modelDir),
+        dataset: datasetRef,
         split: 'test',
         samples,
         seed: 0,
       },
       axes,
-      algorithm: { policy: ['entropy'], theta: [theta], timesteps: [4] },
+      algorithm: { policy: ['entropy'], theta: [theta], timesteps: [ownT] },
       metrics: [
         'energy_per_sample_j',
         'latency_per_sample_s',
@@ -133,7 +155,7 @@ export async function hardwareStudy(opts: HardwareStudyOptions): Promise<StudyRe
   swing.sort((x, y) => y.ratio - x.ratio);
   const describe = (r: ReportRow) => axisNames.map((a) => `${a}=${r.values[a]}`).join(', ');
   const findings = [
-    `${rows.length} chips simulated cycle by cycle on ${samples} MNIST test images (accuracy ${pct1(base.metrics.accuracy ?? 0)}, ${fmt(base.metrics.avg_timesteps ?? 0)} average timesteps — the algorithm is the same on every chip). ${front.length} of them are on the energy–latency Pareto front.`,
+    `${rows.length} chips simulated cycle by cycle on ${samples} ${images} (accuracy ${pct1(base.metrics.accuracy ?? 0)}, ${fmt(base.metrics.avg_timesteps ?? 0)} average timesteps — the algorithm is the same on every chip). ${front.length === 1 ? '1 of them is' : `${front.length} of them are`} on the energy–latency Pareto front.`,
     `Lowest EDP: ${describe(best)} — ${fmt(m(best, 'energy_per_sample_j') * 1e6)} µJ, ${fmt(m(best, 'latency_per_sample_s') * 1e6)} µs, ${fmt(m(best, 'edp_per_sample_js') * 1e12)} pJ·s per sample, ${fmt(m(best, 'area_m2') * 1e6)} mm²; the highest-EDP chip (${describe(worst)}) is ×${fmt(m(worst, 'edp_per_sample_js') / m(best, 'edp_per_sample_js'), 3)} worse.`,
     `Axes by influence on EDP (ratio of the worst to the best marginal mean): ${swing.map((s) => `${s.axis} ×${fmt(s.ratio, 3)}`).join(', ')}.`,
   ];
@@ -153,7 +175,7 @@ export async function hardwareStudy(opts: HardwareStudyOptions): Promise<StudyRe
       'With the DT-SNN exit held fixed, which chip parameters move energy, latency and EDP, and which chips are Pareto-optimal?',
     findings,
     assumptions: [
-      `Base chip ${opts.arch ?? 'arch-configs/default.yaml'}; axes ${axisNames.map((a) => `${a} ∈ {${axes[a].join(', ')}}`).join('; ')} (full factorial). Cycle-level replay of one engine trace (models/mnist-convnet-t4, entropy exit θ = ${theta}, first ${samples} MNIST test images) on every chip.`,
+      `Base chip ${opts.arch ?? 'arch-configs/default.yaml'}; axes ${axisNames.map((a) => `${a} ∈ {${axes[a].join(', ')}}`).join('; ')} (full factorial). Cycle-level replay of one engine trace (${traced} θ = ${theta}, first ${samples} ${images}) on every chip.`,
       'ADC resolution changes energy, latency and area only: the engine trace is the same on every chip (the accuracy effect of ADC quantisation is not modelled).',
       `The sweep is in sweep/ (sweep.csv, sweep.html with its own Pareto and sensitivity charts); its spec is hardware-sweep.yaml.`,
     ],
@@ -164,8 +186,9 @@ export async function hardwareStudy(opts: HardwareStudyOptions): Promise<StudyRe
     tables: [
       {
         title: 'Pareto front (energy against latency per sample)',
-        head: [...axisNames, 'energy (µJ)', 'latency (µs)', 'EDP (pJ·s)', 'area (mm²)'],
-        rows: front.map((r) => [
+        head: ['#', ...axisNames, 'energy (µJ)', 'latency (µs)', 'EDP (pJ·s)', 'area (mm²)'],
+        rows: front.map((r, i) => [
+          String(i + 1),
           ...axisNames.map((a) => String(r.values[a])),
           fmt(m(r, 'energy_per_sample_j') * 1e6),
           fmt(m(r, 'latency_per_sample_s') * 1e6),
@@ -178,18 +201,10 @@ export async function hardwareStudy(opts: HardwareStudyOptions): Promise<StudyRe
       {
         name: 'hardware-pareto',
         title: 'Energy against latency per sample; the Pareto front highlighted',
+        text: 'Pareto-front points are numbered as in the Pareto-front table.',
         spec: {
-          data: {
-            values: rows.map((r) => ({
-              energy_uj: m(r, 'energy_per_sample_j') * 1e6,
-              latency_us: m(r, 'latency_per_sample_s') * 1e6,
-              area_mm2: m(r, 'area_m2') * 1e6,
-              front: onFront.has(r.id) ? 'Pareto front' : 'dominated',
-            })),
-          },
           width: 460,
           height: 300,
-          mark: { type: 'point', filled: true },
           encoding: {
             x: {
               field: 'latency_us',
@@ -203,9 +218,35 @@ export async function hardwareStudy(opts: HardwareStudyOptions): Promise<StudyRe
               title: 'energy per sample (µJ)',
               scale: { zero: false },
             },
-            color: { field: 'front', type: 'nominal', title: null },
-            size: { field: 'area_mm2', type: 'quantitative', title: 'area (mm²)' },
           },
+          layer: [
+            {
+              data: {
+                values: rows.map((r) => ({
+                  energy_uj: m(r, 'energy_per_sample_j') * 1e6,
+                  latency_us: m(r, 'latency_per_sample_s') * 1e6,
+                  area_mm2: m(r, 'area_m2') * 1e6,
+                  front: onFront.has(r.id) ? 'Pareto front' : 'dominated',
+                })),
+              },
+              mark: { type: 'point', filled: true },
+              encoding: {
+                color: { field: 'front', type: 'nominal', title: null },
+                size: { field: 'area_mm2', type: 'quantitative', title: 'area (mm²)' },
+              },
+            },
+            {
+              data: {
+                values: front.map((r, i) => ({
+                  energy_uj: m(r, 'energy_per_sample_j') * 1e6,
+                  latency_us: m(r, 'latency_per_sample_s') * 1e6,
+                  n: String(i + 1),
+                })),
+              },
+              mark: { type: 'text', align: 'right', dx: -7, dy: -5, fontSize: 10, color: '#1f4e79' },
+              encoding: { text: { field: 'n' } },
+            },
+          ],
         },
       },
       {

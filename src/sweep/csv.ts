@@ -7,12 +7,16 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { located } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { tidy } from '../util/format.js';
 import type { Scalar } from './spec.js';
 
-/** A number in its shortest round-trip form; strings quoted when they need it; null and NaN empty. */
+/**
+ * A number rounded by `tidy` (12 significant digits, integers exact; no float noise) in its shortest form;
+ * strings quoted when they need it; null and NaN empty.
+ */
 export function formatCsvValue(v: Scalar | null | undefined): string {
   if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(tidy(v)) : '';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   return /[",\r\n]/.test(v) || v !== v.trim() ? `"${v.replace(/"/g, '""')}"` : v;
 }

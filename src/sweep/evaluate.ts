@@ -21,7 +21,7 @@ import { validatePlain } from '../util/yaml-loader.js';
 import { mapNetwork } from '../chip/mapping.js';
 import { inferShapes } from '../network/shapes.js';
 import { simulateTrace } from '../replay/simulate.js';
-import { loadDataset, type DatasetName, type DatasetSplit } from '../snn/data/dataset.js';
+import { loadDataset, type DatasetSplit } from '../snn/data/dataset.js';
 import { loadModel, type SnnModel } from '../snn/model.js';
 import { traceModel } from '../snn/run.js';
 import { TraceReader } from '../trace/format.js';
@@ -123,8 +123,10 @@ export async function ensureArtifact(task: ArtifactTask, cacheDir: string): Prom
     });
   } else if (w.kind === 'model') {
     const { dir, model } = verifiedModel(w);
-    const ds = loadDataset(w.dataset as DatasetName, w.split as DatasetSplit, {
+    const policy = tracePolicy(alg);
+    const ds = loadDataset(w.dataset, w.split as DatasetSplit, {
       dataDir: w.data_dir ?? undefined,
+      timesteps: policy.name === 'layerwise' ? policy.layer_timesteps![0] : policy.timesteps,
     });
     await traceModel(model, ds, {
       policy: tracePolicy(alg),

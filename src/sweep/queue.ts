@@ -12,12 +12,25 @@
  *   nothing waits forever on a dead connection.
  */
 import { existsSync } from 'node:fs';
-import { Queue, QueueEvents, UnrecoverableError, Worker, type Job, type RedisOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Job, RedisOptions } from 'bullmq';
 import { located } from '../util/errors.js';
 import { artifactPath } from './evaluate.js';
 import type { Executor } from './pool.js';
 import type { PointFailure, PointMetrics, PointTask, SweepPoint } from './types.js';
+
+/**
+ * BullMQ and ioredis, loaded on first use: importing them costs ≈ 0.5 s, which every other command would
+ * pay at start-up otherwise. Every entry point below awaits this before constructing a client.
+ */
+type QueueLibs = { bull: typeof import('bullmq'); Redis: typeof import('ioredis').Redis };
+let queueLibs: Promise<QueueLibs> | undefined;
+function loadQueueLibs(): Promise<QueueLibs> {
+  queueLibs ??= Promise.all([import('bullmq'), import('ioredis')]).then(([bull, io]) => ({
+    bull,
+    Redis: io.Redis,
+  }));
+  return queueLibs;
+}
 
 export const DEFAULT_QUEUE_NAME = 'imcsim-sweep';
 
@@ -134,6 +147,7 @@ function reason(e: unknown): string {
 /** Connects once (no retries) and pings; throws QueueUnavailableError with the cause when that fails. */
 export async function checkRedis(t: RedisTarget, tuning?: Partial<ConnectionTuning>): Promise<void> {
   const tu = tuned(tuning);
+  const { Redis } = await loadQueueLibs();
   const client = new Redis({
     ...connectionOptions(t, tu, false),
     lazyConnect: true,
@@ -159,7 +173,8 @@ export async function checkRedis(t: RedisTarget, tuning?: Partial<ConnectionTuni
  * A watchdog: its own connection, pinged periodically; `lost` rejects with a QueueUnavailableError once the
  * connection cannot be re-established (or three pings in a row fail).
  */
-export function watchRedis(
+function watchRedis(
+  Redis: QueueLibs['Redis'],
   t: RedisTarget,
   tuning?: Partial<ConnectionTuning>,
 ): { lost: Promise<never>; close(): void } {
@@ -289,7 +304,9 @@ export async function runQueued(
   const tuning = tuned(opts.tuning);
   const name = opts.name ?? DEFAULT_QUEUE_NAME;
   await checkRedis(opts.target, tuning);
-  const watch = watchRedis(opts.target, tuning);
+  const { bull, Redis } = await loadQueueLibs();
+  const { Queue, QueueEvents } = bull;
+  const watch = watchRedis(Redis, opts.target, tuning);
   const queue = new Queue(name, { connection: connectionOptions(opts.target, tuning, false) });
   const events = new QueueEvents(name, { connection: connectionOptions(opts.target, tuning, true) });
   queue.on('error', () => undefined);
@@ -433,7 +450,9 @@ export async function startQueueWorker(opts: QueueWorkerOptions, executor: Execu
   const tuning = tuned(opts.tuning);
   const name = opts.name ?? DEFAULT_QUEUE_NAME;
   await checkRedis(opts.target, tuning);
-  const watch = watchRedis(opts.target, tuning);
+  const { bull, Redis } = await loadQueueLibs();
+  const { UnrecoverableError, Worker } = bull;
+  const watch = watchRedis(Redis, opts.target, tuning);
   const making = new Map<string, ReturnType<Executor['run']>>();
 
   const processJob = async (job: Job): Promise<JobResult> => {

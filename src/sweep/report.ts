@@ -66,7 +66,7 @@ const LABEL: Partial<Record<MetricName, string>> = {
   latency_per_sample_s: 'latency per inference (s)',
   edp_per_sample_js: 'EDP per inference (J·s)',
   accuracy: 'accuracy',
-  area_m2: 'area (m²)',
+  area_m2: 'area (mm²)',
   avg_timesteps: 'average timesteps',
 };
 const label = (m: MetricName) => LABEL[m] ?? m;
@@ -79,9 +79,17 @@ const UNIT: Partial<Record<MetricName, string>> = {
   edp_per_sample_js: 'J·s',
 };
 
+/**
+ * Factor from a metric's file unit to its chart unit: area is drawn in mm² (an SI prefix on m² — "2µ" —
+ * would read as micro-square-metres); everything else in SI base units with prefixed ticks.
+ */
+const CHART_FACTOR: Partial<Record<MetricName, number>> = { area_m2: 1e6 };
+const chartValue = (m: MetricName, v: number) => v * (CHART_FACTOR[m] ?? 1);
+
 function fmt(m: MetricName, v: number | null | undefined): string {
   if (!num(v)) return '';
   if (m === 'area_m2') return area(v);
+  if (m.endsWith('_utilisation')) return `${Number((v * 100).toPrecision(3))} %`;
   if (m === 'accuracy') return `${(v * 100).toFixed(2)} %`;
   const u = UNIT[m];
   return u ? si(v, u) : String(+v.toPrecision(6));
@@ -89,11 +97,13 @@ function fmt(m: MetricName, v: number | null | undefined): string {
 
 /** SI-prefixed tick labels (5µ, 400n) for metrics in base units; plain numbers otherwise. */
 function axisFormat(m: MetricName): { format: string } | { format: string; formatType?: never } {
-  return m === 'accuracy'
+  return m === 'accuracy' || m.endsWith('_utilisation')
     ? { format: '.0%' }
     : m === 'crossbars' || m === 'tiles'
       ? { format: 'd' }
-      : { format: '~s' };
+      : m in CHART_FACTOR
+        ? { format: '~g' }
+        : { format: '~s' };
 }
 
 function scaleFor(values: number[]): { type: 'log' } | { type: 'linear'; zero: false } {
@@ -121,12 +131,17 @@ function frontierChart(
   const data = rows
     .filter((r) => num(r.metrics[x]) && num(r.metrics[y]))
     .map((r) => ({
-      x: r.metrics[x],
-      y: r.metrics[y],
+      x: chartValue(x, r.metrics[x]!),
+      y: chartValue(y, r.metrics[y]!),
       set: onFront.has(r.id) ? 'Pareto frontier' : 'other points',
       label: describe(r.values, axes),
     }));
-  const frontData = front.map((r) => ({ x: r.metrics[x], y: r.metrics[y] }));
+  // Frontier points are numbered in the chart as in the table under it (1 = the lowest x).
+  const frontData = front.map((r, i) => ({
+    x: chartValue(x, r.metrics[x]!),
+    y: chartValue(y, r.metrics[y]!),
+    n: String(i + 1),
+  }));
   const xs = scaleFor(data.map((d) => d.x as number));
   const ys = scaleFor(data.map((d) => d.y as number));
   return {
@@ -153,12 +168,25 @@ function frontierChart(
             type: 'nominal',
             scale: { domain: ['Pareto frontier', 'other points'], range: ['#d62728', '#9aa7b5'] },
             title: null,
+            legend: { labelLimit: 0 },
           },
+        },
+      },
+      {
+        data: { values: frontData.slice(0, FRONT_LISTED) },
+        mark: { type: 'text', align: 'left', dx: 6, dy: -6, fontSize: 10, color: '#d62728' },
+        encoding: {
+          x: { field: 'x', type: 'quantitative', scale: xs },
+          y: { field: 'y', type: 'quantitative', scale: ys },
+          text: { field: 'n' },
         },
       },
     ],
   } as ChartSpec;
 }
+
+/** Frontier points listed (and numbered in the chart). */
+const FRONT_LISTED = 50;
 
 function sensitivityChart(rows: readonly ReportRow[], axis: PlanAxis, metrics: MetricName[]): ChartSpec {
   // Points where the axis does not apply (θ of static points) are left out of its chart.
@@ -170,7 +198,8 @@ function sensitivityChart(rows: readonly ReportRow[], axis: PlanAxis, metrics: M
       const ms = rows
         .filter((r) => r.values[axis.name] === v)
         .map((r) => r.metrics[m])
-        .filter(num);
+        .filter(num)
+        .map((v) => chartValue(m, v));
       return {
         x: numeric ? v : String(v),
         mean: ms.length ? ms.reduce((a, b) => a + b, 0) / ms.length : null,
@@ -178,9 +207,24 @@ function sensitivityChart(rows: readonly ReportRow[], axis: PlanAxis, metrics: M
         max: ms.length ? Math.max(...ms) : null,
       };
     });
+    // A numeric axis is a trend (line through the means); a categorical one (ADC family, schedule,
+    // policy) has no order between its values, so its means are bars.
     const x = numeric
-      ? { field: 'x', type: 'quantitative', title: axis.name, scale: { zero: false } }
-      : { field: 'x', type: 'ordinal', title: axis.name, sort: order };
+      ? {
+          field: 'x',
+          type: 'quantitative',
+          title: axis.name,
+          scale: { zero: false },
+          // Integer axes (bits, rows, flits) get integer ticks only.
+          axis: values.every((v) => Number.isInteger(v)) ? { tickMinStep: 1, format: 'd' } : {},
+        }
+      : {
+          field: 'x',
+          type: 'nominal',
+          title: axis.name,
+          sort: order,
+          axis: { labelAngle: -30, labelLimit: 0 },
+        };
     return {
       width: 200,
       height: 160,
@@ -201,13 +245,16 @@ function sensitivityChart(rows: readonly ReportRow[], axis: PlanAxis, metrics: M
           },
         },
         {
-          mark: { type: 'line', point: true, color: '#1f77b4' },
+          mark: numeric
+            ? { type: 'line', point: true, color: '#1f77b4' }
+            : { type: 'bar', color: '#1f77b4', opacity: 0.55, width: { band: 0.6 } },
           encoding: {
             x,
             y: {
               field: 'mean',
               type: 'quantitative',
-              scale: { zero: false },
+              // Bars start at zero (a bar's length is its value); lines need not.
+              scale: { zero: !numeric },
               title: label(m),
               axis: axisFormat(m),
             },
@@ -244,47 +291,50 @@ export async function sweepHtml(plan: SweepPlan, rows: readonly ReportRow[]): Pr
         ['metrics', plan.metrics.join(', ')],
         ['points', `${rows.length} of ${plan.points.length}`],
       ],
+      2,
     ),
   });
 
   const metricCols = plan.metrics.filter((m) => has(m));
-  const tableOf = (list: readonly ReportRow[]) =>
+  const head = (m: MetricName) => (LABEL[m] ?? m).replace(/ \([^)]*\)$/, '');
+  const tableOf = (list: readonly ReportRow[], numbered = false) =>
     htmlTable(
-      ['id', ...swept.map((a) => a.name), ...metricCols],
-      list.map((r) => [
+      [...(numbered ? ['#'] : []), 'id', ...swept.map((a) => a.name), ...metricCols.map(head)],
+      list.map((r, i) => [
+        ...(numbered ? [String(i + 1)] : []),
         r.id,
         ...swept.map((a) => (r.values[a.name] === null ? '—' : String(r.values[a.name]))),
         ...metricCols.map((m) => fmt(m, r.metrics[m])),
       ]),
-      1 + swept.length,
+      (numbered ? 2 : 1) + swept.length,
     );
 
   if (has('energy_per_sample_j') && has('latency_per_sample_s')) {
     const front = paretoMin(rows, 'latency_per_sample_s', 'energy_per_sample_j');
     sections.push({
       title: 'Pareto frontier: energy vs latency',
-      text: 'Points no other point beats on both energy and latency per inference (red, joined).',
+      text: 'Points no other point beats on both energy and latency per inference (red, joined), numbered from the fastest; the table lists them in the same order.',
       html:
         (await chartFigure(
           'pareto-energy-latency',
           frontierChart(rows, front, 'latency_per_sample_s', 'energy_per_sample_j', plan.axes),
         )) +
         '\n' +
-        tableOf(front.slice(0, 50)),
+        tableOf(front.slice(0, FRONT_LISTED), true),
     });
   }
   if (has('accuracy') && has('energy_per_sample_j')) {
     const front = paretoMin(rows, 'energy_per_sample_j', 'accuracy', true);
     sections.push({
       title: 'Pareto frontier: accuracy vs energy',
-      text: 'Points no other point beats on both accuracy and energy per inference.',
+      text: 'Points no other point beats on both accuracy and energy per inference, numbered from the cheapest; the table lists them in the same order.',
       html:
         (await chartFigure(
           'pareto-accuracy-energy',
           frontierChart(rows, front, 'energy_per_sample_j', 'accuracy', plan.axes),
         )) +
         '\n' +
-        tableOf(front.slice(0, 50)),
+        tableOf(front.slice(0, FRONT_LISTED), true),
     });
   }
   if (has('edp_per_sample_js')) {
@@ -314,7 +364,7 @@ export async function sweepHtml(plan: SweepPlan, rows: readonly ReportRow[]): Pr
       charts.push(await chartFigure(`sensitivity-${a.name}`, sensitivityChart(rows, a, sensMetrics)));
     sections.push({
       title: 'Sensitivity per axis',
-      text: 'For each value of one axis: the mean (line) and the range (bar) of each metric over every other axis.',
+      text: 'For each value of one axis: the mean and the range (grey rule, min to max) of each metric over every other axis. Numeric axes join the means with a line; categorical axes show them as bars.',
       html: charts.join('\n'),
     });
   }

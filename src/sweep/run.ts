@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { located } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { registerTemp, releaseTemp } from '../util/temp-files.js';
 import { SweepCsv, formatCsvLine } from './csv.js';
 import { artifactPath } from './evaluate.js';
 import type { SweepPlan } from './plan.js';
@@ -70,7 +71,12 @@ function lockFolder(dir: string): () => void {
       const fd = openSync(file, 'wx');
       writeSync(fd, me + '\n');
       closeSync(fd);
-      return () => rmSync(file, { force: true });
+      // Ctrl-C / SIGTERM removes the lock with the temporary files (util/temp-files.ts).
+      registerTemp(file);
+      return () => {
+        releaseTemp(file);
+        rmSync(file, { force: true });
+      };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const [host, pidText] = readFileSync(file, 'utf8').trim().split(' ');

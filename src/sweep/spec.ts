@@ -101,7 +101,17 @@ const NetworkWorkload = z.strictObject({
 });
 const ModelWorkload = z.strictObject({
   model: z.string().min(1).meta({ description: 'model directory (network.yaml + weights.safetensors)' }),
-  dataset: z.enum(DATASET_NAMES as unknown as [string, ...string[]]),
+  dataset: z
+    .string()
+    .refine(
+      (v) =>
+        (DATASET_NAMES as readonly string[]).includes(v) ||
+        /^(npz|npy|idx|cifar10|cifar100|events):.+/.test(v),
+      {
+        message: `a bundled dataset (${DATASET_NAMES.join(', ')}) or FORMAT:PATH with FORMAT one of npz, npy, idx, cifar10, cifar100, events (PATH relative to this file)`,
+      },
+    )
+    .meta({ description: 'dataset: a bundled name or FORMAT:PATH (docs/DATASETS.md)' }),
   split: z.enum(DATASET_SPLITS as unknown as [string, ...string[]]).default('test'),
   data_dir: z.string().min(1).optional(),
   samples: z.number().int().min(1).default(16),
@@ -272,7 +282,10 @@ export function parseSweepSpec(text: string, file: string): SweepSpec {
     workload = {
       kind: 'model',
       model: abs(w.model),
-      dataset: w.dataset as string,
+      // FORMAT:PATH: the path is relative to the spec's folder, like every other path in it.
+      dataset: /^[a-z0-9]+:/.test(w.dataset as string)
+        ? (w.dataset as string).replace(/^([a-z0-9]+):(.+)$/, (_m, f: string, p: string) => `${f}:${abs(p)}`)
+        : (w.dataset as string),
       split: w.split as string,
       ...(w.data_dir !== undefined ? { data_dir: abs(w.data_dir as string) } : {}),
       samples: w.samples as number,

@@ -9,12 +9,16 @@
  *   /nodes/output/observables/logits/data    f32 (samples, timesteps, classes) — per-timestep logits o_t
  *                                            (not accumulated), zero after the sample's exit
  *   /nodes/output/observables/exit_timestep  i32 (samples) — timesteps the output layer ran (1-based)
+ * imcsim's additions, so that `trace import` rebuilds the same trace (other readers may ignore them):
+ *   /nodes/<layer>/observables/values/data   f32 (samples, timesteps, input_elements) — the multi-bit input
+ *                                            of each 'values' layer (direct-encoded image, sums after pooling)
+ *   /nodes/output/observables/labels         i32 (samples) — true class, −1 when unknown
+ *   / attrs imcsim_policy (JSON of the trace's policy), imcsim_encoding (its input encoding)
  * Each node group carries attr __type__ = "NIRNodeData"; each observable group __type__ =
  * "TimeGriddedData" and attr dt (seconds per timestep). The file is written to a temporary name and
  * renamed, so it appears whole or not at all. Samples are streamed; at most one batch is in memory.
  */
 import { renameSync, rmSync } from 'node:fs';
-import h5wasm from 'h5wasm/node';
 import type { Dataset, Group } from 'h5wasm/node';
 import { located } from '../util/errors.js';
 import { fileSystemError, prepareOutputFile } from '../util/fs-errors.js';
@@ -112,16 +116,17 @@ export async function exportTraceNirData(
     const used = new Set(['output']);
     const spikeLayers = h.layers
       .map((l, i) => ({ l, i }))
-      .filter(({ l }) => l.input_kind === 'spikes')
       .map(({ l, i }) => {
         // Node names must be unique HDF5 names: no '/', and 'output' is taken.
         const base = l.name.replace(/\//g, '_') || `layer${i}`;
         let name = base;
         for (let k = 2; used.has(name); k++) name = `${base}_${k}`;
         used.add(name);
-        return { i, name, n: l.input_elements, T: l.timesteps };
+        return { i, name, n: l.input_elements, T: l.timesteps, spikes: l.input_kind === 'spikes' };
       });
 
+    // Loaded on first use, not at every command's start-up.
+    const h5wasm = (await import('h5wasm/node')).default;
     await h5wasm.ready;
     const tmp = `${out}.tmp-${process.pid}`;
     prepareOutputFile(out, tmp);
@@ -130,17 +135,13 @@ export async function exportTraceNirData(
       const f = new h5wasm.File(tmp, 'w');
       try {
         f.create_attribute('__type__', 'NIRGraphData');
+        f.create_attribute('imcsim_policy', JSON.stringify(h.policy));
+        f.create_attribute('imcsim_encoding', h.encoding);
         const nodes = f.create_group('nodes');
-        const spikes = spikeLayers.map(
-          (s) =>
-            new Gridded(
-              observable(nodes, s.name, 'spikes', dt),
-              s.T,
-              s.n,
-              batch,
-              (k) => new Uint8Array(k),
-              '<B',
-            ),
+        const spikes = spikeLayers.map((s) =>
+          s.spikes
+            ? new Gridded(observable(nodes, s.name, 'spikes', dt), s.T, s.n, batch, (k) => new Uint8Array(k), '<B')
+            : new Gridded(observable(nodes, s.name, 'values', dt), s.T, s.n, batch, (k) => new Float32Array(k), '<f'),
         );
         const logits = new Gridded(
           observable(nodes, 'output', 'logits', dt),
@@ -151,6 +152,7 @@ export async function exportTraceNirData(
           '<f',
         );
         const exits: number[] = [];
+        const labels: number[] = [];
         for await (const s of reader) {
           spikeLayers.forEach((sl, j) => {
             const slot = spikes[j].next();
@@ -164,7 +166,8 @@ export async function exportTraceNirData(
               });
             frames.forEach((frame, t) => {
               const base = t * sl.n;
-              if (frame instanceof Float32Array) {
+              if (!sl.spikes) slot.set(frame as Float32Array, base);
+              else if (frame instanceof Float32Array) {
                 for (let e = 0; e < sl.n; e++) slot[base + e] = frame[e] !== 0 ? 1 : 0;
               } else {
                 for (let e = 0; e < sl.n; e++) slot[base + e] = (frame[e >> 3] >> (e & 7)) & 1;
@@ -180,11 +183,13 @@ export async function exportTraceNirData(
             });
           logits.next().set(s.logits);
           exits.push(s.exitTimestep);
+          labels.push(s.label);
         }
         for (const g of spikes) g.flush();
         logits.flush();
         const og = (nodes.get('output') as Group).get('observables') as Group;
         og.create_dataset({ name: 'exit_timestep', data: Int32Array.from(exits), shape: [exits.length] });
+        og.create_dataset({ name: 'labels', data: Int32Array.from(labels), shape: [labels.length] });
       } finally {
         f.close();
       }

@@ -2,7 +2,7 @@
  * What a spike trace holds (docs/TRACE_FORMAT.md specifies the bytes). The SNN engine produces
  * TraceSamples; the hardware replay consumes them. One record per sample; nothing else is kept in memory.
  */
-import type { NetworkSpec } from '../network/schema.js';
+import type { InputEncoding, NetworkSpec } from '../network/schema.js';
 
 export type PolicyName = 'static' | 'entropy' | 'confidence' | 'layerwise';
 
@@ -33,7 +33,7 @@ export interface TraceHeader {
   /** Bumped on any incompatible change. */
   format_version: number;
   engine_version: string;
-  created: 'engine' | 'synthetic';
+  created: 'engine' | 'synthetic' | 'imported';
   synthetic: boolean;
   model: string;
   dataset: string | null;
@@ -41,7 +41,7 @@ export interface TraceHeader {
   split: string | null;
   network: NetworkSpec;
   policy: TracePolicy;
-  encoding: 'direct' | 'rate';
+  encoding: InputEncoding;
   seed: number;
   classes: number;
   layers: TraceLayer[];

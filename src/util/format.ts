@@ -1,4 +1,31 @@
-/** Human-facing number formatting for terminal tables (SI prefixes; files keep SI base units). */
+/**
+ * Number formatting. Human-facing text (terminal tables, HTML tables) uses SI prefixes and 4 significant
+ * digits (`si`). Machine-readable files (run-folder CSV/JSON, sweep and study CSVs) keep SI base units
+ * and are rounded to FILE_DIGITS significant digits (`tidy`), which removes binary floating-point noise
+ * (0.1 + 0.2 → 0.3, not 0.30000000000000004) while keeping far more precision than any model has.
+ * Integers are written exactly.
+ */
+
+/** Significant digits kept in machine-readable files. */
+export const FILE_DIGITS = 12;
+
+/** A number as written to a file: integers exact, others rounded to FILE_DIGITS significant digits. */
+export function tidy(x: number): number {
+  if (!Number.isFinite(x) || Number.isInteger(x)) return x;
+  return Number(x.toPrecision(FILE_DIGITS));
+}
+
+/** JSON.stringify replacer applying `tidy` to every number. */
+export function tidyJson(_key: string, value: unknown): unknown {
+  return typeof value === 'number' ? tidy(value) : value;
+}
+
+/** A CSV row with `tidy` applied to every number. */
+export function tidyRow<T extends Record<string, unknown>>(row: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) out[k] = typeof v === 'number' ? tidy(v) : v;
+  return out as T;
+}
 
 const PREFIXES: ReadonlyArray<readonly [number, string]> = [
   [1e-15, 'f'],
@@ -52,7 +79,13 @@ export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = rows.map((r) => r.map((c) => String(c)));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
   const numeric = headers.map((_, i) =>
-    cells.every((r) => /^[-+0-9.,e ]+[a-zA-Zµ²%]*\s*[a-zA-Zµ²]*$/.test(r[i] ?? '')),
+    cells.every(
+      (r) =>
+        r[i] === 'n/a' ||
+        r[i] === '—' ||
+        (r[i] ?? '').startsWith('< ') ||
+        /^[-+0-9.,e ]+[a-zA-Zµ²%]*\s*[a-zA-Zµ²]*$/.test(r[i] ?? ''),
+    ),
   );
   const fmt = (r: string[]) =>
     r

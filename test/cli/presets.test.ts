@@ -124,7 +124,7 @@ describe('a command line without surprises', () => {
     const r = await runCli('trace', 'recrod');
     expect(r.code).toBe(2);
     expect(r.err).toBe(
-      "imcsim: error: imcsim trace: unknown command 'recrod' (did you mean 'imcsim trace run'?) (expected one of run, info, export)\n",
+      "imcsim: error: imcsim trace: unknown command 'recrod' (did you mean 'imcsim trace run'?) (expected one of run, info, export, import)\n",
     );
     const i = await runCli('trace', 'infp', 'x.trace');
     expect(i.code).toBe(2);

@@ -21,6 +21,13 @@ import {
 } from '../../src/snn/data/fashion-mnist.js';
 import { mnistSplitIndices, parseDigitFile, readMnistRaw } from '../../src/snn/data/mnist.js';
 
+// The binary dataset cache goes to a directory of this test (not the installation's): the first load of
+// each source parses it and fills the cache, clearDatasetCache() + reload then reads the cache, and both
+// must give the recorded checksums below.
+const CACHE_DIR = mkdtempSync(join(tmpdir(), 'imcsim-data-cache-'));
+process.env.IMCSIM_CACHE_DIR = CACHE_DIR;
+afterAll(() => rmSync(CACHE_DIR, { recursive: true, force: true }));
+
 const PIXELS = 28 * 28;
 const SPLITS: DatasetSplit[] = ['train', 'validation', 'test'];
 

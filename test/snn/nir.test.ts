@@ -327,21 +327,24 @@ describe('malformed NIR files: errors name the node', () => {
 
   it('unsupported node type', async () => {
     const file = writeNir(
-      { ...io, fc: affine(3, 4), d: { type: 'Delay', delay: f32(1, 1, 1) }, lif: lif(3) },
+      { ...io, fc: affine(3, 4), d: { type: 'Conv1d', weight: f32(1) }, lif: lif(3) },
       chain('input', 'fc', 'd', 'lif', 'output'),
     );
     const e = await importError(file);
-    expect(e.message).toContain('NIR node "d" (Delay)');
+    expect(e.message).toContain('NIR node "d" (Conv1d)');
     expect(e.message).toContain('not supported');
     expect(e.path).toBe('/node/nodes/d/type');
   });
 
-  it('CubaLIF is not supported either', async () => {
+  it('a non-zero Delay is refused by name', async () => {
     const file = writeNir(
-      { ...io, fc: affine(3, 4), c: { type: 'CubaLIF', tau_mem: f32(1, 1, 1) } },
-      chain('input', 'fc', 'c', 'output'),
+      { ...io, fc: affine(3, 4), d: { type: 'Delay', delay: f32(0, 1, 0) }, lif: lif(3) },
+      chain('input', 'fc', 'd', 'lif', 'output'),
     );
-    expect((await importError(file)).message).toMatch(/"c" \(CubaLIF\).*not supported/);
+    const e = await importError(file);
+    expect(e.message).toContain('NIR node "d" (Delay)');
+    expect(e.message).toMatch(/non-zero delay is not supported/);
+    expect(e.found).toBe('1 at index 1');
   });
 
   it('missing parameter', async () => {
@@ -688,7 +691,11 @@ describe('NIRData export of a trace', () => {
     const f = new h5wasm.File(out, 'r');
     try {
       expect(f.attrs['__type__'].value).toBe('NIRGraphData');
-      expect((f.get('nodes') as Group).keys().sort()).toEqual(['fc1', 'fc2', 'output']);
+      // imcsim's addition: the 'values' layer's multi-bit input under observables/values.
+      expect((f.get('nodes') as Group).keys().sort()).toEqual(['fc1', 'fc2', 'img', 'output']);
+      const iv = f.get('nodes/img/observables/values/data') as Dataset;
+      expect(iv.shape).toEqual([2, 3, 4]);
+      expect(iv.dtype).toBe('<f');
       const s1 = f.get('nodes/fc1/observables/spikes/data') as Dataset;
       expect(s1.shape).toEqual([2, 3, 10]);
       expect(s1.dtype).toBe('<B');

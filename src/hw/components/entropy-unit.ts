@@ -1,4 +1,4 @@
-import { cmosLeakage, factors, PJ, UM2, type ComponentClass } from './model.js';
+import { cmosLeakage, factors, PJ, UM2, type ComponentClass, HOROWITZ_NODE_NM, HOROWITZ_SUPPLY_V } from './model.js';
 
 /**
  * Entropy unit for the DT-SNN exit (docs/SOURCES.md §1): per class, accumulate the logit (A_t += o_t),
@@ -32,7 +32,7 @@ export const entropyUnit: ComponentClass = {
   refTechNodeNm: 45,
   build(ctx) {
     const e = ctx.spec.entropy_unit;
-    const s45 = factors(45, ctx);
+    const s45 = factors(HOROWITZ_NODE_NM, ctx, HOROWITZ_SUPPLY_V);
     const s65 = factors(65, ctx);
     const { add, mult, lut, cmp } = exitUnitPrimitivesPj(e.bits);
     const classStepPj = 3 * add + mult + 2 * lut;

@@ -50,10 +50,17 @@ export interface ComponentClass {
   build(ctx: BuildContext, component: ComponentKey): ComponentModel;
 }
 
-/** Scale factors from a class's reference node to the configured chip. */
-export function factors(refNodeNm: number, ctx: BuildContext): ScaleFactors {
-  return scaleFactors(refNodeNm, ctx.target);
+/**
+ * Scale factors from a class's reference node (and the supply its source published at, when the source
+ * states one) to the configured chip.
+ */
+export function factors(refNodeNm: number, ctx: BuildContext, refSupplyV?: number): ScaleFactors {
+  return scaleFactors(refNodeNm, ctx.target, refSupplyV);
 }
+
+/** Horowitz, ISSCC 2014: the energy table is for 45 nm at 0.9 V (docs/SOURCES.md §4.4). */
+export const HOROWITZ_NODE_NM = 45;
+export const HOROWITZ_SUPPLY_V = 0.9;
 
 /** Leakage of a unit of CMOS area under the configured leakage model. */
 export function cmosLeakage(areaM2: number, ctx: BuildContext): { leakage_w: number; leakageNote: string } {

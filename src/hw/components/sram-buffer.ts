@@ -1,4 +1,4 @@
-import { cmosLeakage, factors, PJ, UM2, type ComponentClass } from './model.js';
+import { cmosLeakage, factors, PJ, UM2, type ComponentClass, HOROWITZ_NODE_NM, HOROWITZ_SUPPLY_V } from './model.js';
 
 /**
  * SRAM buffer. Energy per bit: Horowitz (ISSCC 2014), 8 KB SRAM at 45 nm, 64-b access: ≈0.2 pJ/bit read,
@@ -13,7 +13,7 @@ export const sramBuffer: ComponentClass = {
   refTechNodeNm: 45,
   build(ctx, component) {
     const cfg = component === 'membrane_buffer' ? ctx.spec.membrane_buffer : ctx.spec.tile_buffer;
-    const s45 = factors(45, ctx);
+    const s45 = factors(HOROWITZ_NODE_NM, ctx, HOROWITZ_SUPPLY_V);
     const s65 = factors(65, ctx);
     const areaPerBit = 0.7391 * UM2 * s65.area;
     return {

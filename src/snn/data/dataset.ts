@@ -14,6 +14,8 @@
 import { located } from '../../util/errors.js';
 import { clearFashionMnistCache, loadFashionMnist } from './fashion-mnist.js';
 import { clearMnistCache, loadMnist } from './mnist.js';
+import { loadExternal, parseDatasetRef, type Normalization } from './external.js';
+import type { EventBinning } from './events.js';
 
 export type DatasetName = 'mnist' | 'fashion-mnist';
 export type DatasetSplit = 'train' | 'validation' | 'test';
@@ -37,6 +39,13 @@ export interface Dataset {
   labels: Uint8Array;
   /** Provenance for reports: where the data came from and which split rule was applied. */
   source: string;
+  /**
+   * Event datasets: frames per sample. Then `images` holds count × frames × C·H·W values (frame t of
+   * sample i at (i·frames + t)·C·H·W) and the engine feeds frame t at timestep t. Absent: one static image.
+   */
+  frames?: number;
+  /** Event datasets: true when frames are 0/1 spikes, false when they hold event counts. */
+  binaryFrames?: boolean;
 }
 
 export interface LoadDatasetOptions {
@@ -44,13 +53,21 @@ export interface LoadDatasetOptions {
   dataDir?: string;
   /** Keep only the first `limit` images of the split (in its documented order); ≥ count keeps all. */
   limit?: number;
+  /** Declared per-channel normalisation (x − mean)/std, applied after the format's pixel rule. */
+  normalize?: Normalization;
+  /** `events:` datasets: frames per sample (the run's timesteps) and the binning rule. */
+  timesteps?: number;
+  events?: EventBinning;
 }
+
+/** A bundled name (`mnist`, `fashion-mnist`) or a dataset on disk (`FORMAT:PATH`, external.ts). */
+export type DatasetRef = DatasetName | string;
 
 /**
  * Loads one split of a dataset. Throws an InputError (via `located`) for an unknown name or split, a bad
  * limit, or missing / corrupt data files (with the install hint for Fashion-MNIST).
  */
-export function loadDataset(name: DatasetName, split: DatasetSplit, opts: LoadDatasetOptions = {}): Dataset {
+export function loadDataset(name: DatasetRef, split: DatasetSplit, opts: LoadDatasetOptions = {}): Dataset {
   if (!DATASET_SPLITS.includes(split)) {
     throw located(`unknown dataset split '${String(split)}'`, {
       path: 'split',
@@ -59,12 +76,20 @@ export function loadDataset(name: DatasetName, split: DatasetSplit, opts: LoadDa
     });
   }
   let full: Dataset;
-  if (name === 'mnist') full = loadMnist(split);
+  if (parseDatasetRef(String(name))) full = loadExternal(name, split, opts);
+  else if (opts.normalize)
+    throw located(
+      `--normalize applies to datasets on disk (FORMAT:PATH); ${name} is fixed at byte/255 (docs/DATASETS.md)`,
+      {
+        path: '--normalize',
+      },
+    );
+  else if (name === 'mnist') full = loadMnist(split);
   else if (name === 'fashion-mnist') full = loadFashionMnist(split, { dataDir: opts.dataDir });
   else {
     throw located(`unknown dataset '${String(name)}'`, {
       path: 'dataset',
-      expected: `one of ${DATASET_NAMES.join(', ')}`,
+      expected: `one of ${DATASET_NAMES.join(', ')}, or FORMAT:PATH (npz, npy, idx, cifar10, cifar100, events)`,
       found: String(name),
     });
   }
@@ -88,7 +113,7 @@ export function limitDataset(ds: Dataset, limit: number | undefined): Dataset {
     });
   }
   if (limit >= ds.count) return ds;
-  const per = ds.shape[0] * ds.shape[1] * ds.shape[2];
+  const per = ds.shape[0] * ds.shape[1] * ds.shape[2] * (ds.frames ?? 1);
   return {
     ...ds,
     shape: [...ds.shape],

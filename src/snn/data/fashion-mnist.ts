@@ -17,6 +17,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { located } from '../../util/errors.js';
+import { cachedArrays } from './binary-cache.js';
 import { bytesToUnit, type Dataset, type DatasetSplit } from './dataset.js';
 
 export const FASHION_MNIST_DEFAULT_DIR = '/usr/share/datasets/fashion-mnist';
@@ -180,6 +181,18 @@ export function clearFashionMnistCache(): void {
   splitCache.clear();
 }
 
+function checkLabels(labels: Uint8Array, labelsFile: string): void {
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] >= FASHION_MNIST_CLASS_NAMES.length) {
+      throw located(`Fashion-MNIST label ${i} out of range`, {
+        file: labelsFile,
+        expected: `0…${FASHION_MNIST_CLASS_NAMES.length - 1}`,
+        found: String(labels[i]),
+      });
+    }
+  }
+}
+
 function readPart(dir: string, which: 'train' | 'test'): Part {
   const key = `${dir}\0${which}`;
   const cached = partCache.get(key);
@@ -199,34 +212,49 @@ function readPart(dir: string, which: 'train' | 'test'): Part {
     });
   }
   const expectedCount = which === 'train' ? FASHION_MNIST_OFFICIAL_TRAIN : FASHION_MNIST_OFFICIAL_TEST;
-  const images = readIdxFile(imagesFile, 3);
-  if (images.dims[0] !== expectedCount || images.dims[1] !== SIDE || images.dims[2] !== SIDE) {
-    throw located('unexpected Fashion-MNIST image array size', {
-      file: imagesFile,
-      expected: `${expectedCount}×${SIDE}×${SIDE}`,
-      found: images.dims.join('×'),
-    });
-  }
-  const labels = readIdxFile(labelsFile, 1);
-  if (labels.dims[0] !== expectedCount) {
-    throw located('unexpected Fashion-MNIST label count', {
-      file: labelsFile,
-      expected: String(expectedCount),
-      found: String(labels.dims[0]),
-    });
-  }
-  for (let i = 0; i < labels.data.length; i++) {
-    if (labels.data[i] >= FASHION_MNIST_CLASS_NAMES.length) {
-      throw located(`Fashion-MNIST label ${i} out of range`, {
-        file: labelsFile,
-        expected: `0…${FASHION_MNIST_CLASS_NAMES.length - 1}`,
-        found: String(labels.data[i]),
+  // Decoded once into the binary dataset cache (binary-cache.ts), keyed by the files' sizes and times.
+  const stamp = (file: string): string => {
+    try {
+      const st = statSync(file);
+      return `${file}\0${st.size}:${st.mtimeMs}`;
+    } catch (e) {
+      throw located(`cannot read IDX file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+        file,
       });
     }
+  };
+  const cacheKey = `fashion-idx-v1\0${which}\0${stamp(imagesFile)}\0${stamp(labelsFile)}`;
+  const [imageBytes, labelBytes] = cachedArrays('fashion-mnist', cacheKey, () => {
+    const images = readIdxFile(imagesFile, 3);
+    if (images.dims[0] !== expectedCount || images.dims[1] !== SIDE || images.dims[2] !== SIDE) {
+      throw located('unexpected Fashion-MNIST image array size', {
+        file: imagesFile,
+        expected: `${expectedCount}×${SIDE}×${SIDE}`,
+        found: images.dims.join('×'),
+      });
+    }
+    const labels = readIdxFile(labelsFile, 1);
+    if (labels.dims[0] !== expectedCount) {
+      throw located('unexpected Fashion-MNIST label count', {
+        file: labelsFile,
+        expected: String(expectedCount),
+        found: String(labels.dims[0]),
+      });
+    }
+    checkLabels(labels.data, labelsFile);
+    return [images.data, labels.data];
+  });
+  if (imageBytes.length !== expectedCount * PIXELS || labelBytes.length !== expectedCount) {
+    throw located('corrupt Fashion-MNIST cache entry: array sizes do not match the split', {
+      file: imagesFile,
+      expected: `${expectedCount} images`,
+      found: `${imageBytes.length / PIXELS} images, ${labelBytes.length} labels`,
+    });
   }
+  checkLabels(labelBytes, labelsFile);
   const part: Part = {
-    images: images.data,
-    labels: labels.data,
+    images: imageBytes,
+    labels: labelBytes,
     count: expectedCount,
     imagesFile,
     labelsFile,

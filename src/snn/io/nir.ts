@@ -38,13 +38,19 @@
  * those only when they agree with the NIR parameters of the file (so a graph edited by another tool is
  * read from its NIR parameters), which makes export → import reproduce the topology exactly.
  */
-import { existsSync, openSync, readSync, closeSync, fstatSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import h5wasm from 'h5wasm/node';
+import { h5, h5Loaded, looksLikeHdf5, withQuietHdf5, type H5Lib } from '../../util/hdf5.js';
 import { prepareOutputFile } from '../../util/fs-errors.js';
 import type { Dataset, Group } from 'h5wasm/node';
-import { InputError, located } from '../../util/errors.js';
-import { NetworkSchema, NeuronSchema, type NetworkSpec, type NeuronSpec } from '../../network/schema.js';
+import { located } from '../../util/errors.js';
+import {
+  NetworkSchema,
+  NeuronSchema,
+  type InputEncoding,
+  type NetworkSpec,
+  type NeuronSpec,
+} from '../../network/schema.js';
 import { inferShapes } from '../../network/shapes.js';
 import { checkTensors, type SnnModel } from '../model.js';
 import { NEURON_CONVENTION_NAMES, neuronConvention } from '../neurons/registry.js';
@@ -60,7 +66,14 @@ export interface NirImportOptions {
   convention?: NirConvention;
   /** Model name. Default: the exporter's (metadata) or the file's base name. */
   name?: string;
+  /** Timesteps the model runs. Default: the exporter's (metadata) or the network schema's 4. */
+  timesteps?: number;
+  /** How the input reaches the first layer. Default: the exporter's (metadata) or 'direct'. */
+  encoding?: InputEncoding;
 }
+
+/** Where an imported model's timesteps and input encoding came from (kept in its metadata). */
+export type ImportChoice = 'option' | 'imcsim metadata' | 'default';
 
 export interface NirExportOptions {
   /** Step (s) used to turn per-step leaks into NIR time constants (β conventions). Default 1e-4. */
@@ -85,7 +98,19 @@ const SUPPORTED = [
   'IF',
   'LIF',
   'LI',
+  'Threshold',
+  'CubaLIF',
+  'CubaLI',
+  'I',
+  'Scale',
+  'Delay',
 ] as const;
+/** Nodes that make the weighted node before them a spiking layer. */
+const SPIKING_NODES = ['IF', 'LIF', 'Threshold', 'CubaLIF'];
+/** Nodes that make the weighted node before them the non-spiking output accumulator. */
+const ACCUMULATOR_NODES = ['LI', 'CubaLI', 'I'];
+/** v_threshold when a file has none (NIR 1.0.x exporters that leave it out mean the unit threshold). */
+export const NIR_DEFAULT_V_THRESHOLD = 1;
 const CONVENTIONS: readonly NirConvention[] = NEURON_CONVENTION_NAMES;
 
 // ---------------------------------------------------------------------------------------------------
@@ -117,51 +142,6 @@ interface RawGraph {
   meta: Map<string, string>;
 }
 
-let ready: Promise<unknown> | null = null;
-/**
- * The HDF5 library, ready. HDF5's default error handler prints a multi-line diagnostic stack to stderr
- * (through console.error); h5wasm's throwing handler puts that text in a JS Error instead, which
- * readGraph turns into our one-line InputError, so nothing from HDF5 reaches the terminal.
- */
-async function h5(): Promise<typeof h5wasm> {
-  ready ??= h5wasm.ready.then((m) => m.activate_throwing_error_handler());
-  await ready;
-  return h5wasm;
-}
-
-/** The innermost HDF5 message (e.g. "bad symbol table node signature") of a diagnostic stack, or the text. */
-function hdf5Reason(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
-  const minor = [...text.matchAll(/minor: (.+)/g)].map((m) => m[1].trim());
-  const lines = [...text.matchAll(/#\d+: .*? in (\w+)\(\): (.+)/g)].map((m) => m[2].trim());
-  const last =
-    lines.at(-1) ??
-    text
-      .split('\n')
-      .find((l) => l.trim() !== '')
-      ?.trim() ??
-    'unknown error';
-  return minor.length > 0 ? `${last} (${minor.at(-1)})` : last;
-}
-
-const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
-
-/** HDF5 files start with a signature at offset 0, 512, 1024, 2048, …; checked first so HDF5 prints nothing. */
-function looksLikeHdf5(file: string): boolean {
-  const fd = openSync(file, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const buf = Buffer.alloc(8);
-    for (let off = 0; off + 8 <= size; off = off === 0 ? 512 : off * 2) {
-      readSync(fd, buf, 0, 8, off);
-      if (HDF5_SIGNATURE.every((b, i) => buf[i] === b)) return true;
-    }
-    return false;
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function readParam(ds: Dataset): Param {
   const shape = ds.shape ?? [];
   const v = ds.value;
@@ -186,10 +166,10 @@ function readParam(ds: Dataset): Param {
 }
 
 function isGroup(e: unknown): e is Group {
-  return e instanceof h5wasm.Group;
+  return e instanceof h5Loaded().Group;
 }
 function isDataset(e: unknown): e is Dataset {
-  return e instanceof h5wasm.Dataset;
+  return e instanceof h5Loaded().Dataset;
 }
 
 function readStringMap(g: Group): Map<string, string> {
@@ -213,26 +193,12 @@ async function readGraph(file: string): Promise<RawGraph> {
       expected: 'an HDF5 file written by a NIR exporter',
     });
   const lib = await h5();
-  // A wasm abort (e.g. a corrupt string length asking for more memory than wasm has) prints
-  // "Aborted(…)" through the console.error that Emscripten bound at load time; the read is synchronous,
-  // so holding stderr for its duration hides only that text, which the error below reports instead.
-  const write = process.stderr.write;
-  process.stderr.write = () => true;
-  try {
-    return readGraphFrom(lib, file);
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw located('corrupt or unreadable NIR file (HDF5)', {
-      file,
-      expected: 'an intact HDF5 file written by a NIR exporter',
-      found: hdf5Reason(e),
-    });
-  } finally {
-    process.stderr.write = write;
-  }
+  return withQuietHdf5(file, 'NIR file', 'an intact HDF5 file written by a NIR exporter', () =>
+    readGraphFrom(lib, file),
+  );
 }
 
-function readGraphFrom(lib: typeof h5wasm, file: string): RawGraph {
+function readGraphFrom(lib: H5Lib, file: string): RawGraph {
   const f = new lib.File(file, 'r');
   try {
     const versionDs = f.get('version');
@@ -483,6 +449,26 @@ class Importer {
       next.set(a, [...(next.get(a) ?? []), b]);
       prev.set(b, [...(prev.get(b) ?? []), a]);
     }
+    // A back edge (to a node on the current path from Input) is a recurrent connection: named as such.
+    {
+      const state = new Map<string, 1 | 2>();
+      const visit = (name: string): void => {
+        state.set(name, 1);
+        for (const nx of next.get(name) ?? []) {
+          if (state.get(nx) === 1)
+            this.fail(
+              g.nodes.get(nx)!,
+              `receives the recurrent edge ${name} → ${nx}: recurrent connections (RLeaky, RSynaptic, recurrent CubaLIF) are not supported; imcsim networks are feed-forward chains`,
+              undefined,
+              'a feed-forward graph',
+              `edge ${name} → ${nx}`,
+            );
+          if (!state.has(nx)) visit(nx);
+        }
+        state.set(name, 2);
+      };
+      for (const n of inputs) visit(n.name);
+    }
     for (const n of g.nodes.values()) {
       const ins = prev.get(n.name) ?? [];
       const outs = next.get(n.name) ?? [];
@@ -519,7 +505,22 @@ class Importer {
     for (const n of g.nodes.values())
       if (!seen.has(n.name))
         this.fail(n, 'is not on the path from Input to Output (imcsim networks are a single chain)');
-    return this.build(chain);
+    // A Delay of zero everywhere is the identity; any other delay shifts spikes in time, which a chain of
+    // layers stepping together cannot express.
+    for (const n of chain)
+      if (n.type === 'Delay') {
+        const d = this.numeric(n, 'delay');
+        const k = d.findIndex((v) => v !== 0);
+        if (k >= 0)
+          this.fail(
+            n,
+            'Delay with a non-zero delay is not supported (imcsim layers all advance one timestep together; a delay line is not modelled)',
+            'delay',
+            'all zeros',
+            `${d[k]} at index ${k}`,
+          );
+      }
+    return this.build(chain.filter((n) => n.type !== 'Delay'));
   }
 
   conventionFor(node: RawNode): NirConvention {
@@ -548,9 +549,44 @@ class Importer {
   } {
     const convention = this.conventionFor(node);
     const dt = this.dtFor(node);
-    const r = this.scalar(node, 'r', neurons);
-    const thr = this.scalar(node, 'v_threshold', neurons);
+    if (node.type === 'Threshold') {
+      // Heaviside(x − θ), no memory: u = 0·u + x; s = u > θ; reset — the dtsnn update with leak 0.
+      const thr = this.scalar(node, 'threshold', neurons);
+      if (!(thr > 0)) this.fail(node, 'threshold must be positive', 'threshold', '> 0', String(thr));
+      return {
+        neuron: NeuronSchema.parse({
+          model: 'lif',
+          convention: 'dtsnn',
+          leak: 0,
+          threshold: thr,
+          reset: 'hard',
+          v_reset: 0,
+        }),
+        gain: 1,
+        tensors: {},
+      };
+    }
+    let r = this.scalar(node, 'r', neurons);
+    const thr = this.scalar(node, 'v_threshold', neurons, NIR_DEFAULT_V_THRESHOLD);
     const vReset = this.scalar(node, 'v_reset', neurons, 0);
+    let tauMem = 0;
+    if (node.type === 'CubaLIF') {
+      // τ_syn·dI/dt = −I + w_in·x; τ_mem·dv/dt = (v_leak − v) + r·I. Forward Euler at dt with τ_syn = dt
+      // makes I = w_in·x (no synaptic memory): a LIF with input gain r·w_in. Any other τ_syn needs a
+      // second state (the synaptic current) that imcsim's neurons do not have.
+      const tauSyn = this.scalar(node, 'tau_syn', neurons);
+      if (!(Math.abs(tauSyn - dt) <= 1e-6 * dt))
+        // float32 files: equal to 1 ppm
+        this.fail(
+          node,
+          `CubaLIF with tau_syn ≠ dt (${dt} s) is not supported: its synaptic current is a second state imcsim's neurons do not keep (snnTorch Synaptic with alpha = 0, or --dt equal to tau_syn, maps exactly)`,
+          'tau_syn',
+          `${dt} (= dt)`,
+          String(tauSyn),
+        );
+      r *= node.params.has('w_in') ? this.scalar(node, 'w_in', neurons) : 1;
+      tauMem = this.scalar(node, 'tau_mem', neurons);
+    } else if (node.type === 'LIF') tauMem = this.scalar(node, 'tau', neurons);
     const nir: NirNeuronParams =
       node.type === 'IF'
         ? { type: 'IF', r, v_threshold: thr, v_reset: vReset }
@@ -559,8 +595,8 @@ class Importer {
             r,
             v_threshold: thr,
             v_reset: vReset,
-            tau: this.scalar(node, 'tau', neurons),
-            v_leak: this.scalar(node, 'v_leak', neurons),
+            tau: tauMem,
+            v_leak: this.scalar(node, 'v_leak', neurons, node.type === 'CubaLIF' ? 0 : undefined),
           };
     if (!(thr > 0)) this.fail(node, 'v_threshold must be positive', 'v_threshold', '> 0', String(thr));
     if (!(r > 0)) this.fail(node, 'r must be positive', 'r', '> 0', String(r));
@@ -611,6 +647,93 @@ class Importer {
     };
   }
 
+  /**
+   * A Scale node's factors as one per element of `shape` ([C, H, W] or [F]): the file may give one value,
+   * one per channel (C or C×1×1) or one per element.
+   */
+  scaleVector(node: RawNode, shape: number[], perElement = false): Float64Array {
+    const v = this.numeric(node, 'scale');
+    for (let k = 0; k < v.length; k++)
+      if (!Number.isFinite(v[k]))
+        this.fail(node, 'scale must be finite', 'scale', 'finite numbers', String(v[k]));
+    const C = shape[0];
+    const n = prod(shape);
+    const hw = n / C;
+    const out = new Float64Array(perElement ? n : C);
+    if (v.length === 1) out.fill(v[0]);
+    else if (v.length === n && perElement) out.set(v);
+    else if (v.length === C) {
+      if (perElement) for (let c = 0; c < C; c++) out.fill(v[c], c * hw, (c + 1) * hw);
+      else out.set(v);
+    } else if (v.length === n && !perElement) {
+      for (let c = 0; c < C; c++) {
+        for (let k = 1; k < hw; k++)
+          if (v[c * hw + k] !== v[c * hw])
+            this.fail(
+              node,
+              'a Scale on a layer output must be uniform within each channel (it is folded into the weights)',
+              'scale',
+              'one value per channel',
+              `channel ${c} varies`,
+            );
+        out[c] = v[c * hw];
+      }
+    } else
+      this.fail(
+        node,
+        'scale does not match the shape it multiplies',
+        'scale',
+        `1, ${C} or ${n} values`,
+        String(v.length),
+      );
+    return out;
+  }
+
+  /** Per-channel factors of a pending per-element scale; it must be uniform within each channel. */
+  perChannel(p: { s: Float64Array; shape: number[]; from: string }, at: RawNode): Float64Array {
+    const C = p.shape.length === 3 ? p.shape[0] : p.s.length;
+    const hw = p.s.length / C;
+    const out = new Float64Array(C);
+    for (let c = 0; c < C; c++) {
+      out[c] = p.s[c * hw];
+      for (let k = 1; k < hw; k++)
+        if (p.s[c * hw + k] !== out[c])
+          this.fail(
+            at,
+            `the Scale ${p.from} before it varies within a channel, which cannot be folded into a convolution's or pooling's weights`,
+            'scale',
+            'one value per channel',
+            `channel ${c} varies`,
+          );
+    }
+    return out;
+  }
+
+  /** Multiplies the weights by the input scale: per input channel (Conv2d) or per input feature. */
+  foldInputScale(
+    p: { s: Float64Array; shape: number[]; from: string },
+    n: RawNode,
+    w: NamedTensor,
+    shape: number[],
+  ): void {
+    if (n.type === 'Conv2d') {
+      const s = this.perChannel(p, n);
+      const [o, ipg, kh, kw] = w.shape;
+      const groups = shape[0] / ipg;
+      const opg = o / groups;
+      for (let oc = 0; oc < o; oc++)
+        for (let ic = 0; ic < ipg; ic++) {
+          const f = s[Math.floor(oc / opg) * ipg + ic];
+          const base = (oc * ipg + ic) * kh * kw;
+          for (let k = 0; k < kh * kw; k++) w.data[base + k] = Math.fround(w.data[base + k] * f);
+        }
+    } else {
+      const [o, inF] = w.shape;
+      for (let r = 0; r < o; r++)
+        for (let j = 0; j < inF; j++) w.data[r * inF + j] = Math.fround(w.data[r * inF + j] * p.s[j]);
+    }
+  }
+
   build(chain: RawNode[]): SnnModel {
     const { file, g } = this;
     const netMeta = parseJson<NetworkMeta>(g.meta.get('imcsim_network'));
@@ -644,6 +767,8 @@ class Importer {
     const layerMeta = (name: string) => netMeta?.layers?.[name];
     let firstNeuron: NeuronSpec | undefined;
     let finished = false;
+    /** A Scale on the way to the next weighted layer: one factor per element of the current shape. */
+    let pendingScale: { s: Float64Array; shape: number[]; from: string } | undefined;
 
     for (let i = 1; i < chain.length; i++) {
       const n = chain[i];
@@ -654,6 +779,13 @@ class Importer {
         );
       switch (n.type) {
         case 'Output': {
+          if (pendingScale)
+            this.fail(
+              chain.find((c) => c.name === pendingScale!.from.split(', ')[0])!,
+              'a Scale after the last weighted layer cannot be folded into weights',
+              'scale',
+              'a Scale before or directly after a Conv2d, Affine or Linear node',
+            );
           const out = this.shapeOf(n, 'output_type');
           if (prod(out) !== prod(shape))
             this.fail(
@@ -774,11 +906,29 @@ class Importer {
             layer = { name, type: 'linear', out_features: o, spiking: true, bias: useBias };
           }
           if (lm?.timesteps !== undefined) layer.timesteps = lm.timesteps;
-          // The node after a weighted node decides what kind of layer it is.
-          const nx = chain[i + 1];
+          // A Scale before this layer (on its input) multiplies the weights of each input channel/feature.
+          if (pendingScale) {
+            this.foldInputScale(pendingScale, n, w, shape);
+            metadata[`nir.${name}.input_scale_folded_from`] = pendingScale.from;
+            pendingScale = undefined;
+          }
+          // The node after a weighted node decides what kind of layer it is; a Scale right after it
+          // multiplies its outputs, folded into the weights and bias of each output channel/feature.
+          let nx = chain[i + 1];
+          if (nx.type === 'Scale') {
+            const s = this.scaleVector(nx, outShape);
+            const per = w.data.length / w.shape[0];
+            for (let o = 0; o < w.shape[0]; o++) {
+              for (let k = 0; k < per; k++) w.data[o * per + k] = Math.fround(w.data[o * per + k] * s[o]);
+              if (bias) bias.data[o] = Math.fround(bias.data[o] * s[o]);
+            }
+            metadata[`nir.${name}.output_scale_folded_from`] = nx.name;
+            i++;
+            nx = chain[i + 1];
+          }
           let gain = 1;
           const neurons = prod(outShape);
-          if (nx.type === 'IF' || nx.type === 'LIF') {
+          if (SPIKING_NODES.includes(nx.type)) {
             const nr = this.neuron(nx, neurons);
             // A layer that used the network's neuron before export does so again.
             const inherits =
@@ -796,14 +946,22 @@ class Importer {
             if (nr.tensors.leak !== undefined)
               tensors.set(`${name}.leak`, { shape: [1], data: Float32Array.of(nr.tensors.leak) });
             i++;
-          } else if (nx.type === 'LI') {
+          } else if (ACCUMULATOR_NODES.includes(nx.type)) {
+            // LI, CubaLI and I at the output: the non-spiking accumulator (Σ_t W·s_t + b); their leak,
+            // synaptic filter and gain are not modelled and are kept in the metadata.
             layer.spiking = false;
-            const li = {
-              tau: this.scalar(nx, 'tau', neurons),
-              r: this.scalar(nx, 'r', neurons),
-              v_leak: this.scalar(nx, 'v_leak', neurons),
-            };
-            metadata[`nir.${name}.li`] = JSON.stringify(li);
+            const keys = {
+              LI: ['tau', 'r', 'v_leak'],
+              CubaLI: ['tau_syn', 'tau_mem', 'r', 'v_leak', 'w_in'],
+              I: ['r'],
+            }[nx.type as 'LI' | 'CubaLI' | 'I'];
+            const params = Object.fromEntries(
+              keys
+                .filter((k) => nx.params.has(k) || k !== 'w_in')
+                .map((k) => [k, this.scalar(nx, k, neurons)]),
+            );
+            metadata[`nir.${name}.${nx.type === 'LI' ? 'li' : nx.type.toLowerCase()}`] =
+              JSON.stringify(params);
             finished = true;
             i++;
           } else if (nx.type === 'Output') {
@@ -812,9 +970,9 @@ class Importer {
           } else {
             this.fail(
               n,
-              `must be followed by IF, LIF, LI or Output (a weighted layer without neurons inside the network is not supported)`,
+              `must be followed by a neuron (IF, LIF, Threshold, CubaLIF), an output node (LI, CubaLI, I) or Output (a weighted layer without neurons inside the network is not supported)`,
               undefined,
-              'IF, LIF, LI or Output',
+              'IF, LIF, Threshold, CubaLIF, LI, CubaLI, I or Output',
               `${nx.type} node "${nx.name}"`,
             );
           }
@@ -856,6 +1014,13 @@ class Importer {
               'a positive output size',
               `${ho}×${wo}`,
             );
+          if (pendingScale) {
+            // Pooling is linear per channel: a per-channel scale passes through it.
+            const per = this.perChannel(pendingScale, n);
+            const out = new Float64Array(c * ho * wo);
+            for (let ch = 0; ch < c; ch++) out.fill(per[ch], ch * ho * wo, (ch + 1) * ho * wo);
+            pendingScale = { ...pendingScale, s: out, shape: [c, ho, wo] };
+          }
           const layer: RawLayer = {
             name: layerName(n),
             type: n.type === 'SumPool2d' ? 'sumpool2d' : 'avgpool2d',
@@ -882,11 +1047,26 @@ class Importer {
             );
           layers.push({ name: layerName(n), type: 'flatten' });
           shape = [prod(shape)];
+          if (pendingScale) pendingScale = { ...pendingScale, shape: [...shape] };
+          break;
+        }
+        case 'Scale': {
+          const s = this.scaleVector(n, shape, true);
+          if (pendingScale) for (let k = 0; k < s.length; k++) s[k] *= pendingScale.s[k];
+          pendingScale = {
+            s,
+            shape: [...shape],
+            from: pendingScale ? `${pendingScale.from}, ${n.name}` : n.name,
+          };
           break;
         }
         case 'IF':
         case 'LIF':
         case 'LI':
+        case 'Threshold':
+        case 'CubaLIF':
+        case 'CubaLI':
+        case 'I':
           this.fail(
             n,
             'a neuron node must directly follow a Conv2d, Affine or Linear node',
@@ -904,9 +1084,13 @@ class Importer {
       name: this.opts.name ?? netMeta?.name ?? sanitizeLayerName(basename(file, extname(file)), 'nir'),
       ...(netMeta?.description !== undefined ? { description: netMeta.description } : {}),
       ...(netMeta?.dataset !== undefined ? { dataset: netMeta.dataset } : {}),
-      input: { shape: inShape, encoding: netMeta?.encoding ?? 'direct' },
+      input: { shape: inShape, encoding: this.opts.encoding ?? netMeta?.encoding ?? 'direct' },
       classes: prod(shape),
-      ...(netMeta?.timesteps !== undefined ? { timesteps: netMeta.timesteps } : {}),
+      ...(this.opts.timesteps !== undefined
+        ? { timesteps: this.opts.timesteps }
+        : netMeta?.timesteps !== undefined
+          ? { timesteps: netMeta.timesteps }
+          : {}),
       neuron: netMeta?.neuron ?? firstNeuron ?? {},
       layers,
     };
@@ -919,6 +1103,10 @@ class Importer {
         { file },
       );
     const spec: NetworkSpec = parsed.data;
+    const choice = (opt: unknown, meta: unknown): ImportChoice =>
+      opt !== undefined ? 'option' : meta !== undefined ? 'imcsim metadata' : 'default';
+    metadata['nir.timesteps_from'] = choice(this.opts.timesteps, netMeta?.timesteps);
+    metadata['nir.encoding_from'] = choice(this.opts.encoding, netMeta?.encoding);
     const shapes = inferShapes(spec, file);
     checkTensors(spec, shapes, tensors, file);
     return { spec, shapes, tensors, metadata };
@@ -994,7 +1182,7 @@ interface NetworkMeta {
   description?: string;
   dataset?: string;
   timesteps?: number;
-  encoding?: 'direct' | 'rate';
+  encoding?: InputEncoding;
   neuron?: NeuronSpec;
   layers?: Record<string, { timesteps?: number; bias?: boolean; inherit?: boolean }>;
 }

@@ -18,8 +18,53 @@ function step(
 ): number {
   const { leak: beta, threshold: thr, vReset } = p;
   const hard = p.reset === 'hard';
+  const len = u.length;
   let n = 0;
-  for (let i = 0; i < u.length; i++) {
+  // The settings are fixed for the call: one loop per case (the same arithmetic in each, branch-free
+  // of the settings inside; the engine and the trainer run this over every neuron of every timestep).
+  if (p.resetDelay && !hard && v === null && f(thr) === thr) {
+    // Inference with a float32 threshold: for float32 a and θ, f(a − θ) > 0 exactly when a > θ (the
+    // difference of two float32 values is a non-zero multiple of 2^−149 or 0, so neither rounding to
+    // double nor to float32 changes its sign or makes it 0; NaN and ±∞ compare alike), so the compares
+    // skip the subtraction. The reset's f(base − θ) is kept.
+    for (let i = 0; i < len; i++) {
+      const ui = u[i];
+      const base = f(f(beta * ui) + x[i]);
+      const vv = ui > thr ? f(base - thr) : base;
+      const spike = vv > thr;
+      s[i] = spike ? 1 : 0;
+      if (spike) n++;
+      u[i] = vv;
+    }
+    return n;
+  }
+  if (p.resetDelay && !hard && v !== null) {
+    // The usual snnTorch setting (subtract reset one step late), as the trainer records it.
+    for (let i = 0; i < len; i++) {
+      const ui = u[i];
+      const base = f(f(beta * ui) + x[i]);
+      const vv = f(ui - thr) > 0 ? f(base - thr) : base;
+      v[i] = vv;
+      const spike = f(vv - thr) > 0;
+      s[i] = spike ? 1 : 0;
+      if (spike) n++;
+      u[i] = vv;
+    }
+    return n;
+  }
+  if (p.resetDelay && !hard) {
+    for (let i = 0; i < len; i++) {
+      const ui = u[i];
+      const base = f(f(beta * ui) + x[i]);
+      const vv = f(ui - thr) > 0 ? f(base - thr) : base;
+      const spike = f(vv - thr) > 0;
+      s[i] = spike ? 1 : 0;
+      if (spike) n++;
+      u[i] = vv;
+    }
+    return n;
+  }
+  for (let i = 0; i < len; i++) {
     let vv: number;
     if (p.resetDelay) {
       const r = f(u[i] - thr) > 0 ? 1 : 0;

@@ -11,7 +11,8 @@ import { writeToString } from 'fast-csv';
 import { located } from '../../util/errors.js';
 import { loadNetwork } from '../../network/load.js';
 import { writeFileAtomic } from '../../util/atomic.js';
-import { loadDataset, type Dataset, type DatasetName } from '../data/dataset.js';
+import { loadDataset, type Dataset, type DatasetRef } from '../data/dataset.js';
+import type { Normalization } from '../data/external.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { initModel, loadModel, saveModel, type SnnModel } from '../model.js';
 import { inferShapes } from '../../network/shapes.js';
@@ -28,7 +29,9 @@ import {
 export interface TrainCommandOptions extends TrainConfig {
   /** Model directory (with or without weights) or topology file. */
   model: string;
-  dataset: DatasetName;
+  dataset: DatasetRef;
+  /** Declared normalisation of a dataset on disk. */
+  normalize?: Normalization;
   dataDir?: string;
   out: string;
   method: 'dtsnn' | 'iir';
@@ -108,9 +111,20 @@ export interface TrainCommandResult {
 
 export async function trainCommand(o: TrainCommandOptions): Promise<TrainCommandResult> {
   const t0 = performance.now();
-  const train = loadDataset(o.dataset, 'train', { dataDir: o.dataDir, limit: o.samples });
+  const train = loadDataset(o.dataset, 'train', {
+    dataDir: o.dataDir,
+    limit: o.samples,
+    normalize: o.normalize,
+  });
+  if (train.frames !== undefined)
+    throw located('training on event data is not supported: the trainer feeds one static image per sample', {
+      path: '--dataset',
+      expected: 'an image dataset (npz, npy, idx, cifar10, cifar100, mnist, fashion-mnist)',
+      found: String(o.dataset),
+    });
   const validation: Dataset = loadDataset(o.dataset, 'validation', {
     dataDir: o.dataDir,
+    normalize: o.normalize,
     limit: o.valSamples,
   });
   const name = basename(resolve(o.out));

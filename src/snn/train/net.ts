@@ -649,6 +649,32 @@ export class NeuronOp implements Op {
       const o = t * n;
       const xo = isStatic ? 0 : o;
       const po = (t - 1) * n;
+      if (delayedReset && !normalised && !hard) {
+        // The common snnTorch case (subtract reset, ∂z/∂v = 1), settings hoisted: the same arithmetic as
+        // the general loop below.
+        for (let i = 0; i < n; i++) {
+          const gv = ds[o + i] * sg(v[o + i] - thr) + gu[i];
+          dx[xo + i] += gv * inputGain;
+          gu[i] = gv * decay;
+        }
+        continue;
+      }
+      if (!delayedReset && !normalised && !thrP && !leakP) {
+        // DT-SNN-style (fixed leak and threshold, ∂z/∂v = 1), settings hoisted as above.
+        if (hard)
+          for (let i = 0; i < n; i++) {
+            const gv = ds[o + i] * sg(v[o + i] - thr) + (s[o + i] !== 0 ? 0 : gu[i]);
+            dx[xo + i] += gv * inputGain;
+            gu[i] = gv * decay;
+          }
+        else
+          for (let i = 0; i < n; i++) {
+            const gv = ds[o + i] * sg(v[o + i] - thr) + gu[i];
+            dx[xo + i] += gv * inputGain;
+            gu[i] = gv * decay;
+          }
+        continue;
+      }
       if (delayedReset) {
         // u_t = v_t; a hard reset from s_{t−1} replaced v_t by v_reset (no path to x_t or u_{t−1}).
         for (let i = 0; i < n; i++) {
@@ -730,7 +756,13 @@ export class TrainNet {
     const { spec, tensors } = model;
     this.timesteps = opts.timesteps;
     this.surrogate = opts.surrogate;
-    this.encoding = opts.encoding ?? spec.input.encoding;
+    const encoding = opts.encoding ?? spec.input.encoding;
+    if (encoding === 'events')
+      throw located(
+        'training on event input is not supported: the trainer feeds one static image per sample (train with direct or rate encoding; eval, trace and simulate run event data)',
+        { path: 'input.encoding', expected: 'direct or rate', found: 'events' },
+      );
+    this.encoding = encoding;
     this.inputSize = spec.input.shape.reduce((a, b) => a * b, 1);
     this.classes = spec.classes;
     const tensor = (name: string) => {

@@ -8,13 +8,12 @@ import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { located } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { Rng } from '../../util/rng.js';
 import type { Dataset } from '../data/dataset.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { loadModel, saveModel, type SnnModel } from '../model.js';
-import { evaluateModel } from '../run.js';
+import { checkInput, evaluateModel } from '../run.js';
 import { computeLoss, type LossName } from './loss.js';
 import { TrainNet } from './net.js';
 import { learningRate, Optimizer, type OptimizerName, type ScheduleName } from './optim.js';
@@ -212,11 +211,7 @@ export function createTrainer(
   state?: TrainState,
 ): Trainer {
   const inSize = model.spec.input.shape.reduce((a, b) => a * b, 1);
-  if (inSize !== train.shape.reduce((a, b) => a * b, 1) || model.spec.classes !== train.classes)
-    throw located(`model ${model.spec.name} does not fit dataset ${train.name}`, {
-      expected: `input [${model.spec.input.shape.join(', ')}] and ${model.spec.classes} classes`,
-      found: `[${train.shape.join(', ')}] and ${train.classes} classes`,
-    });
+  checkInput(model, train, 'direct');
   const netOpts = {
     timesteps: cfg.timesteps,
     surrogate: cfg.surrogate,
