@@ -5,6 +5,11 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../util/package-root.js';
 import { removeTemps } from '../util/temp-files.js';
 import { DEFAULT_ARCH_PATH, DEFAULT_ARCH_PRESET, resolvePreset } from '../util/presets.js';
+import type { Command } from 'commander';
+import { basename } from 'node:path';
+import { loadArch, parseOverride } from '../config/load.js';
+import { loadDataset, type DatasetRef, type LoadDatasetOptions } from '../snn/data/dataset.js';
+import type { ChipRunOptions } from '../snn/run.js';
 
 export { OperationalError };
 
@@ -124,6 +129,39 @@ export function markRequired(o: object): void {
 }
 export function isRequiredOption(o: object): boolean {
   return REQUIRED.has(o);
+}
+
+/** The --arch / --set options of hardware-aware inference (eval, trace, dtsnn-curve, ldsnn-search). */
+export function addChipOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--arch <file|preset>',
+      'run on this chip’s arithmetic (quantised weights, grouped reads through the ADC, fixed-point potentials, device: keys); default: the float engine',
+      preset('--arch'),
+    )
+    .option('--set <path=value>', 'with --arch: override an arch key (repeatable)', collect, []);
+}
+
+/**
+ * Hardware-aware inference options from --arch / --set: the chip, its name (the file name without
+ * extension: a preset's name, never a path) and the training split of the dataset for calibration
+ * (loaded with the run's own options: directory, normalisation, event binning).
+ */
+export function chipRunOptions(
+  o: { arch?: string; set?: string[] },
+  dataset: DatasetRef,
+  loadOpts: LoadDatasetOptions,
+): ChipRunOptions | undefined {
+  if (o.arch === undefined) {
+    if (o.set && o.set.length > 0)
+      throw located('--set needs --arch (the chip whose arithmetic it changes)', { path: '--set' });
+    return undefined;
+  }
+  const spec = loadArch(o.arch, (o.set ?? []).map(parseOverride));
+  const name = basename(o.arch).replace(/\.ya?ml$/i, '');
+  // The first adc.calibration_samples images of the training split, loaded as the run loads its split.
+  const calibration = loadDataset(dataset, 'train', { ...loadOpts, limit: spec.adc.calibration_samples });
+  return { spec, name, calibration };
 }
 
 /**

@@ -67,6 +67,7 @@ export function formatDemo(r: DemoResult): string {
   return [
     `imcsim demo: ${r.samples} ${r.dataset} samples, model ${shownPath(r.model)}`,
     `chip ${s.arch} (${shownPath(r.arch)}), ADC model ${s.adc_family}, schedule ${s.schedule}`,
+    `spikes computed on: ${s.assumptions.trace_arithmetic}`,
     '',
     table(['', 'static T=4', 'DT-SNN (entropy exit)', 'change'], rows),
     '',
@@ -97,11 +98,13 @@ export function registerDemoCommand(program: Command, io: Io): void {
     .option('--out <dir>', 'output folder (run folders static/, dtsnn/ and compare/)', 'reports/demo')
     .option('--samples <N>', 'MNIST test samples', parsePositiveInt('--samples'), DEMO_DEFAULTS.samples)
     .option('--json', 'print the two run summaries as JSON')
-    .action(async (o: { out: string; samples: number; json?: boolean }) => {
+    .option('--float', 'trace on the float32 engine instead of the chip’s arithmetic')
+    .action(async (o: { out: string; samples: number; json?: boolean; float?: boolean }) => {
       let bar: Progress | null = null;
       const r = await runDemo({
         out: o.out,
         samples: o.samples,
+        float: o.float,
         onProgress: (step, done, total) => {
           bar ??= progressBar(step);
           bar.update(done, total);

@@ -13,6 +13,7 @@ import {
   loadDataset,
   type Dataset,
   type DatasetRef,
+  type LoadDatasetOptions,
   type DatasetSplit,
 } from '../snn/data/dataset.js';
 import {
@@ -34,7 +35,15 @@ import type { TracePolicy } from '../trace/types.js';
 import { pct } from '../util/format.js';
 import { exitPolicy, POLICY_NAMES } from '../snn/policies/registry.js';
 import { THETA } from '../snn/policies/theta.js';
-import { parsePositiveInt, oneOf, parseSeed, preset, type Io } from './common.js';
+import {
+  addChipOptions,
+  chipRunOptions,
+  parsePositiveInt,
+  oneOf,
+  parseSeed,
+  preset,
+  type Io,
+} from './common.js';
 import { checkOutputDir, checkOutputFile } from '../util/fs-errors.js';
 
 const POLICIES = POLICY_NAMES;
@@ -68,6 +77,16 @@ interface PolicyFlags {
   alignment?: 'repeat' | 'rate' | 'pad';
 }
 
+/** The device effects switched on, as a clause ('' when the devices are ideal). */
+export function deviceNote(device: Record<string, number | boolean>): string {
+  const on = Object.entries(device).filter(([k, v]) => k !== 'seed' && v !== 0 && v !== false);
+  const defaults: Record<string, number> = { drift_time_s: 1, drift_t0_s: 1 };
+  const shown = on.filter(([k, v]) => !(k in defaults && v === defaults[k]));
+  return shown.length === 0
+    ? ', ideal devices'
+    : `, devices ${shown.map(([k, v]) => `${k}=${v}`).join(' ')} (seed ${device.seed})`;
+}
+
 function policyOf(o: PolicyFlags, defaultT: number): TracePolicy {
   const T = o.timesteps ?? defaultT;
   switch (o.policy) {
@@ -87,7 +106,7 @@ function policyOf(o: PolicyFlags, defaultT: number): TracePolicy {
 }
 
 function addRunOptions(cmd: Command): Command {
-  return cmd
+  return addChipOptions(cmd)
     .option(
       '--dataset <name|FORMAT:PATH>',
       `dataset: ${DATASET_NAMES.join(' | ')}, or data on disk: npz:FILE | npy:DIR | idx:DIR | cifar10:DIR | cifar100:DIR | events:FILE (docs/DATASETS.md)`,
@@ -162,6 +181,8 @@ interface RunFlags extends PolicyFlags {
   samples?: number;
   seed: number;
   json?: boolean;
+  arch?: string;
+  set?: string[];
 }
 
 /** --samples beyond the split is clamped to it: said on stderr, not silently. */
@@ -195,12 +216,17 @@ export function datasetRef(v: string): DatasetRef {
 
 /** The dataset of a run: frames = the first layer's timesteps for event data. */
 function runDataset(o: RunFlags, dataset: DatasetRef, policy: TracePolicy): Dataset {
-  return loadDataset(dataset, o.split, {
+  return loadDataset(dataset, o.split, runDatasetOptions(o, policy));
+}
+
+/** How a run loads its data (also the training split it calibrates the chip's arithmetic on). */
+function runDatasetOptions(o: RunFlags, policy: TracePolicy): LoadDatasetOptions {
+  return {
     dataDir: o.dataDir,
     normalize: o.normalize,
     timesteps: policy.name === 'layerwise' ? policy.layer_timesteps![0] : policy.timesteps,
     events: { by: o.binBy, values: o.eventValues },
-  });
+  };
 }
 
 export function registerSnnCommands(program: Command, io: Io): void {
@@ -226,7 +252,9 @@ export function registerSnnCommands(program: Command, io: Io): void {
       const ds = runDataset(o, need.dataset, policyOf(o, model.spec.timesteps));
       noteClamp(io, o.samples, ds);
       const bar = progressBar(`eval ${o.policy}`);
+      const chip = chipRunOptions(o, need.dataset, runDatasetOptions(o, policyOf(o, model.spec.timesteps)));
       const r = evaluateModel(model, ds, {
+        chip,
         policy: policyOf(o, model.spec.timesteps),
         encoding: o.encoding,
         seed: o.seed,
@@ -243,6 +271,9 @@ export function registerSnnCommands(program: Command, io: Io): void {
             `average timesteps ${r.avg_timesteps.toFixed(3)}`,
             `exit histogram    ${r.exit_histogram.map((n, t) => `t=${t + 1}: ${n}`).join('  ')}`,
             `synaptic ops      ${Math.round(r.synops_per_sample).toLocaleString('en')} per sample`,
+            r.chip
+              ? `arithmetic        chip ${r.chip.arch} (${r.chip.arch_hash}): ${r.chip.weight_bits}-b weights (${r.chip.weight_scale}, ${r.chip.signed_weights}) on ${r.chip.cell_bits}-b cells, ${r.chip.rows_parallel} rows per read, ${r.chip.adc_bits}-b ADC (${r.chip.adc_range}${r.chip.adc_percentile !== null ? ` at the ${r.chip.adc_percentile}th percentile of ${r.chip.calibration_samples} training samples` : ''}), ${r.chip.potential_bits}-b potentials${deviceNote(r.chip.device)}`
+              : `arithmetic        float32 (the float engine; --arch runs the chip's arithmetic)`,
           ].join('\n'),
         );
     });
@@ -316,8 +347,10 @@ export function registerSnnCommands(program: Command, io: Io): void {
       checkNetworkMemory(model.spec, model.shapes, { timesteps: policy.timesteps });
       const ds = runDataset(o, need.dataset, policy);
       noteClamp(io, o.samples, ds);
+      const chip = chipRunOptions(o, need.dataset, runDatasetOptions(o, policy));
       const bar = progressBar(`trace ${o.policy}`);
       const summary = await traceModel(model, ds, {
+        chip,
         policy,
         encoding: o.encoding,
         seed: o.seed,

@@ -11,7 +11,7 @@ export function registerStudyCommand(program: Command, io: Io): void {
   program
     .command('study')
     .description(
-      'Run a co-design study (dtsnn, iir, ldsnn, exit-overhead, hardware): simulations, CSVs, an HTML page with charts, a Markdown summary',
+      'Run a co-design study (dtsnn, iir, ldsnn, exit-overhead, hardware, accuracy): simulations, CSVs, an HTML page with charts, a Markdown summary',
     )
     .argument('<name>', `study: ${STUDY_NAMES.join(' | ')}`, oneOf('study name', STUDY_NAMES))
     .requiredOption('--out <dir>', 'study folder to write')

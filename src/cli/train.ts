@@ -17,6 +17,7 @@ import { loadModel, saveModel } from '../snn/model.js';
 import { DEFAULT_THETAS, dtsnnCurve, dtsnnCurveSvg } from '../snn/train/dtsnn.js';
 import { ldsnnEvaluate, ldsnnSearch } from '../snn/train/ldsnn.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { contentId } from '../util/hash.js';
 import { trainCommand } from '../snn/train/api.js';
 import { LOSSES, type LossName } from '../snn/train/loss.js';
 import { OPTIMIZERS, SCHEDULES, type OptimizerName, type ScheduleName } from '../snn/train/optim.js';
@@ -25,7 +26,16 @@ import type { TrainProgress } from '../snn/train/trainer.js';
 import { pct } from '../util/format.js';
 import { parseNormalize, type Normalization } from '../snn/data/external.js';
 import { datasetRef } from './snn.js';
-import { parseNumber, parsePositiveInt, oneOf, parseSeed, preset, type Io } from './common.js';
+import {
+  addChipOptions,
+  chipRunOptions,
+  parseNumber,
+  parsePositiveInt,
+  oneOf,
+  parseSeed,
+  preset,
+  type Io,
+} from './common.js';
 import { etaText } from './progress.js';
 
 const positiveNumber = (flag: string) => parseNumber(flag, { min: 0, exclusive: true });
@@ -303,7 +313,7 @@ async function writeCsv(file: string, headers: string[], rows: Array<Array<strin
 
 /** The trained model and dataset every algorithm command (dtsnn-curve, ldsnn-search) starts from. */
 function modelAndDataset(cmd: Command): Command {
-  return cmd
+  return addChipOptions(cmd)
     .requiredOption(
       '--model <dir|preset>',
       'model directory or bundled model (`imcsim presets`)',
@@ -351,10 +361,18 @@ function registerDtsnnCurveCommand(program: Command, io: Io): void {
         timesteps?: number;
         samples?: number;
         out: string;
+        arch?: string;
+        set?: string[];
       }) => {
         const model = loadModel(o.model);
         const ds = loadDataset(o.dataset, o.split, { dataDir: o.dataDir, normalize: o.normalize });
-        const r = dtsnnCurve(model, ds, { thetas: o.thetas, timesteps: o.timesteps, samples: o.samples });
+        const chip = chipRunOptions(o, o.dataset, { dataDir: o.dataDir, normalize: o.normalize });
+        const r = dtsnnCurve(model, ds, {
+          thetas: o.thetas,
+          timesteps: o.timesteps,
+          samples: o.samples,
+          chip,
+        });
         mkdirSync(o.out, { recursive: true });
         await writeCsv(
           join(o.out, 'dtsnn-curve.csv'),
@@ -367,7 +385,7 @@ function registerDtsnnCurveCommand(program: Command, io: Io): void {
             p.avg_timesteps.toFixed(6),
           ]),
         );
-        const title = `${model.spec.name} on ${ds.name}/${ds.split} (${r.samples} samples): DT-SNN entropy exit`;
+        const title = `${model.spec.name} on ${ds.name}/${ds.split} (${r.samples} samples): DT-SNN entropy exit${chip ? ` on chip ${chip.name}'s arithmetic` : ''}`;
         writeFileAtomic(join(o.out, 'dtsnn-curve.svg'), dtsnnCurveSvg(r, title));
         const lines = [`${title}, T = ${r.timesteps}`];
         for (const p of r.points)
@@ -425,10 +443,14 @@ function registerLdsnnSearchCommand(program: Command, io: Io): void {
         samples?: number;
         test: boolean;
         out: string;
+        arch?: string;
+        set?: string[];
       }) => {
         const model = loadModel(o.model);
         const val = loadDataset(o.dataset, 'validation', { dataDir: o.dataDir, normalize: o.normalize });
+        const chip = chipRunOptions(o, o.dataset, { dataDir: o.dataDir, normalize: o.normalize });
         const r = ldsnnSearch(model, val, {
+          chip,
           budget: o.budget,
           timesteps: o.timesteps,
           alignment: o.alignment,
@@ -458,6 +480,7 @@ function registerLdsnnSearchCommand(program: Command, io: Io): void {
           ldsnn_source: o.model,
           ldsnn_budget_points: String(o.budget),
           ldsnn_alignment: o.alignment,
+          ...(chip ? { ldsnn_arch: `${chip.name} (${contentId(chip.spec)})` } : {}),
           ldsnn_layer_timesteps: lt.join(','),
           ldsnn_val_accuracy: String(r.best.accuracy),
           ldsnn_uniform_val_accuracy: String(r.uniform.accuracy),
@@ -466,8 +489,8 @@ function registerLdsnnSearchCommand(program: Command, io: Io): void {
         };
         if (o.test) {
           const test = loadDataset(o.dataset, 'test', { dataDir: o.dataDir, normalize: o.normalize });
-          const u = ldsnnEvaluate(model, test, r.uniform.layer_timesteps, o.alignment);
-          const b = ldsnnEvaluate(model, test, lt, o.alignment);
+          const u = ldsnnEvaluate(model, test, r.uniform.layer_timesteps, o.alignment, undefined, chip);
+          const b = ldsnnEvaluate(model, test, lt, o.alignment, undefined, chip);
           lines.push(
             `test split: uniform ${pct(u.accuracy)} → layerwise ${pct(b.accuracy)}; synaptic updates ${(u.synops / b.synops).toFixed(2)}× fewer, neurons evaluated ${(u.neuron_updates / b.neuron_updates).toFixed(2)}× fewer`,
           );

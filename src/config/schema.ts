@@ -117,6 +117,11 @@ export const CrossbarSchema = section(
       description: 'Word lines driven in one read (a read of more active rows is split into groups)',
       source: '[our design] full-parallel read as in DT-SNN class designs',
     }),
+    weight_scale: oneOf(['per-layer', 'per-channel'], 'per-layer', {
+      description:
+        'Quantisation scale of the weights under hardware-aware inference (--arch): one per layer, or one per output channel (column)',
+      source: 'aihwkit / NeuroSim weight mapping',
+    }),
     zero_skipping: z
       .boolean()
       .meta({ description: 'Rows whose input bit is 0 are not scheduled (no read group spent on them)' })
@@ -189,6 +194,23 @@ export const AdcSchema = section(
       unit: 'columns',
       description: 'Columns multiplexed onto one ADC; one read takes that many conversion rounds',
       source: 'NeuroSim default 8 (ISAAC: 128)',
+    }),
+    range: oneOf(['calibrated', 'full-scale'], 'calibrated', {
+      description:
+        'Input range of the ADC under hardware-aware inference (--arch): calibrated per layer to a percentile of the partial sums seen on calibration samples, or the full scale of a column (rows_parallel × the top cell level); the code step is rounded up to a power of two of the cell level',
+      source: 'CrossSim 3 ADC calibration (percentile clipping per layer); NeuroSim full-scale ADC',
+    }),
+    calibration_percentile: num(99.99, [50, 100, 'a percentile; 100 = the largest partial sum seen'], {
+      unit: '%',
+      description:
+        'Percentile of the calibration partial sums (every conversion of the layer) the calibrated range covers',
+      source: '[our design]; CrossSim calibrates ADC ranges by percentile clipping',
+    }),
+    calibration_samples: int(32, [1, 10000, '[our design] 1–10000'], {
+      unit: 'samples',
+      description:
+        'Samples of the training split run to calibrate ADC ranges and membrane-potential ranges under --arch',
+      source: '[our design]',
     }),
   },
   'Analog-to-digital converters at the crossbar columns',
@@ -490,6 +512,75 @@ export const MappingSchema = section(
   'How layers are placed on crossbars, PEs and tiles',
 );
 
+export const DeviceSchema = section(
+  {
+    programming_sigma: num(0, [0, 1, '§8: RRAM programming error 3–10 % of the target; 0 = ideal'], {
+      unit: 'fraction',
+      description:
+        'Relative σ of each programmed conductance (Gaussian, fixed per chip instance); off by default',
+      source: 'docs/SOURCES.md §8: 3–10 % (CrossSim, NeuroSim V1.5 device expert)',
+    }),
+    read_noise_sigma: num(0, [0, 1, '§8: RRAM read noise 1–5 %; 0 = ideal'], {
+      unit: 'fraction',
+      description:
+        'Relative σ of each cell current per read (Gaussian, redrawn every read and timestep); off by default',
+      source: 'docs/SOURCES.md §8: 1–5 % (aihwkit, CrossSim)',
+    }),
+    stuck_at_off_rate: num(0, [0, 1, '§8: 0.1–1 % reported; a fraction of cells'], {
+      unit: 'fraction',
+      description: 'Fraction of cells stuck at the off (lowest) conductance, fixed per chip instance',
+      source: 'docs/SOURCES.md §8: 0.1–1 % (NeuroSim V1.5)',
+    }),
+    stuck_at_on_rate: num(0, [0, 1, '§8: 0.1–1 % reported; a fraction of cells'], {
+      unit: 'fraction',
+      description: 'Fraction of cells stuck at the on (highest) conductance, fixed per chip instance',
+      source: 'docs/SOURCES.md §8: 0.1–1 % (NeuroSim V1.5)',
+    }),
+    finite_on_off_ratio: z
+      .boolean()
+      .meta({
+        description:
+          'The off state conducts: cell levels span G_off = 1/crossbar.hrs_ohm to G_on = 1/crossbar.lrs_ohm (on/off ratio hrs/lrs) instead of 0 to G_on; the known off-current of the active rows is subtracted digitally after the ADC',
+        source: 'CrossSim Gmin/Gmax mapping; §8: on/off ratio 10–100',
+      })
+      .default(false),
+    drift_nu: num(0, [0, 1, 'RRAM/PCM drift exponents 0.005–0.1 (aihwkit); 0 = no drift'], {
+      unit: '1',
+      description:
+        'Conductance drift exponent ν: G(t) = G(t0)·(t/t0)^(−ν) (power law in time since programming), uncompensated',
+      source: 'aihwkit PCM/ReRAM inference drift model (power law)',
+    }),
+    drift_nu_sigma: num(0, [0, 1, 'spread of ν between cells; 0 = every cell drifts alike'], {
+      unit: '1',
+      description: 'σ of the drift exponent between cells (Gaussian, fixed per chip instance)',
+      source: 'aihwkit drift model (ν per device)',
+    }),
+    drift_time_s: num(1, [1e-6, 3.2e9, 'up to ~100 years after programming'], {
+      unit: 's',
+      description: 'Time since programming at which the chip is read (drift model)',
+      source: '[our design]',
+    }),
+    drift_t0_s: num(1, [1e-6, 1e6, 'reference time of the power law'], {
+      unit: 's',
+      description: 'Reference time t0 of the drift power law (conductances are exact at t0)',
+      source: 'aihwkit t0 = 20 s for PCM; [our design] 1 s',
+    }),
+    wire_resistance_ohm: num(0, [0, 1000, 'a few Ω per cell pitch at 32 nm; 0 = ideal wires'], {
+      unit: 'ohm',
+      description:
+        'Wire resistance per cell segment of rows and columns: first-order IR drop (each active cell sees the read voltage less the drop along its row from the driver and along its column to the ADC)',
+      source:
+        'aihwkit first-order IR drop; CrossSim parasitics (its solver is iterative; ours is first order)',
+    }),
+    seed: int(1, [0, 2 ** 32 - 1, 'a 32-bit seed'], {
+      description:
+        'Seed of the chip instance (programming error, stuck cells, drift spread) and of read noise',
+      source: '[our design]',
+    }),
+  },
+  'Device non-idealities of the RRAM cells, modelled by hardware-aware inference (--arch); all off by default',
+);
+
 export const ArchSchema = z
   .strictObject({
     chip: ChipSchema,
@@ -515,6 +606,7 @@ export const ArchSchema = z
     leakage: LeakageSchema,
     schedule: ScheduleSchema,
     mapping: MappingSchema,
+    device: DeviceSchema,
   })
   .meta({ description: 'imcsim hardware description' });
 

@@ -4,10 +4,12 @@
  * A shipped trained model (models/mnist-convnet-t4) runs on the bundled MNIST test split twice — static
  * T=4 and the entropy exit — recording spike traces; both traces are replayed cycle by cycle on
  * arch-configs/default.yaml; both run folders (with report.html) and their comparison (OUT/compare) are
- * written.
+ * written. The spikes are computed on the chip's arithmetic (hardware-aware inference, --arch: quantised
+ * weights, grouped reads through its ADC, fixed-point potentials), so the exit decisions are the chip's;
+ * `float: true` traces on the float32 engine instead.
  */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { loadArch } from '../config/load.js';
 import { located } from '../util/errors.js';
 import { simulateTrace, type SimulationResult } from '../replay/simulate.js';
@@ -39,6 +41,8 @@ export interface DemoOptions {
   samples?: number;
   theta?: number;
   seed?: number;
+  /** Trace on the float32 engine instead of the chip's arithmetic. */
+  float?: boolean;
   /** Progress of the current step: step name, done, total. */
   onProgress?: (step: DemoStep, done: number, total: number) => void;
   /** Called when a step is finished. */
@@ -102,6 +106,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       samples,
       modelName: 'mnist-convnet-t4',
       out: trace,
+      chip: opts.float
+        ? undefined
+        : {
+            spec,
+            name: basename(archFile).replace(/\.ya?ml$/i, ''),
+            calibration: loadDataset('mnist', 'train'),
+          },
       onSample: (d, n) => opts.onProgress?.(step, d, n),
     });
     opts.onStepDone?.(step);

@@ -8,6 +8,19 @@ import type { ArchSpec } from '../config/schema.js';
 import { COMPONENTS } from '../hw/actions.js';
 import type { Priced } from './price.js';
 import type { TraceHeader } from '../trace/types.js';
+import { chipArithmeticHash, type ChipModelled } from '../snn/chip-arith.js';
+
+/** Whether the trace's spikes were computed on this chip's arithmetic, said in one sentence. */
+export function traceArithmetic(spec: ArchSpec, header: TraceHeader): string {
+  if (header.synthetic) return 'synthetic trace: spikes drawn from rates, no arithmetic';
+  const chip = header.notes?.chip as ChipModelled | undefined;
+  if (!chip)
+    return 'float32 engine: the spikes were not computed on any chip’s arithmetic (trace made without --arch)';
+  const own = chipArithmeticHash(spec);
+  return chip.arithmetic_hash === own
+    ? `this chip’s arithmetic: traced with --arch ${chip.arch} (arch ${chip.arch_hash}, arithmetic ${own})`
+    : `another chip’s arithmetic: traced with --arch ${chip.arch} (arithmetic ${chip.arithmetic_hash}; this chip’s is ${own})`;
+}
 
 export interface ComponentAssumption {
   component: string;
@@ -57,6 +70,11 @@ export interface RunAssumptions {
   /** The trace's exit policy: name, maximum timesteps, θ when there is one. */
   trace_policy: { name: string; timesteps: number; theta: number | null };
   trace_encoding: string;
+  /**
+   * Whose arithmetic computed the trace's spikes: the float engine, this chip's (the trace was made with
+   * --arch on a chip whose arithmetic hash equals this one's), or another chip's (named, with its hash).
+   */
+  trace_arithmetic: string;
   contention_free: boolean;
   /**
    * Samples stream through the chip (timestep-pipelined); false: each sample starts on a drained chip
@@ -171,6 +189,7 @@ export function runAssumptions(
       theta: header.policy.theta ?? null,
     },
     trace_encoding: header.encoding,
+    trace_arithmetic: traceArithmetic(spec, header),
     contention_free: contentionFree,
     clock_hz: spec.chip.clock_hz,
     tech_node_nm: spec.chip.tech_node_nm,

@@ -26,10 +26,14 @@ import type { ArchSpec } from '../config/schema.js';
 import { A } from '../hw/actions.js';
 import { ceilDiv, type LayerMapping } from '../chip/mapping.js';
 import { rowFractions, tileRanges } from '../chip/geometry.js';
+import { framePlanes, rowGroups, rowInputTable, rowPieceOf } from '../chip/rows.js';
 import { countLayerSupport, reusesStaticInput, type MembraneUse } from '../chip/layer-counts.js';
 import type { Workload } from '../chip/workload.js';
 import { ActionCounts } from '../hw/counts.js';
 import type { TraceHeader, TraceSample } from '../trace/types.js';
+
+/** The row table, row pieces, row groups and input quantiser live in chip/rows.ts (shared with snn/'s chip arithmetic). */
+export { framePlanes, rowGroups, rowInputTable, rowPieceOf };
 
 // ---------------------------------------------------------------------------------------------------
 // Geometry
@@ -63,42 +67,6 @@ export interface LayerGeometry {
   binary: boolean;
 }
 
-/**
- * rowInput[p * rowsTotal + r]: the input element feeding im2col row r at output position p, or −1
- * (padding). Linear layers: row r reads element r at the one position.
- */
-export function rowInputTable(lm: LayerMapping): Int32Array {
-  const l = lm.layer;
-  const rowsTotal = l.rows * l.groups;
-  const P = l.positions;
-  const rowInput = new Int32Array(P * rowsTotal);
-  if (l.kind === 'linear') {
-    for (let r = 0; r < rowsTotal; r++) rowInput[r] = r;
-    return rowInput;
-  }
-  const [c, h, w] = l.inShape as number[];
-  const [, ho, wo] = l.outShape as number[];
-  const [kh, kw] = l.kernel;
-  const g = l.groups;
-  const cpg = c / g;
-  const p = l.conv!;
-  for (let oy = 0; oy < ho; oy++)
-    for (let ox = 0; ox < wo; ox++) {
-      const pos = oy * wo + ox;
-      let r = 0;
-      for (let gi = 0; gi < g; gi++)
-        for (let cl = 0; cl < cpg; cl++)
-          for (let ky = 0; ky < kh; ky++)
-            for (let kx = 0; kx < kw; kx++, r++) {
-              const y = oy * p.sh - p.ph + ky * p.dh;
-              const x = ox * p.sw - p.pw + kx * p.dw;
-              rowInput[pos * rowsTotal + r] =
-                y < 0 || y >= h || x < 0 || x >= w ? -1 : ((gi * cpg + cl) * h + y) * w + x;
-            }
-    }
-  return rowInput;
-}
-
 export function layerGeometry(spec: ArchSpec, lm: LayerMapping, binary: boolean): LayerGeometry {
   const l = lm.layer;
   const rowsTotal = l.rows * l.groups;
@@ -108,8 +76,7 @@ export function layerGeometry(spec: ArchSpec, lm: LayerMapping, binary: boolean)
   const rowPiece = new Int32Array(rowsTotal);
   const pieceRows = new Int32Array(pieces);
   for (let r = 0; r < rowsTotal; r++) {
-    const g = Math.floor(r / l.rows);
-    const piece = g * lm.rowSplits + Math.floor((r - g * l.rows) / R);
+    const piece = rowPieceOf(lm, R, r);
     rowPiece[r] = piece;
     pieceRows[piece]++;
   }
@@ -149,42 +116,6 @@ export function layerGeometry(spec: ArchSpec, lm: LayerMapping, binary: boolean)
 // Reference extraction (gather over the im2col table): slow and obviously right; the tests compare the
 // scatter extraction below against it.
 // ---------------------------------------------------------------------------------------------------
-
-/**
- * Quantises a frame into bit-planes: planes[k][i] = bit k of q_i. Spikes give one plane. Returns the
- * planes as 0/1 Uint8Arrays (reused buffers owned by the caller).
- */
-export function framePlanes(
-  frame: Uint8Array | Float32Array,
-  elements: number,
-  binary: boolean,
-  bits: number,
-  out: Uint8Array[],
-): number {
-  if (binary) {
-    const p = out[0];
-    if (frame instanceof Uint8Array) for (let i = 0; i < elements; i++) p[i] = (frame[i >> 3] >> (i & 7)) & 1;
-    else for (let i = 0; i < elements; i++) p[i] = frame[i] !== 0 ? 1 : 0;
-    return 1;
-  }
-  const v = frame as Float32Array;
-  let max = 0;
-  for (let i = 0; i < elements; i++) max = Math.max(max, Math.abs(v[i]));
-  const levels = 2 ** bits - 1;
-  for (let k = 0; k < bits; k++) out[k].fill(0, 0, elements);
-  if (max === 0) return bits;
-  for (let i = 0; i < elements; i++) {
-    const q = Math.round((Math.abs(v[i]) / max) * levels);
-    for (let k = 0; k < bits; k++) if ((q >> k) & 1) out[k][i] = 1;
-  }
-  return bits;
-}
-
-/** Row groups one row piece reads for `active` active rows (zero-skipping) in one plane. */
-export function rowGroups(spec: ArchSpec, active: number, pieceRows: number): number {
-  const rp = spec.crossbar.rows_parallel;
-  return spec.crossbar.zero_skipping ? Math.ceil(active / rp) : Math.ceil(pieceRows / rp);
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Fast extraction: scatter the active input elements into their slots

@@ -50,6 +50,8 @@ const AssumptionsSchema = z.object({
   synthetic_trace: z.boolean(),
   trace_policy: z.object({ name: z.string(), timesteps: count, theta: num.nullable() }),
   trace_encoding: z.string(),
+  // Absent in run folders written before hardware-aware inference: their traces came from the float engine.
+  trace_arithmetic: z.string().default('float32 engine (run folder written before trace_arithmetic existed)'),
   contention_free: z.boolean(),
   // Absent in run folders written before samples could stream (they never overlapped).
   samples_overlap: z.boolean().default(false),

@@ -1020,6 +1020,7 @@ export async function buildReportHtml(run: RunFolder): Promise<string> {
           ['mapping', `${a.mapping_scheme}, ${a.tile_packing} tiles`],
           ['trace', `${s.trace}${a.synthetic_trace ? ' (synthetic)' : ''}`],
           ['trace policy', `${tp.name}, T = ${tp.timesteps}${tp.theta === null ? '' : `, θ = ${tp.theta}`}`],
+          ['spikes computed on', a.trace_arithmetic],
           ['input encoding', a.trace_encoding],
           ['clock', si(a.clock_hz, 'Hz')],
           ['technology node', `${a.tech_node_nm} nm`],

@@ -16,6 +16,7 @@ import { exitPolicy, policyAlignment, policyTheta } from './policies/registry.js
 import { compileLayers, type BatchNormGeometry } from './compile.js';
 import { neuronConvention, type NeuronParams, type NeuronStep } from './neurons/registry.js';
 import { convForward } from './kernels/conv.js';
+import type { ChipArithmetic } from './chip-arith.js';
 
 /** A stateless transform between weighted layers (pooling, flatten, an unfoldable batchnorm). */
 type Transform =
@@ -225,6 +226,10 @@ export class Engine {
   private readonly bufA: Float32Array;
   private readonly bufB: Float32Array;
   private readonly enc: Float32Array;
+  /** Hardware-aware inference: the chip's arithmetic for mapped layers (snn/chip-arith.ts), or null (float). */
+  private chip: ChipArithmetic | null = null;
+  private chipKinds: { key: string; binary: boolean[] } | null = null;
+  private chipBinaryEvents = true;
 
   constructor(model: SnnModel | CompiledNet) {
     this.net = 'stages' in model ? model : compileModel(model);
@@ -239,6 +244,13 @@ export class Engine {
     this.bufA = new Float32Array(maxSize);
     this.bufB = new Float32Array(maxSize);
     this.enc = new Float32Array(this.net.inputSize);
+  }
+
+  /** Runs mapped layers on the chip's arithmetic from now on (null: back to float). */
+  attachChip(chip: ChipArithmetic | null, binaryEvents = true): void {
+    this.chip = chip;
+    this.chipKinds = null;
+    this.chipBinaryEvents = binaryEvents;
   }
 
   /**
@@ -317,6 +329,15 @@ export class Engine {
       spikeCounts: net.stages.map(() => []),
     };
     if (opts.record) result.inputs = net.stages.map(() => []);
+    if (this.chip) {
+      const key = `${encoding}|${JSON.stringify(policy)}`;
+      if (this.chipKinds?.key !== key)
+        this.chipKinds = {
+          key,
+          binary: this.inputKinds(encoding, policy, this.chipBinaryEvents).map((k) => k === 'spikes'),
+        };
+      this.chip.beginSample(index, this.chipKinds.binary);
+    }
     if (policy.name === 'layerwise') return this.runLayerwise(image, policy, rng, opts, result);
 
     const T = policy.timesteps;
@@ -445,7 +466,12 @@ export class Engine {
       if (st.bias)
         for (let o = 0; o < st.cout; o++) cur.fill(st.bias[o], o * st.ho * st.wo, (o + 1) * st.ho * st.wo);
       else cur.fill(0);
-      const synops = st.kind === 'linear' ? linearAccumulate(st, x, cur) : convAccumulate(st, x, cur);
+      const synops =
+        this.chip !== null && this.chip.onChip(l)
+          ? this.chip.forward(l, x, cur)
+          : st.kind === 'linear'
+            ? linearAccumulate(st, x, cur)
+            : convAccumulate(st, x, cur);
       result.synops += synops;
       if (reuse === STORE) {
         this.pre0.set(cur);
@@ -463,6 +489,7 @@ export class Engine {
     }
     const s = this.spk[l];
     const n = st.step!(st.neuron!, this.u[l], cur, s, null);
+    if (this.chip !== null) this.chip.afterStep(l, this.u[l]);
     result.neuronUpdates += st.outSize;
     result.spikeCounts[l].push(n);
     return s;

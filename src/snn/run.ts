@@ -10,6 +10,8 @@ import { VERSION } from '../util/version.js';
 import type { Dataset } from './data/dataset.js';
 import { Engine } from './engine.js';
 import type { SnnModel } from './model.js';
+import type { ArchSpec } from '../config/schema.js';
+import { ChipArithmetic, type ChipModelled } from './chip-arith.js';
 
 export interface RunOptions {
   policy: TracePolicy;
@@ -19,6 +21,16 @@ export interface RunOptions {
   samples?: number;
   /** Called after each sample (progress bars). */
   onSample?: (done: number, total: number) => void;
+  /** Hardware-aware inference: run on this chip's arithmetic (snn/chip-arith.ts). */
+  chip?: ChipRunOptions;
+}
+
+export interface ChipRunOptions {
+  spec: ArchSpec;
+  /** The arch's name as given (preset name or file name), recorded with its content hash. */
+  name: string;
+  /** Calibration samples (ADC and potential ranges): the first adc.calibration_samples of this split. */
+  calibration: Dataset;
 }
 
 export interface EvalResult {
@@ -29,6 +41,41 @@ export interface EvalResult {
   exit_histogram: number[];
   synops_per_sample: number;
   neuron_updates_per_sample: number;
+  /** Under --arch: the chip whose arithmetic computed the spikes and what was modelled. */
+  chip?: ChipModelled;
+}
+
+/**
+ * An engine for a run: float, or on a chip's arithmetic, calibrated on the first
+ * adc.calibration_samples samples of the calibration split (under a static policy over the run's longest
+ * timestep count, so every timestep's partial sums are seen; ADC ideal, potentials in float).
+ */
+export function prepareEngine(
+  model: SnnModel,
+  opts: { policy: TracePolicy; encoding?: InputEncoding; seed?: number; chip?: ChipRunOptions },
+  binaryFrames = true,
+): { engine: Engine; chip: ChipArithmetic | null } {
+  const eng = new Engine(model);
+  if (!opts.chip) return { engine: eng, chip: null };
+  const { spec, name, calibration } = opts.chip;
+  const encoding = opts.encoding ?? model.spec.input.encoding;
+  checkInput(model, calibration, encoding);
+  const chip = new ChipArithmetic(eng.net, spec, model.shapes, name);
+  eng.attachChip(chip, binaryFrames);
+  const calPolicy: TracePolicy =
+    opts.policy.name === 'layerwise' ? opts.policy : { name: 'static', timesteps: opts.policy.timesteps };
+  const n = Math.min(spec.adc.calibration_samples, calibration.count);
+  const size = sampleSize(model, calibration);
+  for (let i = 0; i < n; i++)
+    eng.run(calibration.images.subarray(i * size, (i + 1) * size), i, {
+      policy: calPolicy,
+      encoding,
+      seed: opts.seed,
+      frames: calibration.frames,
+    });
+  chip.finishCalibration();
+  chip.resetReadCounts();
+  return { engine: eng, chip };
 }
 
 export function checkPolicy(model: SnnModel, policy: TracePolicy): void {
@@ -119,7 +166,7 @@ export function evaluateModel(model: SnnModel, ds: Dataset, opts: RunOptions): E
   checkPolicy(model, opts.policy);
   const encoding = opts.encoding ?? model.spec.input.encoding;
   checkInput(model, ds, encoding);
-  const eng = new Engine(model);
+  const { engine: eng, chip } = prepareEngine(model, opts, ds.binaryFrames ?? true);
   const n = sampleCount(ds, opts.samples);
   const size = sampleSize(model, ds);
   const runOpts = { ...opts, encoding, frames: ds.frames };
@@ -146,6 +193,7 @@ export function evaluateModel(model: SnnModel, ds: Dataset, opts: RunOptions): E
     exit_histogram: hist,
     synops_per_sample: n ? synops / n : 0,
     neuron_updates_per_sample: n ? updates / n : 0,
+    ...(chip ? { chip: chip.modelled } : {}),
   };
 }
 
@@ -166,7 +214,7 @@ export async function traceModel(model: SnnModel, ds: Dataset, opts: TraceRunOpt
   checkPolicy(model, opts.policy);
   const encoding = opts.encoding ?? model.spec.input.encoding;
   checkInput(model, ds, encoding);
-  const eng = new Engine(model);
+  const { engine: eng, chip } = prepareEngine(model, { ...opts, encoding }, ds.binaryFrames ?? true);
   const kinds = eng.inputKinds(encoding, opts.policy, ds.binaryFrames ?? true);
   const header: TraceHeader = {
     format: 'imcsim-trace',
@@ -188,7 +236,12 @@ export async function traceModel(model: SnnModel, ds: Dataset, opts: TraceRunOpt
       input_kind: kinds[l],
       timesteps: opts.policy.name === 'layerwise' ? opts.policy.layer_timesteps![l] : opts.policy.timesteps,
     })),
-    notes: { dataset_source: ds.source, ...(ds.frames !== undefined ? { event_frames: ds.frames } : {}) },
+    notes: {
+      dataset_source: ds.source,
+      ...(ds.frames !== undefined ? { event_frames: ds.frames } : {}),
+      // Under --arch: the chip whose arithmetic computed these spikes (simulate compares it with its own).
+      ...(chip ? { chip: chip.modelled } : {}),
+    },
   };
   const n = sampleCount(ds, opts.samples);
   const size = sampleSize(model, ds);

@@ -134,6 +134,10 @@ export class StudyRunner {
     policy: TracePolicy;
     spec?: ArchSpec;
     samples?: number;
+    /** Hardware-aware: trace on this chip's arithmetic (calibrated on the training split). */
+    chip?: { spec: ArchSpec; name: string };
+    /** Replay only the first N samples of the trace (accuracy and timesteps still cover them all). */
+    replaySamples?: number;
   }): Promise<{ trace: TraceSummary; sim: SimulationResult; path: string }> {
     const model = this.model(o.modelDir);
     const ds = this.dataset(o.dataset, o.policy);
@@ -144,13 +148,27 @@ export class StudyRunner {
       seed: 0,
       modelName: o.modelDir.split(/[\\/]/).pop()!,
       out: path,
+      chip: o.chip
+        ? { ...o.chip, calibration: this.trainSplit(o.dataset, o.policy, o.chip.spec) }
+        : undefined,
     });
-    const sim = await simulateTrace(o.spec ?? this.spec, path);
+    const sim = await simulateTrace(o.spec ?? this.spec, path, { samples: o.replaySamples });
     this.log(`${o.label}: ${describeRun(sim)}`);
     return { trace, sim, path };
   }
 
   /** Engine evaluation without hardware (synaptic updates, neurons evaluated). */
+  /** The first adc.calibration_samples training images, loaded as the test split is (chip calibration). */
+  trainSplit(ref: DatasetRef, policy: TracePolicy, spec: ArchSpec): Dataset {
+    return loadDataset(ref, 'train', {
+      normalize: this.opts.normalize,
+      events: this.opts.events,
+      dataDir: this.opts.dataDir,
+      timesteps: policy.name === 'layerwise' ? policy.layer_timesteps![0] : policy.timesteps,
+      limit: spec.adc.calibration_samples,
+    });
+  }
+
   /** The test split of a dataset, event data binned into the policy's (first layer's) timesteps. */
   dataset(ref: DatasetRef, policy: TracePolicy): Dataset {
     return loadDataset(ref, 'test', {
@@ -161,11 +179,18 @@ export class StudyRunner {
     });
   }
 
-  evaluate(modelDir: string, dataset: DatasetRef, policy: TracePolicy, samples?: number): EvalResult {
+  evaluate(
+    modelDir: string,
+    dataset: DatasetRef,
+    policy: TracePolicy,
+    samples?: number,
+    chip?: { spec: ArchSpec; name: string },
+  ): EvalResult {
     return evaluateModel(this.model(modelDir), this.dataset(dataset, policy), {
       policy,
       samples: samples ?? this.samples,
       seed: 0,
+      chip: chip ? { ...chip, calibration: this.trainSplit(dataset, policy, chip.spec) } : undefined,
     });
   }
 

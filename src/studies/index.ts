@@ -2,6 +2,7 @@
  * The co-design studies, one command each (`imcsim study NAME --out DIR`): each runs its simulations,
  * then writes CSVs, an HTML page with charts and a Markdown summary of its findings (writeStudy).
  */
+import { accuracyDatasets, accuracyStudy } from './accuracy.js';
 import { dtsnnDatasets, dtsnnStudy } from './dtsnn.js';
 import { loadDataset, type DatasetName } from '../snn/data/dataset.js';
 import { InputError, OperationalError } from '../util/errors.js';
@@ -17,6 +18,7 @@ export const STUDIES = {
   ldsnn: ldsnnStudy,
   'exit-overhead': exitOverheadStudy,
   hardware: hardwareStudy,
+  accuracy: accuracyStudy,
 } as const satisfies Record<string, (o: StudyOptions) => Promise<StudyResult>>;
 
 export type StudyName = keyof typeof STUDIES;
@@ -29,6 +31,7 @@ export const STUDY_DATASETS: Record<StudyName, (tiny: boolean) => DatasetName[]>
   ldsnn: () => ['mnist'],
   'exit-overhead': () => [],
   hardware: () => ['mnist'],
+  accuracy: accuracyDatasets,
 };
 
 /**

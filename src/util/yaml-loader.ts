@@ -267,7 +267,7 @@ function one(issue: Issue, path: Seg[], ctx: Ctx): void {
       const absent = known.filter((k) => !hasOwn(value, k));
       const list = known.length > 30 ? [...known.slice(0, 30), '...'] : known;
       for (const key of issue.keys) {
-        const hint = suggest(key, absent.length ? absent : known);
+        const hint = (absent.length ? suggest(key, absent) : '') || suggest(key, known);
         emit(
           ctx,
           `unknown key${hint}`,

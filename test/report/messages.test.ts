@@ -51,7 +51,7 @@ describe('imcsim simulate: the terminal summary', () => {
     expect(simOut).toMatch(/^efficiency \(whole run\): .* pJ\/SOP, .*SOP\/s\/W/m);
     // The chip at a glance.
     expect(simOut).toMatch(
-      /^chip: 64×64 crossbars, 2-b cells, 4-b weights, ADC isaac 4 b \(8 columns each\), \d+ tiles on a \d+×\d+ mesh, 1 GHz, 32 nm$/m,
+      /^chip: 64×64 crossbars, 2-b cells, 4-b weights, ADC isaac 5 b \(8 columns each\), \d+ tiles on a \d+×\d+ mesh, 1 GHz, 32 nm$/m,
     );
     // One unit per column: area in mm² throughout, no µm² mixed in.
     const comp = simOut.slice(simOut.indexOf('Per component'));

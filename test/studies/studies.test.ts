@@ -29,7 +29,7 @@ function checkFolder(out: string, csvs: string[], charts: string[]): void {
     const head = readFileSync(join(out, f), 'utf8').split('\n')[0].split(',');
     for (const h of head)
       expect(h, `${f}: ${h}`).toMatch(
-        /_(j|s|js|m2|w|bits)$|^(id|axis|value|points|pareto|network|policy|kind|schedule|group|layer_timesteps|timesteps|theta|classes|samples|accuracy|validation_accuracy|avg_timesteps|crossbar\.rows|crossbar\.columns|adc\.columns_per_adc)$|_per_sample$|_share$|_vs_t1$/,
+        /_(j|s|js|m2|w|bits)$|^(id|axis|value|points|pareto|network|policy|kind|schedule|group|layer_timesteps|timesteps|theta|classes|samples|accuracy|validation_accuracy|avg_timesteps|crossbar\.rows|crossbar\.columns|adc\.columns_per_adc|model|dataset|arithmetic|static_accuracy|dtsnn_accuracy|dtsnn_avg_timesteps|replayed_samples)$|_per_sample$|_share$|_vs_t1$/,
       );
   }
 }
@@ -189,10 +189,45 @@ describe('co-design studies (tiny configurations)', () => {
     expect(result.tables[0].rows.length).toBe(front.length);
   });
 
+  it('accuracy: chip points next to the float engine, DT-SNN timesteps and EDP, the accuracy–EDP front', async () => {
+    const out = join(dir, 'accuracy');
+    const { result } = await runStudy('accuracy', { out, tiny: true, samples: 4 });
+    checkFolder(out, ['accuracy-points.csv'], ['accuracy-vs-edp']);
+    const rows = readCsv(join(out, 'accuracy-points.csv'));
+    // float engine, default chip, adc.bits 2 and 8, programming σ 0.2 (σ = 0 is the default chip).
+    expect(rows.map((r) => `${r.arithmetic}:${r.axis}:${r.value}`)).toEqual([
+      'float:float engine:',
+      'chip:default chip:',
+      'chip:adc.bits:2',
+      'chip:adc.bits:8',
+      'chip:device.programming_sigma:0.2',
+    ]);
+    for (const r of rows) {
+      expect(Number(r.static_accuracy)).toBeGreaterThanOrEqual(0);
+      expect(Number(r.dtsnn_avg_timesteps)).toBeGreaterThanOrEqual(1);
+      expect(Number(r.dtsnn_avg_timesteps)).toBeLessThanOrEqual(4);
+      const edp = Number(r.energy_per_sample_j) * Number(r.latency_per_sample_s);
+      expect(Math.abs(Number(r.edp_per_sample_js) - edp)).toBeLessThanOrEqual(1e-9 * edp);
+    }
+    // The front: no chip point is at least as accurate with a lower EDP than a point on it.
+    const chip = rows.filter((r) => r.arithmetic === 'chip');
+    const front = chip.filter((r) => r.pareto === 'yes');
+    expect(front.length).toBeGreaterThan(0);
+    for (const f of front)
+      for (const r of chip)
+        expect(
+          Number(r.dtsnn_accuracy) > Number(f.dtsnn_accuracy) &&
+            Number(r.edp_per_sample_js) < Number(f.edp_per_sample_js),
+        ).toBe(false);
+    // A 2-bit ADC spends more conversions' worth of time nowhere: its energy differs from the 8-bit chip's.
+    expect(rows[2].energy_per_sample_j).not.toBe(rows[3].energy_per_sample_j);
+    expect(result.findings.join('\n')).toMatch(/float engine .* on the default chip's arithmetic/);
+  }, 240_000);
+
   it('the CLI runs a study and rejects an unknown one with exit code 2', async () => {
     const bad = await runCli('study', 'nonsense', '--out', join(dir, 'x'));
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/one of dtsnn, iir, ldsnn, exit-overhead, hardware/);
+    expect(bad.err).toMatch(/one of dtsnn, iir, ldsnn, exit-overhead, hardware, accuracy/);
     const ok = await runCli('study', 'exit-overhead', '--tiny', '--quiet', '--out', join(dir, 'cli'));
     expect(ok.code, ok.err).toBe(0);
     expect(ok.out).toMatch(/exit unit/);

@@ -8,7 +8,8 @@
  * Average timesteps = Σ_t t·n_t / N.
  */
 import type { Dataset } from '../data/dataset.js';
-import { argmax, Engine } from '../engine.js';
+import { argmax } from '../engine.js';
+import { prepareEngine, type ChipRunOptions } from '../run.js';
 import { normalizedEntropy } from '../policies/entropy.js';
 import type { SnnModel } from '../model.js';
 
@@ -42,12 +43,14 @@ export function dtsnnCurve(
     timesteps?: number;
     samples?: number;
     tolerance?: number;
+    /** Hardware-aware: the logits (and so every exit decision) are the chip's. */
+    chip?: ChipRunOptions;
     onSample?: (done: number, total: number) => void;
   },
 ): DtsnnCurveResult {
   const T = opts.timesteps ?? model.spec.timesteps;
   const K = model.spec.classes;
-  const eng = new Engine(model);
+  const eng = prepareEngine(model, { policy: { name: 'static', timesteps: T }, chip: opts.chip }).engine;
   const n = Math.min(ds.count, opts.samples ?? ds.count);
   const size = ds.images.length / ds.count;
   const thetas = [...opts.thetas];

@@ -8,7 +8,7 @@
 import type { TracePolicy } from '../../trace/types.js';
 import type { Dataset } from '../data/dataset.js';
 import type { SnnModel } from '../model.js';
-import { evaluateModel } from '../run.js';
+import { evaluateModel, type ChipRunOptions } from '../run.js';
 import { layerwisePolicy } from '../policies/layerwise.js';
 
 export interface LdsnnEval {
@@ -34,6 +34,7 @@ export function ldsnnEvaluate(
   lt: number[],
   alignment: 'repeat' | 'rate' | 'pad',
   samples?: number,
+  chip?: ChipRunOptions,
 ): LdsnnEval {
   const policy: TracePolicy = {
     name: 'layerwise',
@@ -41,7 +42,7 @@ export function ldsnnEvaluate(
     layer_timesteps: lt,
     alignment,
   };
-  const r = evaluateModel(model, ds, { policy, samples });
+  const r = evaluateModel(model, ds, { policy, samples, chip });
   return {
     layer_timesteps: [...lt],
     accuracy: r.accuracy,
@@ -59,6 +60,8 @@ export function ldsnnSearch(
     timesteps?: number;
     alignment?: 'repeat' | 'rate' | 'pad';
     samples?: number;
+    /** Hardware-aware: every evaluation on this chip's arithmetic (LD-SNN's choices are the chip's). */
+    chip?: ChipRunOptions;
     onStep?: (e: LdsnnEval, evaluations: number) => void;
   },
 ): LdsnnResult {
@@ -66,7 +69,7 @@ export function ldsnnSearch(
   const L = model.shapes.mapped.length;
   const alignment = opts.alignment ?? layerwisePolicy.params.alignment!.default;
   const n = Math.min(ds.count, opts.samples ?? ds.count);
-  const evalAt = (lt: number[]) => ldsnnEvaluate(model, ds, lt, alignment, opts.samples);
+  const evalAt = (lt: number[]) => ldsnnEvaluate(model, ds, lt, alignment, opts.samples, opts.chip);
   const uniform = evalAt(new Array<number>(L).fill(T));
   let evaluations = 1;
   const path = [uniform];
