@@ -160,9 +160,11 @@ layers:
   - { type: flatten }
   - { name: fc, type: linear, out_features: ${nOut}, spiking: false }
 `;
-  const setup = (range: string, adcBits: number) => {
+  // σ = 1e-9 is below float32's resolution of a level: the same conductances, but the chip's float path
+  // (per-cell device effects) instead of its packed-integer one.
+  const setup = (range: string, adcBits: number, sigma = 0) => {
     const spec = parseArch(
-      `crossbar: { rows: 32, columns: 64, weight_bits: 4, cell_bits: 2, signed_weights: differential, rows_parallel: 5, input_bits: 1 }\nadc: { bits: ${adcBits}, range: ${range}, calibration_percentile: 60, calibration_samples: 16 }\n`,
+      `crossbar: { rows: 32, columns: 64, weight_bits: 4, cell_bits: 2, signed_weights: differential, rows_parallel: 5, input_bits: 1 }\nadc: { bits: ${adcBits}, range: ${range}, calibration_percentile: 60, calibration_samples: 16 }\ndevice: { programming_sigma: ${sigma} }\n`,
       't.yaml',
     );
     const { spec: ns } = parseNetwork(net, 'one.yaml');
@@ -181,85 +183,93 @@ layers:
     ['full-scale', 3],
     ['calibrated', 3],
     ['calibrated', 2],
-  ] as const)('%s range, %i-b ADC: the naive quantiser’s outputs and clipping', (range, adcBits) => {
-    const { tn, hw, W, x } = setup(range, adcBits);
-    const chip = hw.beginBatch(1);
-    const B = 4;
-    const out = tn.forward(x, { batch: B, timesteps: 1, train: true, seed: 1, ids: ids(B) });
-    // The step: full scale is rows per read × (2^cb − 1) = 15 level steps over 2^3 − 1 codes → 2^⌈log2(15/7)⌉
-    // = 4 (hand-worked); the calibrated range is the chip's (its percentile rule is tested in chip-arith).
-    const levels = 2 ** adcBits - 1;
-    const step = range === 'full-scale' ? 2 ** Math.ceil(Math.log2(15 / levels)) : chip.adcRanges()[0]!.step;
-    if (range === 'full-scale' && adcBits === 3) expect(step).toBe(4);
-    let clips = 0;
-    let unclipped = 0;
-    for (let b = 0; b < B; b++) {
-      const nv = naiveLayer(W, nOut, nIn, x.subarray(b * nIn, (b + 1) * nIn), {
-        wbits: 4,
-        cb: 2,
-        rp: 5,
-        step,
-        levels,
-      });
-      for (let j = 0; j < nOut; j++) {
-        expect(out[b * nOut + j]).toBeCloseTo(nv.y[j], 5);
-        if (nv.clipped[j]) clips++;
-        else unclipped++;
-      }
-    }
-    if (range === 'calibrated') expect(clips).toBeGreaterThan(0);
-    expect(unclipped).toBeGreaterThan(0);
-  });
-
-  it('gradient: the float gradient (central differences) where no conversion clipped, zero where one did', () => {
-    const { tn, hw, W, x } = setup('calibrated', 2);
-    const chip = hw.beginBatch(1);
-    const step = chip.adcRanges()[0]!.step;
-    const B = 4;
-    // Loss L = Σ c·out: dL/dout = c.
-    const c = Float32Array.from({ length: B * nOut }, (_, i) => ((i * 7) % 5) - 2 + 0.5);
-    tn.zeroGrad();
-    tn.forward(x, { batch: B, timesteps: 1, train: true, seed: 1, ids: ids(B) });
-    tn.backward(c);
-    const G = Float64Array.from(tn.params[0].grad);
-    // Float layer: central differences of L(W) = Σ_b Σ_j c_bj (W x_b)_j.
-    hw.detach();
-    const lossAt = () => {
-      const o = tn.forward(x, { batch: B, timesteps: 1, train: true, seed: 1, ids: ids(B) });
-      let l = 0;
-      for (let i = 0; i < o.length; i++) l += c[i] * o[i];
-      return l;
-    };
-    const h = 1e-2;
-    let zeros = 0;
-    let passed = 0;
-    for (let j = 0; j < nOut; j++)
-      for (let i = 0; i < nIn; i++) {
-        const w0 = W[j * nIn + i];
-        W[j * nIn + i] = w0 + h;
-        const lp = lossAt();
-        W[j * nIn + i] = w0 - h;
-        const lm = lossAt();
-        W[j * nIn + i] = w0;
-        // Only the samples whose output j did not clip (naive quantiser) contribute.
-        let expected = 0;
-        for (let b = 0; b < B; b++) {
-          const xb = x.subarray(b * nIn, (b + 1) * nIn);
-          const nv = naiveLayer(W, nOut, nIn, xb, { wbits: 4, cb: 2, rp: 5, step, levels: 3 });
-          if (!nv.clipped[j]) expected += c[b * nOut + j] * xb[i];
+    ['calibrated', 2, 1e-9],
+  ] as const)(
+    '%s range, %i-b ADC, σ %s: the naive quantiser’s outputs and clipping',
+    (range, adcBits, sigma = 0) => {
+      const { tn, hw, W, x } = setup(range, adcBits, sigma);
+      const chip = hw.beginBatch(1);
+      const B = 4;
+      const out = tn.forward(x, { batch: B, timesteps: 1, train: true, seed: 1, ids: ids(B) });
+      // The step: full scale is rows per read × (2^cb − 1) = 15 level steps over 2^3 − 1 codes → 2^⌈log2(15/7)⌉
+      // = 4 (hand-worked); the calibrated range is the chip's (its percentile rule is tested in chip-arith).
+      const levels = 2 ** adcBits - 1;
+      const step =
+        range === 'full-scale' ? 2 ** Math.ceil(Math.log2(15 / levels)) : chip.adcRanges()[0]!.step;
+      if (range === 'full-scale' && adcBits === 3) expect(step).toBe(4);
+      let clips = 0;
+      let unclipped = 0;
+      for (let b = 0; b < B; b++) {
+        const nv = naiveLayer(W, nOut, nIn, x.subarray(b * nIn, (b + 1) * nIn), {
+          wbits: 4,
+          cb: 2,
+          rp: 5,
+          step,
+          levels,
+        });
+        for (let j = 0; j < nOut; j++) {
+          expect(out[b * nOut + j]).toBeCloseTo(nv.y[j], 5);
+          if (nv.clipped[j]) clips++;
+          else unclipped++;
         }
-        const fd = (lp - lm) / (2 * h);
-        // The finite difference of the float layer is Σ_b c_bj x_bi (hand-worked), all samples.
-        let all = 0;
-        for (let b = 0; b < B; b++) all += c[b * nOut + j] * x[b * nIn + i];
-        expect(fd).toBeCloseTo(all, 3);
-        expect(G[j * nIn + i]).toBeCloseTo(expected, 5);
-        if (expected === 0 && all !== 0) zeros++;
-        if (expected !== 0 && expected === all) passed++;
       }
-    expect(zeros).toBeGreaterThan(0);
-    expect(passed).toBeGreaterThan(0);
-  });
+      if (range === 'calibrated') expect(clips).toBeGreaterThan(0);
+      expect(unclipped).toBeGreaterThan(0);
+    },
+  );
+
+  it.each([0, 1e-9])(
+    'gradient (σ %s): the float gradient (central differences) where no conversion clipped, zero where one did',
+    (sigma) => {
+      const { tn, hw, W, x } = setup('calibrated', 2, sigma);
+      const chip = hw.beginBatch(1);
+      const step = chip.adcRanges()[0]!.step;
+      const B = 4;
+      // Loss L = Σ c·out: dL/dout = c.
+      const c = Float32Array.from({ length: B * nOut }, (_, i) => ((i * 7) % 5) - 2 + 0.5);
+      tn.zeroGrad();
+      tn.forward(x, { batch: B, timesteps: 1, train: true, seed: 1, ids: ids(B) });
+      tn.backward(c);
+      const G = Float64Array.from(tn.params[0].grad);
+      // Float layer: central differences of L(W) = Σ_b Σ_j c_bj (W x_b)_j.
+      hw.detach();
+      const lossAt = () => {
+        const o = tn.forward(x, { batch: B, timesteps: 1, train: true, seed: 1, ids: ids(B) });
+        let l = 0;
+        for (let i = 0; i < o.length; i++) l += c[i] * o[i];
+        return l;
+      };
+      const h = 1e-2;
+      let zeros = 0;
+      let passed = 0;
+      for (let j = 0; j < nOut; j++)
+        for (let i = 0; i < nIn; i++) {
+          const w0 = W[j * nIn + i];
+          W[j * nIn + i] = w0 + h;
+          const lp = lossAt();
+          W[j * nIn + i] = w0 - h;
+          const lm = lossAt();
+          W[j * nIn + i] = w0;
+          // Only the samples whose output j did not clip (naive quantiser) contribute.
+          let expected = 0;
+          for (let b = 0; b < B; b++) {
+            const xb = x.subarray(b * nIn, (b + 1) * nIn);
+            const nv = naiveLayer(W, nOut, nIn, xb, { wbits: 4, cb: 2, rp: 5, step, levels: 3 });
+            if (!nv.clipped[j]) expected += c[b * nOut + j] * xb[i];
+          }
+          const fd = (lp - lm) / (2 * h);
+          // The finite difference of the float layer is Σ_b c_bj x_bi (hand-worked), all samples.
+          let all = 0;
+          for (let b = 0; b < B; b++) all += c[b * nOut + j] * x[b * nIn + i];
+          expect(fd).toBeCloseTo(all, 3);
+          expect(G[j * nIn + i]).toBeCloseTo(expected, 5);
+          if (expected === 0 && all !== 0) zeros++;
+          if (expected !== 0 && expected === all) passed++;
+        }
+      expect(zeros).toBeGreaterThan(0);
+      expect(passed).toBeGreaterThan(0);
+    },
+  );
 });
 
 describe('programming noise per batch', () => {
