@@ -45,6 +45,7 @@ export { loadDataset, type Dataset, type DatasetName, type DatasetSplit } from '
 export { trainCommand, type TrainCommandOptions, type TrainCommandResult } from './snn/train/api.js';
 export { dtsnnCurve, type DtsnnCurveResult } from './snn/train/dtsnn.js';
 export { ldsnnSearch, type LdsnnResult } from './snn/train/ldsnn.js';
+export { ChipTraining } from './snn/train/hw.js';
 export { importNir, exportNir } from './snn/io/nir.js';
 
 // Traces
