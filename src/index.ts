@@ -61,6 +61,7 @@ export { NpzFile, parseNpy, readNpy, type NpyArray } from './util/npy.js';
 export { trainCommand, type TrainCommandOptions, type TrainCommandResult } from './snn/train/api.js';
 export { dtsnnCurve, type DtsnnCurveResult } from './snn/train/dtsnn.js';
 export { ldsnnSearch, type LdsnnResult } from './snn/train/ldsnn.js';
+export { ChipTraining } from './snn/train/hw.js';
 export { importNir, exportNir, type NirImportOptions } from './snn/io/nir.js';
 
 // Traces

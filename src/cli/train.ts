@@ -70,6 +70,8 @@ interface TrainFlags {
   toTimesteps?: number;
   stopAfter?: number;
   keepStages?: boolean;
+  arch?: string;
+  set?: string[];
 }
 
 /** Default worker count: 1, the faster in bench/train.bench.js on the shared 2-core machine (docs/MODELS.md). */
@@ -127,11 +129,13 @@ function progressFor(
 }
 
 export function registerTrainCommands(program: Command, io: Io): void {
-  program
-    .command('train')
-    .description(
-      'Train an SNN with surrogate gradients (BPTT): DT-SNN-style at one T, or IIR-SNN stages T = from … to',
-    )
+  addChipOptions(
+    program
+      .command('train')
+      .description(
+        'Train an SNN with surrogate gradients (BPTT): DT-SNN-style at one T, or IIR-SNN stages T = from … to; with --arch, hardware-aware: forward on the chip’s arithmetic (quantised weights, ADC), straight-through gradients, programming noise per batch',
+      ),
+  )
     .option(
       '--model <path|preset>',
       'model directory (weights are the starting point), topology (initialised with --seed) or bundled one',
@@ -242,6 +246,13 @@ export function registerTrainCommands(program: Command, io: Io): void {
         throw located('--workers must be 1 or 2', { path: '--workers', found: String(o.workers) });
       const iir = o.method === 'iir';
       const T = o.timesteps ?? 4;
+      const chip = chipRunOptions(o, o.dataset, { dataDir: o.dataDir, normalize: o.normalize });
+      if (chip && o.workers !== 1)
+        throw located('hardware-aware training (--arch) runs on one worker', {
+          path: '--workers',
+          expected: '1',
+          found: String(o.workers),
+        });
       const tty = Boolean(process.stdout.isTTY);
       const p = progressFor(io, tty);
       const raw = (cmd.parent as (Command & { rawArgs?: string[] }) | null)?.rawArgs ?? process.argv;
@@ -275,6 +286,7 @@ export function registerTrainCommands(program: Command, io: Io): void {
           resume: o.resume,
           stopAfter: o.stopAfter,
           keepStages: o.keepStages,
+          chip,
           command,
           progress: p.progress,
           onStage: (t, e) => {

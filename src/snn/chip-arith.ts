@@ -172,6 +172,10 @@ export class ChipArithmetic {
   private codes = new Int32Array(0);
   private signs = new Int8Array(0);
   private calibrated = false;
+  /** Straight-through training (snn/train/hw.ts): per neuron of the current position, a conversion clipped. */
+  private clipPos = new Uint8Array(0);
+  private recordClip = false;
+  private clipped = false;
 
   constructor(net: CompiledNet, spec: ArchSpec, shapes: NetworkShapes, archName: string) {
     this.spec = spec;
@@ -230,6 +234,7 @@ export class ChipArithmetic {
     this.bucketOf = new Int32Array(maxRows);
     this.bucketSums = new Int32Array(MAX_BUCKETS * maxCout);
     this.neuronAcc = new Float64Array(maxCout);
+    this.clipPos = new Uint8Array(maxCout);
     this.posAcc = new Float64Array(maxCout);
     this.active = new Int32Array(maxRows);
     this.activeSign = new Float64Array(maxRows);
@@ -480,24 +485,50 @@ export class ChipArithmetic {
         }
         if (!(y > 0)) y = hl.fullScale;
       }
-      hl.adcRange = y;
-      hl.adcLevels = hl.bipolar ? 2 ** (spec.adc.bits - 1) - 1 : 2 ** spec.adc.bits - 1;
-      if (hl.adcLevels < 1) hl.adcLevels = 1;
-      hl.adcStep = 2 ** Math.ceil(Math.log2(y / hl.adcLevels));
-      if (hl.packed32) {
-        const F = 2 ** hl.fieldBits;
-        const fields = this.S * this.D;
-        hl.lut = new Float64Array(fields * F);
-        for (let f = 0; f < fields; f++) {
-          const k = this.D === 2 ? f >> 1 : f;
-          const sign = this.D === 2 && (f & 1) === 1 ? -1 : 1;
-          for (let y = 0; y < F; y++) hl.lut[f * F + y] = sign * 2 ** (k * this.cb) * this.adc(hl, y);
-          hl.lutZero += hl.lut[f * F];
-        }
-      }
-      const r = Math.max(hl.uMax, hl.threshold, 2 ** -30);
-      hl.uLsb = 2 ** Math.ceil(Math.log2(r)) / 2 ** (pbits - 1);
+      this.applyRange(hl, y, pbits);
     }
+    this.calibrated = true;
+    this.mode = 'run';
+  }
+
+  /** The ADC range y (level units) of a layer, its code step and tables; the potential fixed point. */
+  private applyRange(hl: HwLayer, y: number, pbits: number): void {
+    const spec = this.spec;
+    hl.adcRange = y;
+    hl.adcLevels = hl.bipolar ? 2 ** (spec.adc.bits - 1) - 1 : 2 ** spec.adc.bits - 1;
+    if (hl.adcLevels < 1) hl.adcLevels = 1;
+    hl.adcStep = 2 ** Math.ceil(Math.log2(y / hl.adcLevels));
+    hl.lutZero = 0;
+    if (hl.packed32) {
+      const F = 2 ** hl.fieldBits;
+      const fields = this.S * this.D;
+      hl.lut = new Float64Array(fields * F);
+      for (let f = 0; f < fields; f++) {
+        const k = this.D === 2 ? f >> 1 : f;
+        const sign = this.D === 2 && (f & 1) === 1 ? -1 : 1;
+        for (let v = 0; v < F; v++) hl.lut[f * F + v] = sign * 2 ** (k * this.cb) * this.adc(hl, v);
+        hl.lutZero += hl.lut[f * F];
+      }
+    }
+    const r = Math.max(hl.uMax, hl.threshold, 2 ** -30);
+    hl.uLsb = 2 ** Math.ceil(Math.log2(r)) / 2 ** (pbits - 1);
+  }
+
+  /**
+   * Takes another instance's calibration (ADC ranges in level units, input polarity, potential ranges)
+   * instead of calibrating: the trainer (snn/train/hw.ts) rebuilds the chip for every batch's weights and
+   * programming noise and keeps the ranges calibrated at the start of the epoch. Same network geometry.
+   */
+  adoptCalibration(from: ChipArithmetic): void {
+    const pbits = this.spec.lif_unit.potential_bits;
+    this.layers.forEach((hl, l) => {
+      const src = from.layers[l];
+      if (!hl || !src)
+        throw located('calibration from a chip of another mapping', { path: hl?.name ?? String(l) });
+      hl.bipolar = src.bipolar;
+      hl.uMax = src.uMax;
+      this.applyRange(hl, src.adcRange, pbits);
+    });
     this.calibrated = true;
     this.mode = 'run';
   }
@@ -558,8 +589,9 @@ export class ChipArithmetic {
    * One mapped layer at one timestep on the chip: adds the layer's output (before the neurons) into
    * `out` (which holds the bias), [cout][positions]. Returns the synaptic operations (active rows × fan-out).
    */
-  forward(l: number, x: Float32Array, out: Float32Array): number {
+  forward(l: number, x: Float32Array, out: Float32Array, clip?: Uint8Array): number {
     const hl = this.layers[l]!;
+    this.recordClip = clip !== undefined && this.mode === 'run';
     if (this.mode === 'run' && !this.calibrated)
       throw located('the chip arithmetic ran before calibration', { path: hl.name });
     const spec = this.spec;
@@ -597,8 +629,10 @@ export class ChipArithmetic {
     const bucketed =
       planes > 1 && !anyNeg && hl.packed32 !== null && (hl.lut !== null || this.mode === 'calibrate');
     let synops = 0;
+    const clipPos = this.clipPos;
     for (let p = 0; p < P; p++) {
       posAcc.fill(0, 0, cout);
+      if (this.recordClip) clipPos.fill(0, 0, cout);
       const rowBase = p * rowsTotal;
       for (let i = 0; i < pieces; i++) {
         const a = pieceFirst[i];
@@ -663,7 +697,9 @@ export class ChipArithmetic {
         const v = posAcc[o];
         if (v !== 0) out[o * P + p] += v * hl.scale[o] * step;
       }
+      if (clip) for (let o = 0; o < cout; o++) clip[o * P + p] = this.recordClip ? clipPos[o] : 0;
     }
+    this.recordClip = false;
     return synops;
   }
 
@@ -720,6 +756,10 @@ export class ChipArithmetic {
           value += (neg ? -yc : yc) * 2 ** (k * cb);
         }
         posAcc[oBase + ol] += (value - offsetCorr) * weight;
+        if (this.clipped) {
+          this.clipPos[oBase + ol] = 1;
+          this.clipped = false;
+        }
       }
       return;
     }
@@ -757,6 +797,10 @@ export class ChipArithmetic {
         value += y * 2 ** (k * cb);
       }
       posAcc[oBase + ol] += (value - offsetCorr) * weight;
+      if (this.clipped) {
+        this.clipPos[oBase + ol] = 1;
+        this.clipped = false;
+      }
     }
   }
 
@@ -920,6 +964,20 @@ export class ChipArithmetic {
     const mask = (1 << F) - 1;
     const fields = this.S * this.D;
     const zero = hl.lutZero;
+    if (this.recordClip) {
+      // A field's column sum y clips when its code exceeds the range (y ≥ 0 on this path).
+      const st = hl.adcStep;
+      const top = hl.adcLevels;
+      for (let ol = 0; ol < cpg; ol++) {
+        const v = accI[ol];
+        if (v === 0) continue;
+        for (let f = 0; f < fields; f++)
+          if (Math.round(((v >>> (f * F)) & mask) / st) > top) {
+            this.clipPos[oBase + ol] = 1;
+            break;
+          }
+      }
+    }
     if (fields === 4)
       for (let ol = 0; ol < cpg; ol++) {
         const v = accI[ol];
@@ -952,8 +1010,13 @@ export class ChipArithmetic {
     const st = hl.adcStep;
     let code = Math.round(y / st);
     const top = hl.adcLevels;
-    if (code > top) code = top;
-    else if (code < (hl.bipolar ? -top : 0)) code = hl.bipolar ? -top : 0;
+    if (code > top) {
+      code = top;
+      this.clipped = this.recordClip;
+    } else if (code < (hl.bipolar ? -top : 0)) {
+      code = hl.bipolar ? -top : 0;
+      this.clipped = this.recordClip;
+    }
     return code * st;
   }
 

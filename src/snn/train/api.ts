@@ -18,6 +18,8 @@ import { initModel, loadModel, saveModel, type SnnModel } from '../model.js';
 import { inferShapes } from '../../network/shapes.js';
 import { calibrateThresholds, calibrateWeights, setLeaks, toIirSpec } from './iir.js';
 import { TrainNet } from './net.js';
+import { contentId } from '../../util/hash.js';
+import { chipArithmeticHash } from '../chip-arith.js';
 import {
   removeCheckpoint,
   trainRun,
@@ -151,6 +153,16 @@ export async function trainCommand(o: TrainCommandOptions): Promise<TrainCommand
     val_acc: String(log.length ? log[log.length - 1].val_acc : NaN),
     stages: JSON.stringify(stages),
     training_seconds: seconds.toFixed(1),
+    ...(o.chip
+      ? {
+          hw_arch: o.chip.name,
+          hw_arch_hash: contentId(o.chip.spec),
+          hw_arithmetic_hash: chipArithmeticHash(o.chip.spec),
+          hw_adc_bits: String(o.chip.spec.adc.bits),
+          hw_weight_bits: String(o.chip.spec.crossbar.weight_bits),
+          hw_programming_sigma: String(o.chip.spec.device.programming_sigma),
+        }
+      : {}),
     command: o.command,
   });
 

@@ -32,6 +32,7 @@ import {
 } from '../neurons/registry.js';
 import { convForward, refreshResident, WeightGradient } from '../kernels/conv.js';
 import { surrogateFn, type SurrogateName } from './surrogate.js';
+import type { ChipArithmetic } from '../chip-arith.js';
 
 const f = Math.fround;
 
@@ -106,6 +107,14 @@ class ConvOp implements Op {
   private out: Float32Array = new Float32Array(0);
   private dx: Float32Array = new Float32Array(0);
   private x: Float32Array = new Float32Array(0);
+  /**
+   * Hardware-aware training (train/hw.ts): the chip computes the forward pass of this layer (stage
+   * `layer` of its compiled net); the backward is straight-through, zero where a conversion clipped.
+   */
+  hw: { chip: ChipArithmetic; layer: number } | null = null;
+  private clip = new Uint8Array(0);
+  private clipped = false;
+  private dyMasked: Float32Array = new Float32Array(0);
 
   constructor(
     readonly name: string,
@@ -165,14 +174,32 @@ class ConvOp implements Op {
       const oBase = r * outSize;
       if (bias) for (let o = 0; o < cout; o++) out.fill(bias[o], oBase + o * P, oBase + (o + 1) * P);
       else out.fill(0, oBase, oBase + outSize);
-      convForward(this, this.wt, x, r * inSize, out, oBase);
+      if (this.hw) {
+        if (this.clip.length < rows * outSize) this.clip = new Uint8Array(rows * outSize);
+        this.hw.chip.forward(
+          this.hw.layer,
+          x.subarray(r * inSize, (r + 1) * inSize),
+          out.subarray(oBase, oBase + outSize),
+          this.clip.subarray(oBase, oBase + outSize),
+        );
+      } else convForward(this, this.wt, x, r * inSize, out, oBase);
     }
+    this.clipped = this.hw !== null;
     return out.subarray(0, rows * outSize);
   }
 
   backward(dy: Float32Array, _ctx: ForwardContext, needDx: boolean): Float32Array | null {
     const { P, Kg, cpg, groups, cout, outSize, inSize } = this;
     const rows = this.rowsIn;
+    if (this.clipped) {
+      // Straight-through estimator: identity where no conversion clipped, zero where one did.
+      const n = rows * outSize;
+      this.dyMasked = grow(this.dyMasked, n);
+      const m = this.dyMasked;
+      const clip = this.clip;
+      for (let i = 0; i < n; i++) m[i] = clip[i] ? 0 : dy[i];
+      dy = m;
+    }
     const x = this.x;
     const dyt = this.dyt;
     if (needDx) {

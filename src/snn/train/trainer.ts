@@ -9,11 +9,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { writeFileAtomic } from '../../util/atomic.js';
+import { located } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
 import type { Dataset } from '../data/dataset.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { loadModel, saveModel, type SnnModel } from '../model.js';
-import { checkInput, evaluateModel } from '../run.js';
+import { checkInput, evaluateModel, type ChipRunOptions } from '../run.js';
+import { ChipTraining } from './hw.js';
 import { computeLoss, type LossName } from './loss.js';
 import { TrainNet } from './net.js';
 import { learningRate, Optimizer, type OptimizerName, type ScheduleName } from './optim.js';
@@ -39,6 +41,11 @@ export interface TrainConfig {
   trainNeuronParams?: boolean;
   /** Step schedule: epochs between decays. */
   stepEpochs?: number;
+  /**
+   * Hardware-aware training (train/hw.ts): forward passes on this chip's arithmetic with straight-through
+   * gradients and programming noise drawn per batch; validation on the chip too. One worker only.
+   */
+  chip?: ChipRunOptions;
 }
 
 export interface EpochLog {
@@ -218,8 +225,15 @@ export function createTrainer(
     trainNeuronParams: cfg.trainNeuronParams,
   };
   new TrainNet(model, netOpts); // adds trained leak / threshold tensors when missing
+  if (cfg.chip && cfg.workers > 1)
+    throw located('hardware-aware training (--arch) runs on one worker', {
+      path: '--workers',
+      expected: '1',
+      found: String(cfg.workers),
+    });
   const share = cfg.workers > 1 ? shareModel(model) : null;
   const net = new TrainNet(model, netOpts);
+  const hw = cfg.chip ? new ChipTraining(net, cfg.chip) : null;
   const optimizer = new Optimizer(net.params, { kind: cfg.optimizer, weightDecay: cfg.weightDecay });
   if (state?.optimizer) optimizer.load(state.optimizer.state, state.optimizer.step);
   const W = Math.max(1, Math.floor(cfg.workers));
@@ -276,6 +290,7 @@ export function createTrainer(
       const perm = new Int32Array(N);
       for (let i = 0; i < N; i++) perm[i] = i;
       new Rng(epochSeed).shuffle(perm);
+      hw?.beginEpoch();
       let lossSum = 0;
       let correct = 0;
       let lr0 = 0;
@@ -307,6 +322,7 @@ export function createTrainer(
         const b0 = sizes[0];
         fill(perm, from, b0, epochSeed, batchImages, batchLabels, batchIds);
         net.zeroGrad();
+        hw?.beginBatch(mix(stepSeed, 0xc41b, 3));
         const ctx = { batch: b0, timesteps: T, train: true, seed: stepSeed, ids: batchIds.subarray(0, b0) };
         const out = net.forward(batchImages.subarray(0, b0 * inSize), ctx);
         if (dOut.length < T * b0 * K) dOut = new Float32Array(T * b0 * K);
@@ -337,6 +353,7 @@ export function createTrainer(
         if (statsSize) net.updateRunningStats(avgStats);
         progress?.onBatch?.(from + bTotal, N, lossSum / (from + bTotal), correct / (from + bTotal));
       }
+      hw?.detach();
       return { loss: lossSum / N, acc: correct / N, lr: lr0 };
     },
     async close() {
@@ -449,8 +466,10 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
       const t0 = performance.now();
       const r = trainer.epoch(e, o.progress);
       const val = o.validation
-        ? evaluateModel(model, o.validation, { policy: { name: 'static', timesteps: o.cfg.timesteps } })
-            .accuracy
+        ? evaluateModel(model, o.validation, {
+            policy: { name: 'static', timesteps: o.cfg.timesteps },
+            chip: o.cfg.chip,
+          }).accuracy
         : NaN;
       const row: EpochLog = {
         epoch: (log.length ? log[log.length - 1].epoch : 0) + 1,
