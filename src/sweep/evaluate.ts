@@ -126,16 +126,29 @@ export async function ensureArtifact(task: ArtifactTask, cacheDir: string): Prom
   } else if (w.kind === 'model') {
     const { dir, model } = verifiedModel(w);
     const policy = tracePolicy(alg);
-    const ds = loadDataset(w.dataset, w.split as DatasetSplit, {
+    const loadOpts = {
       dataDir: w.data_dir ?? undefined,
       timesteps: policy.name === 'layerwise' ? policy.layer_timesteps![0] : policy.timesteps,
-    });
+    };
+    const ds = loadDataset(w.dataset, w.split as DatasetSplit, loadOpts);
+    // Chip arithmetic: calibrated as `eval --arch` is, on the first adc.calibration_samples training images.
+    const chip = task.chip
+      ? {
+          spec: validatePlain(task.chip.arch, ArchSchema),
+          name: task.chip.name,
+          calibration: loadDataset(w.dataset, 'train', {
+            ...loadOpts,
+            limit: task.chip.arch.adc.calibration_samples,
+          }),
+        }
+      : undefined;
     await traceModel(model, ds, {
-      policy: tracePolicy(alg),
+      policy,
       seed: w.seed,
       samples: w.samples,
       modelName: basename(dir),
       out,
+      chip,
     });
   } else {
     throw new Error('a recorded trace needs no artifact');

@@ -6,7 +6,7 @@
  *
  * Every invalid point is found here, before anything runs, and reported with its axis values.
  */
-import { dirname, relative, resolve } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
 import type { SpikeRatesSpec } from '../network/rates.js';
 import { SpikeRatesSchema } from '../network/rates.js';
 import { InputError, InputErrors, located } from '../util/errors.js';
@@ -15,6 +15,7 @@ import { ArchSchema, type ArchSpec } from '../config/schema.js';
 import { loadYaml, parseYamlPlain, validatePlain } from '../util/yaml-loader.js';
 import { loadNetwork } from '../network/load.js';
 import { loadModel } from '../snn/model.js';
+import { chipArithmeticHash } from '../snn/chip-arith.js';
 import { TraceReader } from '../trace/format.js';
 import { VERSION } from '../util/version.js';
 import { canonicalJson, contentId, sha256File, sha256Hex } from './hash.js';
@@ -72,6 +73,7 @@ export function workloadIdentity(w: WorkloadRef): Record<string, unknown> {
         split: w.split,
         samples: w.samples,
         seed: w.seed,
+        ...(w.arithmetic === 'chip' ? { arithmetic: 'chip' } : {}),
       };
     case 'trace':
       return { kind: w.kind, hash: w.hash, samples: w.samples };
@@ -90,11 +92,21 @@ export function pointId(
 }
 
 /** Key of the trace of one algorithm point (shared by every hardware point). */
-export function artifactKey(workload: WorkloadRef, algorithm: Algorithm, version = VERSION): string {
-  return sha256Hex(canonicalJson({ imcsim: version, workload: workloadIdentity(workload), algorithm })).slice(
-    0,
-    24,
-  );
+export function artifactKey(
+  workload: WorkloadRef,
+  algorithm: Algorithm,
+  version = VERSION,
+  arithmeticHash?: string,
+): string {
+  return sha256Hex(
+    canonicalJson({
+      imcsim: version,
+      workload: workloadIdentity(workload),
+      algorithm,
+      // Chip arithmetic: one trace per distinct arithmetic (chipArithmeticHash), shared by its points.
+      ...(arithmeticHash !== undefined ? { arithmetic: arithmeticHash } : {}),
+    }),
+  ).slice(0, 24);
 }
 
 async function resolveWorkload(
@@ -144,6 +156,7 @@ async function resolveWorkload(
           data_dir: w.data_dir ?? null,
           samples: w.samples,
           seed: w.seed,
+          ...(w.arithmetic === 'chip' ? { arithmetic: 'chip' as const } : {}),
         },
         defaultT: model.spec.timesteps,
         labelled: true,
@@ -334,13 +347,30 @@ export async function planSweep(spec: SweepSpec): Promise<SweepPlan> {
 
   const needsTrace = spec.mode === 'cycle' ? wl.ref.kind !== 'trace' : wl.ref.kind === 'model';
   const artifacts = new Map<string, ArtifactTask>();
+  const onChip = wl.ref.kind === 'model' && wl.ref.arithmetic === 'chip';
+  const archName = basename(spec.arch).replace(/\.ya?ml$/i, '');
+  // Chip arithmetic: the trace of an algorithm point on a chip, keyed by the chip's arithmetic hash.
+  const chipArtifact = (alg: Algorithm, arch: ArchSpec): ArtifactTask => {
+    const h = chipArithmeticHash(arch);
+    const key = artifactKey(wl.ref, alg, VERSION, h);
+    if (!artifacts.has(key))
+      artifacts.set(key, {
+        key,
+        workload: wl.ref,
+        algorithm: alg,
+        chip: { arch, name: archName, arithmetic_hash: h },
+      });
+    return artifacts.get(key)!;
+  };
   const artifactOf = algorithms.map((alg) => {
-    if (!needsTrace) return null;
+    if (!needsTrace || onChip) return null;
     const key = artifactKey(wl.ref, alg);
     if (!artifacts.has(key)) artifacts.set(key, { key, workload: wl.ref, algorithm: alg });
     return artifacts.get(key)!;
   });
 
+  // Stated in the spec (model workloads): sweep.csv says whose arithmetic computed each point's spikes.
+  const traceArithmetic = spec.workload.kind === 'model' ? spec.workload.arithmetic : undefined;
   const points: SweepPoint[] = [];
   const invalid: string[] = [];
   let invalidCount = 0;
@@ -366,6 +396,7 @@ export async function planSweep(spec: SweepSpec): Promise<SweepPlan> {
           policy: alg.policy,
           theta: alg.theta,
           timesteps: alg.timesteps,
+          ...(traceArithmetic !== undefined ? { trace_arithmetic: traceArithmetic } : {}),
         };
         const id = pointId(spec.mode, checked.spec, wl.ref, alg);
         const index = points.length + invalidCount;
@@ -383,7 +414,7 @@ export async function planSweep(spec: SweepSpec): Promise<SweepPlan> {
           arch: checked.spec,
           workload: wl.ref,
           algorithm: alg,
-          artifact: artifactOf[a],
+          artifact: onChip ? chipArtifact(alg, checked.spec) : artifactOf[a],
           metrics,
         };
         points.push({ index, id, values, task });
@@ -423,7 +454,13 @@ export async function planSweep(spec: SweepSpec): Promise<SweepPlan> {
     workload: wl.ref,
     axes,
     metrics,
-    columns: ['id', ...spec.axes.map((a) => a.path), ...ALGORITHM_COLUMNS, ...metrics],
+    columns: [
+      'id',
+      ...spec.axes.map((a) => a.path),
+      ...ALGORITHM_COLUMNS,
+      ...(traceArithmetic !== undefined ? ['trace_arithmetic'] : []),
+      ...metrics,
+    ],
     points,
     artifacts: [...artifacts.values()],
     workloadPath:

@@ -116,6 +116,10 @@ const ModelWorkload = z.strictObject({
   data_dir: z.string().min(1).optional(),
   samples: z.number().int().min(1).default(16),
   seed: z.number().int().min(0).max(0xffffffff).default(0),
+  arithmetic: z.enum(['float', 'chip']).optional().meta({
+    description:
+      "whose arithmetic computes the spikes: 'float' (the float engine, one trace per algorithm point; the default) or 'chip' (each point's trace is made on that point's chip, calibrated as eval --arch does, cached by the chip's arithmetic hash)",
+  }),
 });
 const TraceWorkload = z.strictObject({
   trace: z.string().min(1).meta({ description: 'recorded spike trace (cycle mode)' }),
@@ -164,6 +168,8 @@ export interface SweepSpec {
         data_dir?: string;
         samples: number;
         seed: number;
+        /** Whose arithmetic computes the spikes; absent: float (and no trace_arithmetic column). */
+        arithmetic?: 'float' | 'chip';
       }
     | { kind: 'trace'; trace: string; samples?: number };
   /** Arch axes in the order written: path → raw value list (ranges expanded later). */
@@ -290,6 +296,7 @@ export function parseSweepSpec(text: string, file: string): SweepSpec {
       ...(w.data_dir !== undefined ? { data_dir: abs(w.data_dir as string) } : {}),
       samples: w.samples as number,
       seed: w.seed as number,
+      ...(w.arithmetic !== undefined ? { arithmetic: w.arithmetic as 'float' | 'chip' } : {}),
     };
   } else {
     workload = {

@@ -33,6 +33,11 @@ export type WorkloadRef =
       data_dir: string | null;
       samples: number;
       seed: number;
+      /**
+       * Whose arithmetic computes the spikes: 'chip' traces every point on its own chip (one trace per
+       * arithmetic hash); absent means float (kept out of the identity so float sweeps keep their ids).
+       */
+      arithmetic?: 'float' | 'chip';
     }
   | {
       kind: 'trace';
@@ -56,6 +61,11 @@ export interface ArtifactTask {
   key: string;
   workload: WorkloadRef;
   algorithm: Algorithm;
+  /**
+   * Chip arithmetic (workload.arithmetic: chip): the chip whose arithmetic computes the spikes (the first
+   * point with this arithmetic hash), its name as recorded in the trace, and the hash the key includes.
+   */
+  chip?: { arch: ArchSpec; name: string; arithmetic_hash: string };
 }
 
 /** Everything needed to compute one point, anywhere. */
