@@ -16,9 +16,13 @@ import { ARCH, MNIST_MODEL, tempDir, writeSpec } from './helpers.js';
 const SAMPLES = 8;
 const CAL = 8; // adc.calibration_samples, small to keep the test quick
 
-function spec(axes: Record<string, unknown[]>, arithmetic?: 'float' | 'chip'): Record<string, unknown> {
+function spec(
+  axes: Record<string, unknown[]>,
+  arithmetic?: 'float' | 'chip',
+  mode: 'analytic' | 'cycle' = 'analytic',
+): Record<string, unknown> {
   return {
-    mode: 'analytic',
+    mode,
     arch: ARCH,
     set: { 'adc.calibration_samples': CAL },
     workload: {
@@ -50,6 +54,33 @@ function rowsOf(dir: string, plan: SweepPlan): Array<(name: string) => string> {
       if (i < 0) throw new Error(`no column ${name}`);
       return f[i];
     });
+}
+
+/** `imcsim eval --arch ARCH --set …` on the sweep's samples, policy and calibration (the reference). */
+async function evalOnChip(set: string[]): Promise<{ accuracy: number; avg_timesteps: number }> {
+  const ev = await runCli(
+    'eval',
+    '--model',
+    MNIST_MODEL,
+    '--dataset',
+    'mnist',
+    '--samples',
+    String(SAMPLES),
+    '--policy',
+    'entropy',
+    '--theta',
+    '0.5',
+    '--arch',
+    ARCH,
+    '--set',
+    `adc.calibration_samples=${CAL}`,
+    ...set.flatMap((x) => ['--set', x]),
+    '--json',
+  );
+  expect(ev.code, ev.err).toBe(0);
+  const ref = JSON.parse(ev.out) as { accuracy: number; avg_timesteps: number; samples: number };
+  expect(ref.samples).toBe(SAMPLES);
+  return ref;
 }
 
 describe('sweep on the chip’s arithmetic', () => {
@@ -84,29 +115,7 @@ describe('sweep on the chip’s arithmetic', () => {
       const row = rows[i];
       expect(row('adc.bits')).toBe(String(bits));
       expect(row('trace_arithmetic')).toBe('chip');
-      const ev = await runCli(
-        'eval',
-        '--model',
-        MNIST_MODEL,
-        '--dataset',
-        'mnist',
-        '--samples',
-        String(SAMPLES),
-        '--policy',
-        'entropy',
-        '--theta',
-        '0.5',
-        '--arch',
-        ARCH,
-        '--set',
-        `adc.calibration_samples=${CAL}`,
-        '--set',
-        `adc.bits=${bits}`,
-        '--json',
-      );
-      expect(ev.code, ev.err).toBe(0);
-      const ref = JSON.parse(ev.out) as { accuracy: number; avg_timesteps: number; samples: number };
-      expect(ref.samples).toBe(SAMPLES);
+      const ref = await evalOnChip([`adc.bits=${bits}`]);
       expect(Number(row('accuracy'))).toBeCloseTo(ref.accuracy, 12);
       expect(Number(row('avg_timesteps'))).toBeCloseTo(ref.avg_timesteps, 12);
       got.push({ acc: Number(row('accuracy')), avg: Number(row('avg_timesteps')) });
@@ -115,8 +124,8 @@ describe('sweep on the chip’s arithmetic', () => {
     expect(got[0].acc).not.toBe(got[1].acc);
   });
 
-  it('a sweep over clock_hz alone makes one chip trace, shared by both points', async () => {
-    const plan = await planOf(spec({ 'chip.clock_hz': [1e9, 5e8] }, 'chip'));
+  it('cycle mode: a sweep over clock_hz alone makes one chip trace, shared by both points', async () => {
+    const plan = await planOf(spec({ 'chip.clock_hz': [1e9, 5e8] }, 'chip', 'cycle'));
     const dir = tempDir('chipclock');
     const r = await runSweep(plan, { out: dir, workers: 0 });
     expect(r.failed).toEqual([]);
@@ -124,5 +133,10 @@ describe('sweep on the chip’s arithmetic', () => {
     const rows = rowsOf(dir, plan);
     expect(rows[0]('accuracy')).toBe(rows[1]('accuracy'));
     expect(rows[0]('avg_timesteps')).toBe(rows[1]('avg_timesteps'));
+    // The replayed trace is the base chip's (clock does not enter the arithmetic): eval --arch on it.
+    const ref = await evalOnChip([]);
+    expect(Number(rows[0]('accuracy'))).toBeCloseTo(ref.accuracy, 12);
+    expect(Number(rows[0]('avg_timesteps'))).toBeCloseTo(ref.avg_timesteps, 12);
+    expect(rows[0]('trace_arithmetic')).toBe('chip');
   });
 });
