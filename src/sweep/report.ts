@@ -278,7 +278,7 @@ export async function sweepHtml(plan: SweepPlan, rows: readonly ReportRow[]): Pr
     w.kind === 'network'
       ? `topology ${w.network.name}${w.rates === null ? ', every input active' : typeof w.rates === 'number' ? `, spike rate ${w.rates}` : ', spike-rates file'}${s.mode === 'cycle' ? `, ${w.samples} synthetic samples` : ''}`
       : w.kind === 'model'
-        ? `model ${plan.workloadPath} on ${w.dataset}/${w.split}, ${w.samples} samples`
+        ? `model ${plan.workloadPath} on ${w.dataset}/${w.split}, ${w.samples} samples${w.arithmetic === 'chip' ? ', spikes computed on the arithmetic of each point’s chip' : ''}`
         : `trace ${plan.workloadPath}`;
 
   sections.push({

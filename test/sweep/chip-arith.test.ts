@@ -109,6 +109,9 @@ describe('sweep on the chip’s arithmetic', () => {
     const r = await runSweep(plan, { out: dir, workers: 0 });
     expect(r.failed).toEqual([]);
     expect(traces(dir).length).toBe(2);
+    expect(readFileSync(join(dir, 'sweep.html'), 'utf8')).toContain(
+      'spikes computed on the arithmetic of each point’s chip',
+    );
     const rows = rowsOf(dir, plan);
     const got: Array<{ acc: number; avg: number }> = [];
     for (const [i, bits] of [2, 8].entries()) {
