@@ -105,7 +105,7 @@ describe('activity: SOPs and firing rates', () => {
       groups: 1,
       outChannels: 2,
       inputElements: 9,
-    } as Parameters<typeof fanOut>[0]);
+    } as unknown as Parameters<typeof fanOut>[0]);
     expect(Array.from(f)).toEqual([8, 12, 8, 12, 18, 12, 8, 12, 8]);
     // Stride 2, no padding, 2×2 kernel on 1×4×4: every input under exactly one window.
     const g = fanOut({
@@ -117,7 +117,7 @@ describe('activity: SOPs and firing rates', () => {
       groups: 1,
       outChannels: 3,
       inputElements: 16,
-    } as Parameters<typeof fanOut>[0]);
+    } as unknown as Parameters<typeof fanOut>[0]);
     expect(Array.from(g)).toEqual(new Array(16).fill(3));
   });
 

@@ -186,7 +186,7 @@ layers:
     ['calibrated', 2, 1e-9],
   ] as const)(
     '%s range, %i-b ADC, σ %s: the naive quantiser’s outputs and clipping',
-    (range, adcBits, sigma = 0) => {
+    (range, adcBits, sigma: number = 0) => {
       const { tn, hw, W, x } = setup(range, adcBits, sigma);
       const chip = hw.beginBatch(1);
       const B = 4;
