@@ -8,7 +8,9 @@ import { clearDatasetCache, loadDataset } from '../dist/snn/data/dataset.js';
 
 let cacheDir;
 const loadAll = (name, cache) => {
-  process.env.IMCSIM_CACHE_DIR = cache ? (cacheDir ??= mkdtempSync(join(tmpdir(), 'imcsim-bench-cache-'))) : 'off';
+  process.env.IMCSIM_CACHE_DIR = cache
+    ? (cacheDir ??= mkdtempSync(join(tmpdir(), 'imcsim-bench-cache-')))
+    : 'off';
   clearDatasetCache();
   for (const s of ['train', 'validation', 'test']) loadDataset(name, s);
 };

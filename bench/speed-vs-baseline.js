@@ -63,28 +63,78 @@ async function side(root, name) {
   };
   const synthFile = join(tmp, `${name}-synthetic.trace`);
   const mc = loadNetwork('models/mnist-convnet');
-  await generateSyntheticTrace({ network: mc.spec, shapes: mc.shapes, rates: 0.15, samples: 20, seed: 1, timesteps: 4, out: synthFile });
+  await generateSyntheticTrace({
+    network: mc.spec,
+    shapes: mc.shapes,
+    rates: 0.15,
+    samples: 20,
+    seed: 1,
+    timesteps: 4,
+    out: synthFile,
+  });
   const data = loadDataset('mnist', 'test', { limit: 128 });
   const benchModel = () => initModel(parseNetwork(BENCH_NET, 'snntorch-bench.yaml').spec, 1);
   const eng = new Engine(benchModel());
   const trainer = () =>
     createTrainer(benchModel(), data, {
-      timesteps: 4, loss: 'tet', epochs: 1 << 20, seed: 1, lr: 1e-3, batch: 128, optimizer: 'adam',
-      schedule: 'constant', surrogate: 'atan', weightDecay: 0, workers: 1, augment: 0,
+      timesteps: 4,
+      loss: 'tet',
+      epochs: 1 << 20,
+      seed: 1,
+      lr: 1e-3,
+      batch: 128,
+      optimizer: 'adam',
+      schedule: 'constant',
+      surrogate: 'atan',
+      weightDecay: 0,
+      workers: 1,
+      augment: 0,
     });
   return {
-    estimate: { unit: 'estimates', run: () => { for (let i = 0; i < 500; i++) estimate(spec, vgg.spec, { timesteps: 4 }, vgg.shapes); return 500; } },
+    estimate: {
+      unit: 'estimates',
+      run: () => {
+        for (let i = 0; i < 500; i++) estimate(spec, vgg.spec, { timesteps: 4 }, vgg.shapes);
+        return 500;
+      },
+    },
     replaySynthetic: { unit: 'events', ...replayCase(await read(synthFile)) },
     replayEngine: { unit: 'events', ...replayCase(await read(join(tmp, 'engine.trace'))) },
-    inference: { unit: 'samples', run: () => (eng.runBatch(data.images, 128, 0, { policy: { name: 'static', timesteps: 4 } }), 128) },
-    train: { unit: 'samples', run: () => { const t = trainer(); t.epoch(0); t.close(); return 128; } },
+    inference: {
+      unit: 'samples',
+      run: () => (eng.runBatch(data.images, 128, 0, { policy: { name: 'static', timesteps: 4 } }), 128),
+    },
+    train: {
+      unit: 'samples',
+      run: () => {
+        const t = trainer();
+        t.epoch(0);
+        t.close();
+        return 128;
+      },
+    },
   };
 }
 
 // One engine trace for both sides (recorded by this checkout's CLI: the same bytes either way).
 const { execFileSync } = await import('node:child_process');
-execFileSync(process.execPath, [join(self, 'bin', 'imcsim.js'), 'trace', 'run', '--model', 'models/mnist-convnet-t4',
-  '--dataset', 'mnist', '--samples', '100', '--out', join(tmp, 'engine.trace')], { stdio: 'ignore' });
+execFileSync(
+  process.execPath,
+  [
+    join(self, 'bin', 'imcsim.js'),
+    'trace',
+    'run',
+    '--model',
+    'models/mnist-convnet-t4',
+    '--dataset',
+    'mnist',
+    '--samples',
+    '100',
+    '--out',
+    join(tmp, 'engine.trace'),
+  ],
+  { stdio: 'ignore' },
+);
 
 const sides = { baseline: await side(base, 'baseline'), this: await side(self, 'this') };
 const NAMES = {
@@ -94,7 +144,10 @@ const NAMES = {
   inference: 'engine inference, snnTorch benchmark net, batch 128, T=4: samples per CPU-second',
   train: 'one training step, snnTorch benchmark net, batch 128, T=4, 1 worker: samples per CPU-second',
 };
-const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = [];
 for (const key of Object.keys(NAMES)) {
@@ -118,6 +171,11 @@ for (const key of Object.keys(NAMES)) {
   console.log(JSON.stringify(row));
 }
 rmSync(tmp, { recursive: true, force: true });
-const out = { benchmark: 'speed-vs-baseline', date: new Date().toISOString().slice(0, 10), machine: machine(), results };
+const out = {
+  benchmark: 'speed-vs-baseline',
+  date: new Date().toISOString().slice(0, 10),
+  machine: machine(),
+  results,
+};
 writeFileSync(join(here, 'results', 'speed-vs-baseline.json'), JSON.stringify(out, null, 2) + '\n');
 process.exit(0);

@@ -21,7 +21,16 @@ const COMMANDS = [
   },
   {
     name: 'imcsim eval fmnist-convnet-t4 on 8 Fashion-MNIST test samples',
-    args: ['eval', '--model', 'models/fmnist-convnet-t4', '--dataset', 'fashion-mnist', '--samples', '8', '--json'],
+    args: [
+      'eval',
+      '--model',
+      'models/fmnist-convnet-t4',
+      '--dataset',
+      'fashion-mnist',
+      '--samples',
+      '8',
+      '--json',
+    ],
   },
 ];
 
@@ -52,5 +61,10 @@ for (const c of COMMANDS) {
   results.push(row);
   console.log(JSON.stringify(row));
 }
-const out = { benchmark: 'startup', date: new Date().toISOString().slice(0, 10), machine: machine(), results };
+const out = {
+  benchmark: 'startup',
+  date: new Date().toISOString().slice(0, 10),
+  machine: machine(),
+  results,
+};
 writeFileSync(join(here, 'results', 'startup.json'), JSON.stringify(out, null, 2) + '\n');

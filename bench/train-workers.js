@@ -22,7 +22,10 @@ const STEPS = 3;
 const BATCH = 128;
 const data = loadDataset('mnist', 'train', { limit: BATCH * STEPS });
 const nets = [
-  ['snntorch-bench (random weights)', () => initModel(parseNetwork(BENCH_NET, 'snntorch-bench.yaml').spec, 1)],
+  [
+    'snntorch-bench (random weights)',
+    () => initModel(parseNetwork(BENCH_NET, 'snntorch-bench.yaml').spec, 1),
+  ],
   ['mnist-convnet-t4 (trained)', () => loadModel(join(here, '..', 'models', 'mnist-convnet-t4'))],
 ];
 const cfg = (workers) => ({
@@ -74,6 +77,11 @@ for (const [label, make] of nets) {
   results.push(row);
   console.log(JSON.stringify(row));
 }
-const out = { benchmark: 'train-workers', date: new Date().toISOString().slice(0, 10), machine: machine(), results };
+const out = {
+  benchmark: 'train-workers',
+  date: new Date().toISOString().slice(0, 10),
+  machine: machine(),
+  results,
+};
 writeFileSync(join(here, 'results', 'train-workers.json'), JSON.stringify(out, null, 2) + '\n');
 process.exit(0);

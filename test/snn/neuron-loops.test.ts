@@ -39,12 +39,34 @@ function nextDown(x: number): number {
 }
 
 function values(thr: number, seed: number): Float32Array {
-  const special = [0, -0, 1e-45, -1e-45, 1e-38, thr, nextUp(thr), nextDown(thr), -thr, Infinity, -Infinity, NaN, 3e38, -3e38, 0.5, 1];
+  const special = [
+    0,
+    -0,
+    1e-45,
+    -1e-45,
+    1e-38,
+    thr,
+    nextUp(thr),
+    nextDown(thr),
+    -thr,
+    Infinity,
+    -Infinity,
+    NaN,
+    3e38,
+    -3e38,
+    0.5,
+    1,
+  ];
   let st = seed >>> 0;
-  const rnd = () => ((st = (Math.imul(st, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (st = (Math.imul(st, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const out = new Float32Array(400);
   for (let i = 0; i < out.length; i++)
-    out[i] = i < special.length ? special[i] : rnd() < 0.3 ? special[Math.floor(rnd() * special.length)] : (rnd() - 0.3) * 3 * thr;
+    out[i] =
+      i < special.length
+        ? special[i]
+        : rnd() < 0.3
+          ? special[Math.floor(rnd() * special.length)]
+          : (rnd() - 0.3) * 3 * thr;
   return out;
 }
 
