@@ -20,7 +20,7 @@ import { ceilDiv, hops, type ChipMapping, type LayerMapping } from '../chip/mapp
 import { ActionCounts } from '../hw/counts.js';
 import type { ModelOutput } from '../pricing/price.js';
 import { imcsimArea } from '../chip/area.js';
-import { realRows, rowFractions, tileRanges, tileShapes } from '../chip/geometry.js';
+import { realRows, rowFractions, tileRanges, tileShapes, type TileShape } from '../chip/geometry.js';
 import {
   bitProbabilities,
   expectedGroups,
@@ -314,6 +314,29 @@ const EXPECTED_BLOCKS = new WeakMap<object, Map<string, [number, number]>>();
 /** Expected stage-A row groups per tile, per tile list and context (see stageA). */
 const STAGE_A_BY_SHAPES = new WeakMap<object, Map<string, Float64Array>>();
 
+/**
+ * One tile of each class the timing rules cannot tell apart (equal stage-A signature and ADC rounds,
+ * equal home neurons and partial-sum input): a layer's time is a maximum over tiles, so these suffice.
+ * Kept per tile list (cached with the mapping).
+ */
+const TILE_CLASSES = new WeakMap<object, Int32Array>();
+function tileClasses(shapes: TileShape[]): Int32Array {
+  let reps = TILE_CLASSES.get(shapes);
+  if (!reps) {
+    const seen = new Set<string>();
+    const out: number[] = [];
+    for (let k = 0; k < shapes.length; k++) {
+      const sh = shapes[k];
+      const key = `${sh.signature}|${sh.rounds}|${sh.homeNeurons}|${sh.psumIn ? 1 : 0}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(k);
+    }
+    TILE_CLASSES.set(shapes, (reps = Int32Array.from(out)));
+  }
+  return reps;
+}
+
 export function imcsimModel(w: Workload): ModelOutput {
   const { spec, mapping, models } = w;
   const L = mapping.layers.length;
@@ -347,6 +370,7 @@ export function imcsimModel(w: Workload): ModelOutput {
     const { route, psum: psumTraffic } = statics.layers[l];
     const shapes = tileShapes(w, lm);
     const tileA = new Float64Array(shapes.length);
+    const reps = tileClasses(shapes);
     /** Stage-B time per position on a tile with h home neurons (whole cycles, as the replay). */
     const stageB = (h: number, use: MembraneUse): number => {
       if (h === 0) return 0;
@@ -389,8 +413,7 @@ export function imcsimModel(w: Workload): ModelOutput {
       if (!byCtx) STAGE_A_BY_SHAPES.set(shapes, (byCtx = new Map()));
       const knownGroups = byCtx.get(ctx);
       if (knownGroups) {
-        for (let k = 0; k < shapes.length; k++)
-          tileA[k] = knownGroups[k] * (tRead + shapes[k].rounds * tConv) + P * tShift;
+        for (const k of reps) tileA[k] = knownGroups[k] * (tRead + shapes[k].rounds * tConv) + P * tShift;
         return;
       }
       const tileGroups = new Float64Array(shapes.length);
@@ -439,7 +462,7 @@ export function imcsimModel(w: Workload): ModelOutput {
         // The static first layer reads its stored pre-activations: no delivery, no crossbar pass.
         const use = countLayerSupport(spec, lm, t, Tl, passes, elemBits, counts, l, t, true);
         let span = 0;
-        for (const sh of shapes) span = Math.max(span, P * stageB(sh.homeNeurons, use));
+        for (const k of reps) span = Math.max(span, P * stageB(shapes[k].homeNeurons, use));
         busy[l * T + t] = span;
         continue;
       }
@@ -515,9 +538,9 @@ export function imcsimModel(w: Workload): ModelOutput {
       // Each tile runs stage A over the positions; a home tile runs stage B (neurons, membrane ports)
       // position by position behind it, or, when other tiles send it partial sums, once they arrived.
       let aMax = 0;
-      for (let k = 0; k < shapes.length; k++) aMax = Math.max(aMax, tileA[k]);
+      for (const k of reps) aMax = Math.max(aMax, tileA[k]);
       let span = 0;
-      for (let k = 0; k < shapes.length; k++) {
+      for (const k of reps) {
         const sh = shapes[k];
         const a = tileA[k];
         let end = a;
