@@ -2,7 +2,9 @@
  * Study `hardware`: one algorithm held fixed (the DT-SNN entropy exit, θ = 0.9, on the shipped MNIST model),
  * the chip varied — crossbar size, ADC resolution and sharing, NoC link width, membrane-buffer size — as a
  * cycle-level sweep (src/sweep underneath: the same planner, worker threads and sweep.csv as `imcsim
- * sweep`), with the energy–latency Pareto front and each axis's sensitivity on top.
+ * sweep`), with the energy–latency Pareto front and each axis's sensitivity on top. Each chip's spikes are
+ * computed on its own arithmetic (the sweep's `workload.arithmetic: chip`), so every point carries its
+ * accuracy, set beside the float engine's on the same samples.
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
@@ -25,6 +27,9 @@ import {
   type StudyResult,
 } from './common.js';
 import { THETA } from '../snn/policies/theta.js';
+import { loadModel } from '../snn/model.js';
+import { loadDataset } from '../snn/data/dataset.js';
+import { evaluateModel } from '../snn/run.js';
 
 /** The chip axes of the study: each one value of a real design decision. */
 export const HARDWARE_AXES: Record<string, number[]> = {
@@ -86,6 +91,7 @@ export async function hardwareStudy(opts: HardwareStudyOptions): Promise<StudyRe
         split: 'test',
         samples,
         seed: 0,
+        arithmetic: 'chip',
       },
       axes,
       algorithm: { policy: ['entropy'], theta: [theta], timesteps: [ownT] },
@@ -154,8 +160,25 @@ export async function hardwareStudy(opts: HardwareStudyOptions): Promise<StudyRe
   }
   swing.sort((x, y) => y.ratio - x.ratio);
   const describe = (r: ReportRow) => axisNames.map((a) => `${a}=${r.values[a]}`).join(', ');
+  // The float engine on the same samples and policy: what each chip's accuracy is set against.
+  const floatAccuracy = evaluateModel(
+    loadModel(modelDir),
+    loadDataset(own ? opts.dataset! : 'mnist', 'test', { dataDir: opts.dataDir }),
+    { policy: { name: 'entropy', timesteps: ownT, theta }, samples, seed: 0 },
+  ).accuracy;
+  const acc = (r: ReportRow) => (r.metrics.accuracy as number | undefined) ?? 0;
+  /** Within one point of the float engine (one image is 100/samples points). */
+  const keeps = (r: ReportRow) => acc(r) >= floatAccuracy - 0.01 - 1e-12;
+  const keeping = rows.filter(keeps);
+  const bestKeeping = [...keeping].sort(
+    (a, b) => m(a, 'edp_per_sample_js') - m(b, 'edp_per_sample_js') || a.index - b.index,
+  )[0];
+  const accs = rows.map(acc);
   const findings = [
-    `${rows.length} chips simulated cycle by cycle on ${samples} ${images} (accuracy ${pct1(base.metrics.accuracy ?? 0)}, ${fmt(base.metrics.avg_timesteps ?? 0)} average timesteps — the algorithm is the same on every chip). ${front.length === 1 ? '1 of them is' : `${front.length} of them are`} on the energy–latency Pareto front.`,
+    `${rows.length} chips simulated cycle by cycle on ${samples} ${images}, each chip's spikes computed on its own arithmetic: accuracy ${pct1(Math.min(...accs))} to ${pct1(Math.max(...accs))} (float engine ${pct1(floatAccuracy)}; the base chip ${pct1(acc(base))} at ${fmt((base.metrics.avg_timesteps as number | undefined) ?? 0)} average timesteps). ${front.length === 1 ? '1 of them is' : `${front.length} of them are`} on the energy–latency Pareto front.`,
+    keeping.length
+      ? `${keeping.length} of ${rows.length} chips keep the float accuracy within 1 point on these samples (one image is ${fmt(100 / samples)} point${samples === 100 ? '' : 's'}); the lowest-EDP of them: ${describe(bestKeeping)} — ${fmt(m(bestKeeping, 'edp_per_sample_js') * 1e12)} pJ·s per sample at ${pct1(acc(bestKeeping))}.`
+      : `None of the ${rows.length} chips keeps the float accuracy (${pct1(floatAccuracy)}) within 1 point on these samples.`,
     `Lowest EDP: ${describe(best)} — ${fmt(m(best, 'energy_per_sample_j') * 1e6)} µJ, ${fmt(m(best, 'latency_per_sample_s') * 1e6)} µs, ${fmt(m(best, 'edp_per_sample_js') * 1e12)} pJ·s per sample, ${fmt(m(best, 'area_m2') * 1e6)} mm²; the highest-EDP chip (${describe(worst)}) is ×${fmt(m(worst, 'edp_per_sample_js') / m(best, 'edp_per_sample_js'), 3)} worse.`,
     `Axes by influence on EDP (ratio of the worst to the best marginal mean): ${swing.map((s) => `${s.axis} ×${fmt(s.ratio, 3)}`).join(', ')}.`,
   ];
@@ -166,17 +189,20 @@ export async function hardwareStudy(opts: HardwareStudyOptions): Promise<StudyRe
     latency_per_sample_s: m(r, 'latency_per_sample_s'),
     edp_per_sample_js: m(r, 'edp_per_sample_js'),
     area_m2: m(r, 'area_m2'),
+    accuracy: acc(r),
+    avg_timesteps: (r.metrics.avg_timesteps as number | undefined) ?? 0,
+    keeps_float_accuracy: keeps(r) ? 1 : 0,
     pareto: onFront.has(r.id) ? 1 : 0,
   }));
   return {
     name: 'hardware',
     title: 'Hardware: the chip varied under a fixed algorithm',
     question:
-      'With the DT-SNN exit held fixed, which chip parameters move energy, latency and EDP, and which chips are Pareto-optimal?',
+      'With the DT-SNN exit held fixed, which chip parameters move energy, latency and EDP, which chips are Pareto-optimal, and which keep the float accuracy on their own arithmetic?',
     findings,
     assumptions: [
-      `Base chip ${opts.arch ?? 'arch-configs/default.yaml'}; axes ${axisNames.map((a) => `${a} ∈ {${axes[a].join(', ')}}`).join('; ')} (full factorial). Cycle-level replay of one engine trace (${traced} θ = ${theta}, first ${samples} ${images}) on every chip.`,
-      'ADC resolution changes energy, latency and area only: the engine trace is the same on every chip (the accuracy effect of ADC quantisation is not modelled).',
+      `Base chip ${opts.arch ?? 'arch-configs/default.yaml'}; axes ${axisNames.map((a) => `${a} ∈ {${axes[a].join(', ')}}`).join('; ')} (full factorial). Cycle-level replay on every chip of the engine trace (${traced} θ = ${theta}, first ${samples} ${images}) computed on that chip's arithmetic (quantised weights, grouped row reads, ADC conversions over a calibrated range: docs/ARCHITECTURE.md); chips with the same arithmetic share one trace.`,
+      `Accuracy is compared with the float32 engine on the same samples and policy (${pct1(floatAccuracy)}); "keeps the float accuracy" means within 1 point on these samples, which is below their sampling noise.`,
       `The sweep is in sweep/ (sweep.csv, sweep.html with its own Pareto and sensitivity charts); its spec is hardware-sweep.yaml.`,
     ],
     csvs: [
@@ -186,7 +212,7 @@ export async function hardwareStudy(opts: HardwareStudyOptions): Promise<StudyRe
     tables: [
       {
         title: 'Pareto front (energy against latency per sample)',
-        head: ['#', ...axisNames, 'energy (µJ)', 'latency (µs)', 'EDP (pJ·s)', 'area (mm²)'],
+        head: ['#', ...axisNames, 'energy (µJ)', 'latency (µs)', 'EDP (pJ·s)', 'area (mm²)', 'accuracy'],
         rows: front.map((r, i) => [
           String(i + 1),
           ...axisNames.map((a) => String(r.values[a])),
@@ -194,6 +220,7 @@ export async function hardwareStudy(opts: HardwareStudyOptions): Promise<StudyRe
           fmt(m(r, 'latency_per_sample_s') * 1e6),
           fmt(m(r, 'edp_per_sample_js') * 1e12),
           fmt(m(r, 'area_m2') * 1e6),
+          pct1(acc(r)),
         ]),
       },
     ],

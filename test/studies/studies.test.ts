@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runStudy } from '../../src/studies/index.js';
 import { runCli } from '../helpers/cli.js';
+import { loadModel } from '../../src/snn/model.js';
+import { loadDataset } from '../../src/snn/data/dataset.js';
+import { evaluateModel } from '../../src/snn/run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'imcsim-studies-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,7 +32,7 @@ function checkFolder(out: string, csvs: string[], charts: string[]): void {
     const head = readFileSync(join(out, f), 'utf8').split('\n')[0].split(',');
     for (const h of head)
       expect(h, `${f}: ${h}`).toMatch(
-        /_(j|s|js|m2|w|bits)$|^(id|axis|value|points|pareto|network|policy|kind|schedule|group|layer_timesteps|timesteps|theta|classes|samples|accuracy|validation_accuracy|avg_timesteps|crossbar\.rows|crossbar\.columns|adc\.columns_per_adc|model|dataset|arithmetic|static_accuracy|dtsnn_accuracy|dtsnn_avg_timesteps|replayed_samples)$|_per_sample$|_share$|_vs_t1$/,
+        /_(j|s|js|m2|w|bits)$|^(id|axis|value|points|pareto|network|policy|kind|schedule|group|layer_timesteps|timesteps|theta|classes|samples|accuracy|validation_accuracy|avg_timesteps|crossbar\.rows|crossbar\.columns|adc\.columns_per_adc|model|dataset|arithmetic|static_accuracy|dtsnn_accuracy|dtsnn_avg_timesteps|replayed_samples|keeps_float_accuracy)$|_per_sample$|_share$|_vs_t1$/,
       );
   }
 }
@@ -187,6 +190,21 @@ describe('co-design studies (tiny configurations)', () => {
     };
     expect(Number(sens[0].mean_edp_per_sample_js)).toBeCloseTo(mean('crossbar.rows', '64'), 20);
     expect(result.tables[0].rows.length).toBe(front.length);
+    // Each chip's spikes come from its own arithmetic: the sweep says so per point, and each point's
+    // accuracy is set against the float engine on the same 4 samples (computed here by the engine).
+    const sweepCsv = readCsv(join(out, 'sweep', 'sweep.csv'));
+    expect(sweepCsv.every((r) => r.trace_arithmetic === 'chip')).toBe(true);
+    const floatAcc = evaluateModel(loadModel('models/mnist-convnet-t4'), loadDataset('mnist', 'test'), {
+      policy: { name: 'entropy', timesteps: 4, theta: 0.9 },
+      samples: 4,
+      seed: 0,
+    }).accuracy;
+    for (const r of rows) {
+      const a = Number(r.accuracy);
+      expect(a >= 0 && a <= 1).toBe(true);
+      expect(r.keeps_float_accuracy).toBe(a >= floatAcc - 0.01 - 1e-12 ? '1' : '0');
+    }
+    expect(result.findings.join(' ')).toContain(`float engine ${(floatAcc * 100).toFixed(1)} %`);
   });
 
   it('accuracy: chip points next to the float engine, DT-SNN timesteps and EDP, the accuracy–EDP front', async () => {
