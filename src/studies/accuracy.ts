@@ -28,6 +28,14 @@ const MODELS: Array<{ model: string; dataset: DatasetName }> = [
   { model: 'fmnist-convnet-t4', dataset: 'fashion-mnist' },
 ];
 
+/**
+ * Shipped models fine-tuned for a chip (`imcsim train --arch`, docs/MODELS.md): the study sets each beside
+ * its base model on that chip, to show what hardware-aware training recovers.
+ */
+const FINE_TUNED: Record<string, { model: string; key: string; value: number }> = {
+  'mnist-convnet-t4': { model: 'mnist-convnet-t4-adc3', key: 'adc.bits', value: 3 },
+};
+
 /** The datasets the study reads (test and training splits). */
 export function accuracyDatasets(tiny: boolean): DatasetName[] {
   return (tiny ? MODELS.slice(0, 1) : MODELS).map((m) => m.dataset);
@@ -40,7 +48,7 @@ export const ACCURACY_AXES: Record<string, number[]> = {
   'crossbar.rows_parallel': [16, 32, 64],
   'device.programming_sigma': [0, 0.1, 0.2, 0.3],
 };
-const TINY_AXES: Record<string, number[]> = { 'adc.bits': [2, 8], 'device.programming_sigma': [0.2] };
+const TINY_AXES: Record<string, number[]> = { 'adc.bits': [2, 3], 'device.programming_sigma': [0.2] };
 
 interface Point {
   model: string;
@@ -53,6 +61,8 @@ interface Point {
   dtsnnAccuracy: number;
   dtsnnTimesteps: number;
   sim: SimulationResult;
+  /** A fine-tuned model (FINE_TUNED), outside the axes, their tables and the front. */
+  fineTuned?: boolean;
 }
 
 /** Pareto-optimal points (higher accuracy, lower EDP): none other is at least as good in both and better in one. */
@@ -98,11 +108,19 @@ export async function accuracyStudy(opts: StudyOptions): Promise<StudyResult> {
   for (const m of models) {
     const dir = modelPath(m.model);
     const T = runner.model(dir).spec.timesteps;
-    const model = runner.model(dir);
+    const baseModel = runner.model(dir);
     const test = loadDataset(m.dataset, 'test');
     const train = loadDataset(m.dataset, 'train');
-    const run = async (label: string, spec: ArchSpec, chip: boolean, axis: string, value: number | null) => {
+    const run = async (
+      label: string,
+      spec: ArchSpec,
+      chip: boolean,
+      axis: string,
+      value: number | null,
+      tuned?: { model: string; dir: string },
+    ) => {
       const c = chip ? { spec, name: archName } : undefined;
+      const model = tuned ? runner.model(tuned.dir) : baseModel;
       // One static run gives static-T accuracy and, read offline exactly as the engine decides, the
       // entropy exit's accuracy and average timesteps (snn/train/dtsnn.ts); the logits are the chip's.
       const curve = dtsnnCurve(model, test, {
@@ -115,8 +133,8 @@ export async function accuracyStudy(opts: StudyOptions): Promise<StudyResult> {
       const en = curve.points.find((p) => p.curve === 'entropy')!;
       // Energy, latency, EDP: the DT-SNN trace of the first replaySamples images on the same chip, replayed.
       const r = await runner.engineRun({
-        label: `${m.model}-${label}`,
-        modelDir: dir,
+        label: `${tuned?.model ?? m.model}-${label}`,
+        modelDir: tuned?.dir ?? dir,
         dataset: m.dataset,
         policy: { name: 'entropy', timesteps: T, theta },
         spec,
@@ -127,7 +145,8 @@ export async function accuracyStudy(opts: StudyOptions): Promise<StudyResult> {
         `  ${label}: static ${pct1(st.accuracy)}, DT-SNN ${pct1(en.accuracy)} at ${en.avg_timesteps.toFixed(3)} timesteps`,
       );
       points.push({
-        model: m.model,
+        model: tuned?.model ?? m.model,
+        fineTuned: tuned !== undefined,
         dataset: m.dataset,
         axis,
         value,
@@ -146,6 +165,17 @@ export async function accuracyStudy(opts: StudyOptions): Promise<StudyResult> {
         if (JSON.stringify(spec) === JSON.stringify(base)) continue; // the default chip, already run
         await run(`${path}-${v}`, spec, true, path, v);
       }
+    const ft = FINE_TUNED[m.model];
+    if (ft) {
+      const spec = withKey(ft.key, ft.value);
+      // The base model on that chip is an axis point unless the axes skip the value: run it then.
+      if (!points.some((p) => p.model === m.model && p.axis === ft.key && p.value === ft.value))
+        await run(`${ft.key}-${ft.value}`, spec, true, ft.key, ft.value);
+      await run(`${ft.key}-${ft.value}`, spec, true, `fine-tuned for ${ft.key}=${ft.value}`, ft.value, {
+        model: ft.model,
+        dir: modelPath(ft.model),
+      });
+    }
   }
 
   const rows: CsvRow[] = [];
@@ -155,9 +185,13 @@ export async function accuracyStudy(opts: StudyOptions): Promise<StudyResult> {
     const ps = points.filter((p) => p.model === m.model);
     const float = ps.find((p) => p.arithmetic === 'float')!;
     const def = ps.find((p) => p.axis === 'default chip')!;
-    const chipPoints = ps.filter((p) => p.arithmetic === 'chip');
+    const chipPoints = ps.filter(
+      (p) => (p.arithmetic === 'chip' && p.axis in axes) || p.axis === 'default chip',
+    );
     const front = pareto(chipPoints);
-    for (const p of ps)
+    const ft = FINE_TUNED[m.model];
+    const tunedPoint = ft ? points.find((p) => p.model === ft.model) : undefined;
+    for (const p of tunedPoint ? [...ps, tunedPoint] : ps)
       rows.push({
         model: p.model,
         dataset: p.dataset,
@@ -171,8 +205,14 @@ export async function accuracyStudy(opts: StudyOptions): Promise<StudyResult> {
         energy_per_sample_j: p.sim.energy_per_sample_j,
         latency_per_sample_s: p.sim.latency_per_sample_s,
         edp_per_sample_js: p.sim.edp_per_sample_js,
-        pareto: p.arithmetic === 'chip' ? (front.has(p) ? 'yes' : 'no') : '',
+        pareto: p.arithmetic === 'chip' && !p.fineTuned ? (front.has(p) ? 'yes' : 'no') : '',
       });
+    if (ft && tunedPoint) {
+      const plain = ps.find((p) => p.axis === ft.key && p.value === ft.value)!;
+      findings.push(
+        `**${ft.model}** (\`imcsim train --arch\`, docs/MODELS.md): ${m.model} fine-tuned on the chip with ${ft.key}=${ft.value}. On that chip: ${pct1(plain.staticAccuracy)} → ${pct1(tunedPoint.staticAccuracy)} at static T=4 (float engine, plain model: ${pct1(float.staticAccuracy)}); under the DT-SNN exit ${pct1(plain.dtsnnAccuracy)} at ${plain.dtsnnTimesteps.toFixed(3)} → ${pct1(tunedPoint.dtsnnAccuracy)} at ${tunedPoint.dtsnnTimesteps.toFixed(3)} average timesteps; EDP ${fmt(plain.sim.edp_per_sample_js * 1e12)} → ${fmt(tunedPoint.sim.edp_per_sample_js * 1e12)} pJ·s per sample.`,
+      );
+    }
     const n = runner.samples;
     findings.push(
       `**${m.model}** (${m.dataset}, first ${n} test images): float engine ${pct1(float.staticAccuracy)} at static T=4 → ${pct1(def.staticAccuracy)} on the default chip's arithmetic (${base.adc.bits}-b ADC, ${base.crossbar.weight_bits}-b weights, ${base.crossbar.rows_parallel} rows per read, ideal devices): ${fmt(100 * (def.staticAccuracy - float.staticAccuracy), 3)} points. Under the DT-SNN exit (θ = ${theta}): ${pct1(float.dtsnnAccuracy)} with ${float.dtsnnTimesteps.toFixed(3)} average timesteps on float logits, ${pct1(def.dtsnnAccuracy)} with ${def.dtsnnTimesteps.toFixed(3)} on the chip's logits (shift ${fmt(def.dtsnnTimesteps - float.dtsnnTimesteps, 3)} timesteps).`,
@@ -251,13 +291,16 @@ export async function accuracyStudy(opts: StudyOptions): Promise<StudyResult> {
         title: 'DT-SNN accuracy against EDP per sample (chip points; the float engine as reference)',
         spec: {
           data: {
-            values: points.map((p) => ({
-              model: p.model,
-              point: p.axis === 'default chip' || p.axis === 'float engine' ? p.axis : `${p.axis}=${p.value}`,
-              axis: p.axis,
-              accuracy_pct: 100 * p.dtsnnAccuracy,
-              edp_pjs: p.sim.edp_per_sample_js * 1e12,
-            })),
+            values: points
+              .filter((p) => !p.fineTuned)
+              .map((p) => ({
+                model: p.model,
+                point:
+                  p.axis === 'default chip' || p.axis === 'float engine' ? p.axis : `${p.axis}=${p.value}`,
+                axis: p.axis,
+                accuracy_pct: 100 * p.dtsnnAccuracy,
+                edp_pjs: p.sim.edp_per_sample_js * 1e12,
+              })),
           },
           facet: { field: 'model', type: 'nominal' },
           spec: {

@@ -212,14 +212,43 @@ describe('co-design studies (tiny configurations)', () => {
     const { result } = await runStudy('accuracy', { out, tiny: true, samples: 4 });
     checkFolder(out, ['accuracy-points.csv'], ['accuracy-vs-edp']);
     const rows = readCsv(join(out, 'accuracy-points.csv'));
-    // float engine, default chip, adc.bits 2 and 8, programming σ 0.2 (σ = 0 is the default chip).
-    expect(rows.map((r) => `${r.arithmetic}:${r.axis}:${r.value}`)).toEqual([
-      'float:float engine:',
-      'chip:default chip:',
-      'chip:adc.bits:2',
-      'chip:adc.bits:8',
-      'chip:device.programming_sigma:0.2',
+    // float engine, default chip, adc.bits 2 and 3, programming σ 0.2 (σ = 0 is the default chip), then
+    // the model fine-tuned for the 3-bit chip (train --arch) on that chip.
+    expect(rows.map((r) => `${r.model}:${r.arithmetic}:${r.axis}:${r.value}`)).toEqual([
+      'mnist-convnet-t4:float:float engine:',
+      'mnist-convnet-t4:chip:default chip:',
+      'mnist-convnet-t4:chip:adc.bits:2',
+      'mnist-convnet-t4:chip:adc.bits:3',
+      'mnist-convnet-t4:chip:device.programming_sigma:0.2',
+      'mnist-convnet-t4-adc3:chip:fine-tuned for adc.bits=3:3',
     ]);
+    // The fine-tuned point's accuracy is what `imcsim eval --arch` gives for that model on that chip.
+    const tunedEval = await runCli(
+      'eval',
+      '--model',
+      'models/mnist-convnet-t4-adc3',
+      '--dataset',
+      'mnist',
+      '--split',
+      'test',
+      '--samples',
+      '4',
+      '--policy',
+      'static',
+      '--arch',
+      'default',
+      '--set',
+      'adc.bits=3',
+      '--set',
+      'adc.calibration_samples=4',
+      '--json',
+    );
+    expect(tunedEval.code, tunedEval.err).toBe(0);
+    expect(Number(rows[5].static_accuracy)).toBe(JSON.parse(tunedEval.out).accuracy);
+    expect(rows[5].pareto).toBe('');
+    expect(result.findings.join('\n')).toMatch(
+      /mnist-convnet-t4-adc3.*fine-tuned on the chip with adc\.bits=3/,
+    );
     for (const r of rows) {
       expect(Number(r.static_accuracy)).toBeGreaterThanOrEqual(0);
       expect(Number(r.dtsnn_avg_timesteps)).toBeGreaterThanOrEqual(1);
@@ -228,7 +257,7 @@ describe('co-design studies (tiny configurations)', () => {
       expect(Math.abs(Number(r.edp_per_sample_js) - edp)).toBeLessThanOrEqual(1e-9 * edp);
     }
     // The front: no chip point is at least as accurate with a lower EDP than a point on it.
-    const chip = rows.filter((r) => r.arithmetic === 'chip');
+    const chip = rows.filter((r) => r.arithmetic === 'chip' && r.model === 'mnist-convnet-t4');
     const front = chip.filter((r) => r.pareto === 'yes');
     expect(front.length).toBeGreaterThan(0);
     for (const f of front)
@@ -237,7 +266,7 @@ describe('co-design studies (tiny configurations)', () => {
           Number(r.dtsnn_accuracy) > Number(f.dtsnn_accuracy) &&
             Number(r.edp_per_sample_js) < Number(f.edp_per_sample_js),
         ).toBe(false);
-    // A 2-bit ADC spends more conversions' worth of time nowhere: its energy differs from the 8-bit chip's.
+    // A 2-bit ADC spends more conversions' worth of time nowhere: its energy differs from the 3-bit chip's.
     expect(rows[2].energy_per_sample_j).not.toBe(rows[3].energy_per_sample_j);
     expect(result.findings.join('\n')).toMatch(/float engine .* on the default chip's arithmetic/);
   }, 240_000);
