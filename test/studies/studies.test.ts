@@ -246,6 +246,12 @@ describe('co-design studies (tiny configurations)', () => {
     expect(tunedEval.code, tunedEval.err).toBe(0);
     expect(Number(rows[5].static_accuracy)).toBe(JSON.parse(tunedEval.out).accuracy);
     expect(rows[5].pareto).toBe('');
+    // The larger check of the recovery (tiny: the same 4 images) agrees with eval --arch too.
+    const tunedPct = `${(JSON.parse(tunedEval.out).accuracy * 100).toFixed(1)} %`;
+    expect(result.findings.join('\n')).toContain(`On all 4 test images (static T=4, same chip): `);
+    expect(result.findings.join('\n')).toMatch(
+      new RegExp(`same chip\\): [0-9.]+ % → ${tunedPct.replace('.', '\\.')}\\.`),
+    );
     expect(result.findings.join('\n')).toMatch(
       /mnist-convnet-t4-adc3.*fine-tuned on the chip with adc\.bits=3/,
     );
