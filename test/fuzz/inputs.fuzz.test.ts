@@ -21,7 +21,8 @@ import { importNir } from '../../src/snn/io/nir.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'imcsim-fuzz2-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const LIMIT = { interruptAfterTimeLimit: 4_000, markInterruptAsFailure: false };
+// Seeded: a fixed set of cases every run (HDF5 can hang on some corruptions: docs/ARCHITECTURE.md).
+const LIMIT = { interruptAfterTimeLimit: 4_000, markInterruptAsFailure: false, seed: 7 };
 
 function clearError(e: unknown): void {
   expect(e).toBeInstanceOf(InputError);
