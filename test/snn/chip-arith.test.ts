@@ -16,25 +16,10 @@ import { Engine } from '../../src/snn/engine.js';
 import { initModel, type SnnModel } from '../../src/snn/model.js';
 import { prepareEngine } from '../../src/snn/run.js';
 import { Rng } from '../../src/util/rng.js';
+import { inMemoryDataset } from '../helpers/in-memory-dataset.js';
 
 function arch(yaml: string): ArchSpec {
   return parseArch(yaml, 'test-arch.yaml');
-}
-
-function dataset(images: Float32Array, shape: [number, number, number], classes: number): Dataset {
-  const size = shape[0] * shape[1] * shape[2];
-  const count = images.length / size;
-  return {
-    name: 'mnist',
-    split: 'train',
-    count,
-    shape,
-    classes,
-    classNames: Array.from({ length: classes }, (_, k) => String(k)),
-    images,
-    labels: new Uint8Array(count),
-    source: 'test',
-  } as unknown as Dataset;
 }
 
 function setWeights(m: SnnModel, name: string, values: number[]): void {
@@ -116,7 +101,7 @@ layers:
         // Offset weights span [−128, 127]: the largest magnitude 127 keeps the scale 2^-5.
         const m = exactModel(seed, signed === 'offset' ? 127 : 255);
         const imgs = images(12, seed + 10);
-        const { engine } = chipEngine(m, spec, dataset(imgs.slice(0, 4 * 162), [2, 9, 9], 5), 3);
+        const { engine } = chipEngine(m, spec, inMemoryDataset(imgs.slice(0, 4 * 162), [2, 9, 9], 5), 3);
         const float = new Engine(m);
         const spikes = [0, 0];
         for (let i = 0; i < 12; i++) {
@@ -147,7 +132,7 @@ layers:
       for (let i = 0; i < 162; i++) imgs[s * 162 + i] = rng.next() < 0.4 ? rng.int(256) / 255 : 0;
       imgs[s * 162 + rng.int(162)] = 1;
     }
-    const { engine } = chipEngine(m, spec, dataset(imgs, [2, 9, 9], 5), 3);
+    const { engine } = chipEngine(m, spec, inMemoryDataset(imgs, [2, 9, 9], 5), 3);
     const float = new Engine(m);
     for (let i = 0; i < 6; i++) {
       const x = imgs.subarray(i * 162, (i + 1) * 162);
@@ -180,7 +165,7 @@ layers:
   }
   const ones = new Float32Array([1, 1, 1, 1]);
   const run = (m: SnnModel, spec: ArchSpec) => {
-    const { engine, chip } = chipEngine(m, spec, dataset(ones, [4, 1, 1], 2));
+    const { engine, chip } = chipEngine(m, spec, inMemoryDataset(ones, [4, 1, 1], 2));
     return { logits: engine.run(ones, 0, { policy: { name: 'static', timesteps: 1 } }).logits, chip: chip! };
   };
   const hw = (signed: string, adcBits: number, extra = '', adc = `{ bits: ${adcBits}, range: full-scale }`) =>
@@ -269,7 +254,7 @@ layers:
       `crossbar: { rows: 8, columns: 16, weight_bits: 2, cell_bits: 2, signed_weights: unsigned, rows_parallel: 2, input_bits: 1 }\nadc: { bits: 16, range: full-scale }\ndevice: { wire_resistance_ohm: 50 }\n`,
     );
     const x = new Float32Array([0, 0, 1, 0]);
-    const { engine } = chipEngine(m, spec, dataset(x, [4, 1, 1], 2));
+    const { engine } = chipEngine(m, spec, inMemoryDataset(x, [4, 1, 1], 2));
     const out = engine.run(x, 0, { policy: { name: 'static', timesteps: 1 } }).logits[0];
     const dG = 1 / spec.crossbar.lrs_ohm / 3; // S per level
     const G = 3; // levels; the only cell of row 2 with current (neuron 1's cell in that row is level 0)
@@ -356,7 +341,7 @@ layers:
       `crossbar: { rows: 256, columns: 64, weight_bits: 4, cell_bits: 2, signed_weights: unsigned, rows_parallel: 64, input_bits: 1 }\nadc: { bits: 16, range: full-scale }\ndevice: { read_noise_sigma: 0.05 }\n`,
     );
     const x = new Float32Array(256).fill(1);
-    const { engine } = chipEngine(m, spec, dataset(x, [256, 1, 1], 64));
+    const { engine } = chipEngine(m, spec, inMemoryDataset(x, [256, 1, 1], 64));
     const vals: number[] = [];
     for (let i = 0; i < 400; i++)
       vals.push(engine.run(x, i, { policy: { name: 'static', timesteps: 1 } }).logits[5]);
@@ -399,7 +384,7 @@ layers:
       );
       const rng = new Rng(2);
       const imgs = Float32Array.from({ length: 3 * 192 }, () => (rng.next() < 0.5 ? rng.next() : 0));
-      const { engine, chip } = chipEngine(m, spec, dataset(imgs, [3, 8, 8], 4), 3);
+      const { engine, chip } = chipEngine(m, spec, inMemoryDataset(imgs, [3, 8, 8], 4), 3);
       const mapping = mapNetwork(spec, m.shapes);
       const kinds = engine.inputKinds('direct', { name: 'static', timesteps: 3 });
       for (let s = 0; s < 3; s++) {

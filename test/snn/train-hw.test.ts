@@ -9,28 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { parseArch } from '../../src/config/load.js';
 import type { ArchSpec } from '../../src/config/schema.js';
 import { parseNetwork } from '../../src/network/load.js';
-import type { Dataset } from '../../src/snn/data/dataset.js';
 import { initModel, type SnnModel } from '../../src/snn/model.js';
 import { prepareEngine } from '../../src/snn/run.js';
 import { ChipTraining } from '../../src/snn/train/hw.js';
 import { TrainNet } from '../../src/snn/train/net.js';
 import { Rng } from '../../src/util/rng.js';
-
-function dataset(images: Float32Array, shape: [number, number, number], classes: number): Dataset {
-  const size = shape[0] * shape[1] * shape[2];
-  const count = images.length / size;
-  return {
-    name: 'mnist',
-    split: 'train',
-    count,
-    shape,
-    classes,
-    classNames: Array.from({ length: classes }, (_, k) => String(k)),
-    images,
-    labels: new Uint8Array(count),
-    source: 'test',
-  } as unknown as Dataset;
-}
+import { inMemoryDataset } from '../helpers/in-memory-dataset.js';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -66,7 +50,7 @@ layers:
       const B = 6;
       const T = 3;
       const x = Float32Array.from({ length: B * 128 }, () => (rng.next() < 0.6 ? rng.next() : 0));
-      const cal = dataset(
+      const cal = inMemoryDataset(
         Float32Array.from({ length: 8 * 128 }, () => rng.next()),
         [2, 8, 8],
         5,
@@ -173,7 +157,7 @@ layers:
     const rng = new Rng(5);
     for (let i = 0; i < W.length; i++) W[i] = (rng.next() - 0.45) * 0.8;
     const bin = (n: number) => Float32Array.from({ length: n * nIn }, () => (rng.next() < 0.5 ? 1 : 0));
-    const cal = dataset(bin(16), [1, 1, nIn], nOut);
+    const cal = inMemoryDataset(bin(16), [1, 1, nIn], nOut);
     const tn = new TrainNet(m as SnnModel, { timesteps: 1, surrogate: 'atan' });
     const hw = new ChipTraining(tn, { spec, name: 't', calibration: cal });
     return { spec, tn, hw, W, x: bin(4) };
@@ -290,7 +274,7 @@ layers:
       );
     const { spec: ns } = parseNetwork(net, 'one.yaml');
     const m = initModel(ns, 3);
-    const cal = dataset(new Float32Array(2 * 32).fill(1), [1, 1, 32], 16);
+    const cal = inMemoryDataset(new Float32Array(2 * 32).fill(1), [1, 1, 32], 16);
     const tn = new TrainNet(m, { timesteps: 1, surrogate: 'atan' });
     type L = { G: Float32Array };
     const cells = (sigma: number, seed: number) =>
