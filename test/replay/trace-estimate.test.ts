@@ -13,6 +13,7 @@ import { loadModel } from '../../src/snn/model.js';
 import { traceModel } from '../../src/snn/run.js';
 import { generateSyntheticTrace } from '../../src/trace/synthetic.js';
 import { runCli } from '../helpers/cli.js';
+import { randomNetworkYaml } from '../helpers/random-network.js';
 
 /**
  * `estimate --trace` (the closed form over a trace's activity, src/replay/trace-estimate.ts) against the
@@ -197,32 +198,7 @@ describe('property: estimate --trace = contention-free replay on random small ch
     let n = 0;
     await fc.assert(
       fc.asyncProperty(caseArb, async (c) => {
-        const lines = [
-          'name: prop',
-          `input: { shape: [${c.channels}, ${c.size}, ${c.size}], encoding: direct }`,
-          `classes: ${c.classes}`,
-          `timesteps: ${c.timesteps}`,
-          'layers:',
-        ];
-        let h = c.size;
-        c.layers.forEach((l, i) => {
-          if (l.conv && h >= l.kernel) {
-            lines.push(
-              `  - { name: c${i}, type: conv2d, out_channels: ${l.out}, kernel: ${l.kernel}, stride: ${l.stride}, padding: ${l.kernel >> 1} }`,
-            );
-            h = Math.floor((h + 2 * (l.kernel >> 1) - l.kernel) / l.stride) + 1;
-            if (l.pool && h >= 2) {
-              lines.push(`  - { name: p${i}, type: avgpool2d, kernel: 2 }`);
-              h = Math.floor(h / 2);
-            }
-          }
-        });
-        lines.push('  - { name: f, type: flatten }');
-        c.layers.forEach((l, i) => {
-          if (!l.conv) lines.push(`  - { name: l${i}, type: linear, out_features: ${l.out} }`);
-        });
-        lines.push(`  - { name: out, type: linear, out_features: ${c.classes}, spiking: false }`);
-        const net = parseNetwork(lines.join('\n'), 'prop.yaml');
+        const net = parseNetwork(randomNetworkYaml(c), 'prop.yaml');
         const spec = arch('default', [
           `crossbar.rows=${c.rows}`,
           `crossbar.columns=${c.columns}`,
